@@ -1,0 +1,85 @@
+import { Elysia } from "elysia";
+import { authFeature } from "./auth/index.ts";
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import { createSecretBox } from "./crypto.ts";
+import { openDatabase } from "./db/client.ts";
+import { migrate } from "./db/migrate.ts";
+import { docsFeature } from "./docs/index.ts";
+import { healthFeature } from "./health/index.ts";
+import { httpConventions, type RouteTable } from "./http/conventions.ts";
+import { createLogger, type Logger } from "./http/logger.ts";
+import { RateLimiter } from "./http/rateLimit.ts";
+import { type HttpServer, serveHttp } from "./http/server.ts";
+import { startJobs } from "./jobs.ts";
+import { loadMasterKey } from "./secretKey.ts";
+import { servicesFeature } from "./services/index.ts";
+import { KeyUsage } from "./services/keyUsage.ts";
+import { webhooksFeature } from "./webhooks/index.ts";
+import { defaultResolve } from "./webhooks/ssrfGuard.ts";
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  resolveHost?: (host: string) => Promise<string[]>;
+}
+
+/** Builds the Elysia app from the feature plugins. */
+export function buildApp(ctx: AppContext) {
+  const routeTable: RouteTable = { routes: [] };
+  const app = new Elysia({ normalize: false })
+    .use(httpConventions({ maxBodyBytes: ctx.config.maxBodyBytes, logger: ctx.logger, routeTable }))
+    .use(healthFeature(ctx))
+    .use(authFeature(ctx))
+    .use(servicesFeature(ctx))
+    .use(webhooksFeature(ctx));
+  const withDocs = app.use(docsFeature(app));
+  routeTable.routes = withDocs.routes;
+  return withDocs;
+}
+
+export interface RunningServer extends HttpServer {
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+/** Opens storage, applies migrations, and serves HTTP. `close()` stops everything in order. */
+export async function startServer(
+  config: Config,
+  options: AppOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  const clock = options.clock ?? systemClock;
+  const database = await openDatabase(config);
+  const applied = await migrate(database);
+  if (applied.length > 0) logger.info("migrations applied", { migrations: applied });
+  const ctx: AppContext = {
+    config,
+    database,
+    clock,
+    logger,
+    limiter: new RateLimiter(clock),
+    secretBox: createSecretBox(loadMasterKey(config)),
+    keyUsage: new KeyUsage(clock),
+    resolveHost: options.resolveHost ?? defaultResolve,
+  };
+  const http = serveHttp(buildApp(ctx) as unknown as Elysia, {
+    host: config.host,
+    port: config.port,
+    trustProxy: config.trustProxy,
+    logger,
+  });
+  const jobs = startJobs(ctx);
+  logger.info("listening", { url: http.url, database: config.embedded ? "embedded" : "remote" });
+  return {
+    ...http,
+    ctx,
+    async close() {
+      await http.stop();
+      await jobs.stop();
+      database.close();
+    },
+  };
+}

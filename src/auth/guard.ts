@@ -1,0 +1,103 @@
+import { type Cookie, Elysia } from "elysia";
+import type { AppContext } from "../context.ts";
+import type { Owner, PersonalAccessToken, Session } from "../db/schema.ts";
+import { publicOrigin } from "../http/context.ts";
+import { ApiError, unauthorized } from "../http/errors.ts";
+import { findOwner } from "./owners.ts";
+import { SESSION_COOKIE, sessionExpiresAt, validateSession } from "./sessions.ts";
+import { authenticateToken } from "./tokens.ts";
+
+export type Principal =
+  | { kind: "session"; owner: Owner; session: Session }
+  | { kind: "token"; owner: Owner; token: PersonalAccessToken };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** `Secure` on the session cookie unless this is plain-http loopback development. */
+export function cookieSecure(ctx: AppContext, request: Request): boolean {
+  const origin = new URL(publicOrigin(request, ctx.config));
+  return origin.protocol === "https:" || !LOOPBACK_HOST.test(origin.hostname);
+}
+
+export function sessionCookieOptions(ctx: AppContext, request: Request, expiresAt: number) {
+  return {
+    httpOnly: true,
+    sameSite: "lax" as const,
+    path: "/",
+    secure: cookieSecure(ctx, request),
+    maxAge: Math.max(0, Math.floor((expiresAt - ctx.clock.now()) / 1000)),
+  };
+}
+
+/** Cookie-authenticated unsafe requests must come from our own origin (http-api.md §1.5). */
+export function checkCsrf(ctx: AppContext, request: Request): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin === publicOrigin(request, ctx.config)) return;
+  if (request.headers.get("sec-fetch-site") === "same-origin") return;
+  throw new ApiError(
+    403,
+    "CSRF_REJECTED",
+    "Cross-site request rejected: Origin does not match this server",
+  );
+}
+
+function bearerOf(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (header === null) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw unauthorized("Authorization header must be 'Bearer <token>'");
+  return m[1]!;
+}
+
+async function fromToken(ctx: AppContext, bearer: string): Promise<Principal> {
+  const token = await authenticateToken(ctx, bearer);
+  const owner = token && (await findOwner(ctx, token.ownerId));
+  if (!token || !owner) throw unauthorized("Invalid or expired personal access token");
+  return { kind: "token", owner, token };
+}
+
+async function fromSession(
+  ctx: AppContext,
+  request: Request,
+  cookie: Cookie<unknown>,
+): Promise<Principal> {
+  const value = cookie.value;
+  if (typeof value !== "string" || value.length === 0) throw unauthorized();
+  const found = await validateSession(ctx, value);
+  const owner = found && (await findOwner(ctx, found.session.ownerId));
+  if (!found || !owner) {
+    cookie.remove();
+    throw unauthorized("Session expired or signed out");
+  }
+  checkCsrf(ctx, request);
+  if (found.renewed) {
+    cookie.set({ value, ...sessionCookieOptions(ctx, request, sessionExpiresAt(found.session)) });
+  }
+  return { kind: "session", owner, session: found.session };
+}
+
+/** Owner credentials: a personal access token (Bearer) or the session cookie. */
+export async function authenticateOwnerRequest(
+  ctx: AppContext,
+  request: Request,
+  cookie: Cookie<unknown>,
+): Promise<Principal> {
+  const bearer = bearerOf(request);
+  const principal =
+    bearer !== null ? await fromToken(ctx, bearer) : await fromSession(ctx, request, cookie);
+  const who = principal.kind === "session" ? principal.session.id : principal.token.id;
+  ctx.limiter.hit(`owner:${who}`, ctx.config.rateLimitDefault);
+  return principal;
+}
+
+/**
+ * Adds `principal` to every route of the plugin that uses it. It runs as `derive` (before body
+ * validation) so an unauthenticated or cross-site call gets 401/403 whatever its body.
+ */
+export function ownerGuard(ctx: AppContext) {
+  return new Elysia().derive({ as: "scoped" }, async ({ request, cookie }) => ({
+    principal: await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!),
+  }));
+}

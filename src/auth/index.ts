@@ -1,0 +1,230 @@
+import { Elysia, t } from "elysia";
+import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
+import { metaOf, publicOrigin } from "../http/context.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ownerGuard, sessionCookieOptions } from "./guard.ts";
+import {
+  CreatedTokenModel,
+  IdParams,
+  LoginBody,
+  PasswordChangeBody,
+  SignupBody,
+  TokenCreateBody,
+  UserModel,
+} from "./model.ts";
+import {
+  authenticateOwner,
+  changePassword,
+  createOwner,
+  deleteAccount,
+  userView,
+} from "./owners.ts";
+import {
+  createSession,
+  listSessions,
+  revokeSession,
+  SESSION_COOKIE,
+  sessionExpiresAt,
+} from "./sessions.ts";
+import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
+
+const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
+const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
+
+/** Sign-in forms are not cookie-authenticated, but a foreign Origin is still refused (login CSRF). */
+function refuseForeignOrigin(ctx: AppContext, request: Request) {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== publicOrigin(request, ctx.config)) {
+    throw new ApiError(
+      403,
+      "CSRF_REJECTED",
+      "Cross-site request rejected: Origin does not match this server",
+    );
+  }
+}
+
+function publicAuthRoutes(ctx: AppContext) {
+  return new Elysia({ prefix: "/v1/auth", tags: ["auth"] })
+    .post(
+      "/signup",
+      async ({ body, request, cookie, set }) => {
+        refuseForeignOrigin(ctx, request);
+        const ip = metaOf(request).ip;
+        ctx.limiter.hit(`signup:ip:${ip}`, ctx.config.rateLimitAuth);
+        if (ctx.config.signup === "closed") {
+          throw new ApiError(
+            403,
+            "SIGNUP_DISABLED",
+            "Sign-up is closed on this server; ask its operator for an account",
+          );
+        }
+        ctx.limiter.hit(
+          `signup:email:${body.email.trim().toLowerCase()}`,
+          ctx.config.rateLimitAuth,
+        );
+        const owner = await createOwner(ctx, body);
+        const { session, token } = await createSession(ctx, owner.id, {
+          ip,
+          userAgent: request.headers.get("user-agent"),
+        });
+        cookie[SESSION_COOKIE]!.set({
+          value: token,
+          ...sessionCookieOptions(ctx, request, sessionExpiresAt(session)),
+        });
+        set.status = 201;
+        return { user: await userView(ctx, owner) };
+      },
+      {
+        body: SignupBody,
+        response: { 201: t.Object({ user: UserModel }) },
+        detail: { summary: "Create an owner account" },
+      },
+    )
+    .post(
+      "/login",
+      async ({ body, request, cookie }) => {
+        refuseForeignOrigin(ctx, request);
+        const ip = metaOf(request).ip;
+        ctx.limiter.hit(`login:ip:${ip}`, ctx.config.rateLimitAuth);
+        ctx.limiter.hit(
+          `login:account:${body.login.trim().toLowerCase()}`,
+          ctx.config.rateLimitAuth,
+        );
+        const owner = await authenticateOwner(ctx, body.login, body.password);
+        const { session, token } = await createSession(ctx, owner.id, {
+          ip,
+          userAgent: request.headers.get("user-agent"),
+        });
+        cookie[SESSION_COOKIE]!.set({
+          value: token,
+          ...sessionCookieOptions(ctx, request, sessionExpiresAt(session)),
+        });
+        return { user: await userView(ctx, owner) };
+      },
+      {
+        body: LoginBody,
+        response: { 200: t.Object({ user: UserModel }) },
+        detail: { summary: "Sign in with email or namespace" },
+      },
+    );
+}
+
+function accountRoutes(ctx: AppContext) {
+  return new Elysia({ prefix: "/v1/auth", tags: ["auth"] })
+    .use(ownerGuard(ctx))
+    .post(
+      "/logout",
+      async ({ principal, cookie }) => {
+        if (principal.kind === "session")
+          await revokeSession(ctx, principal.owner.id, principal.session.id);
+        cookie[SESSION_COOKIE]!.remove();
+        return { ok: true };
+      },
+      {
+        response: { 200: t.Object({ ok: t.Boolean() }) },
+        detail: { summary: "End the current session" },
+      },
+    )
+    .get("/me", async ({ principal }) => ({ user: await userView(ctx, principal.owner) }), {
+      response: { 200: t.Object({ user: UserModel }) },
+      detail: { summary: "The signed-in owner" },
+    })
+    .get(
+      "/sessions",
+      async ({ principal, query }) => {
+        const page = pageOf(query);
+        const { rows, total } = await listSessions(
+          ctx,
+          principal.owner.id,
+          page.limit,
+          page.offset,
+        );
+        const current = principal.kind === "session" ? principal.session.id : null;
+        const items = rows.map((s) => ({
+          id: s.id,
+          created_at: toIso(s.createdAt),
+          last_renewed_at: toIso(s.renewedAt),
+          expires_at: toIso(sessionExpiresAt(s)),
+          ip: s.ip,
+          user_agent: s.userAgent,
+          current: s.id === current,
+        }));
+        return paginated("sessions", items, page, total);
+      },
+      { query: ListQuery, detail: { summary: "List active sessions" } },
+    )
+    .delete(
+      "/sessions/:id",
+      async ({ principal, params, cookie }) => {
+        if (!(await revokeSession(ctx, principal.owner.id, params.id))) throw notFound("Session");
+        if (principal.kind === "session" && principal.session.id === params.id)
+          cookie[SESSION_COOKIE]!.remove();
+        return { id: params.id, deleted: true };
+      },
+      { params: IdParams, response: { 200: Deleted }, detail: { summary: "End a session" } },
+    )
+    .post(
+      "/password",
+      async ({ principal, body }) => {
+        const keep = principal.kind === "session" ? principal.session.id : null;
+        await changePassword(ctx, principal.owner, body, keep);
+        return { ok: true };
+      },
+      {
+        body: PasswordChangeBody,
+        response: { 200: t.Object({ ok: t.Boolean() }) },
+        detail: { summary: "Change password; ends other sessions" },
+      },
+    )
+    .get(
+      "/tokens",
+      async ({ principal, query }) => {
+        const page = pageOf(query);
+        const { rows, total } = await listTokens(ctx, principal.owner.id, page.limit, page.offset);
+        return paginated("tokens", rows.map(tokenView), page, total);
+      },
+      { query: ListQuery, detail: { summary: "List personal access tokens" } },
+    )
+    .post(
+      "/tokens",
+      async ({ principal, body, set }) => {
+        set.status = 201;
+        return createToken(ctx, principal.owner.id, body);
+      },
+      {
+        body: TokenCreateBody,
+        response: { 201: CreatedTokenModel },
+        detail: { summary: "Create a personal access token (shown once)" },
+      },
+    )
+    .delete(
+      "/tokens/:id",
+      async ({ principal, params }) => {
+        if (!(await deleteToken(ctx, principal.owner.id, params.id))) throw notFound("Token");
+        return { id: params.id, deleted: true };
+      },
+      {
+        params: IdParams,
+        response: { 200: Deleted },
+        detail: { summary: "Revoke a personal access token" },
+      },
+    )
+    .delete(
+      "/account",
+      async ({ principal, cookie }) => {
+        await deleteAccount(ctx, principal.owner.id);
+        cookie[SESSION_COOKIE]!.remove();
+        return { id: principal.owner.id, deleted: true };
+      },
+      {
+        response: { 200: Deleted },
+        detail: { summary: "Delete the account and everything it owns" },
+      },
+    );
+}
+
+export function authFeature(ctx: AppContext) {
+  return new Elysia({ name: "auth" }).use(publicAuthRoutes(ctx)).use(accountRoutes(ctx));
+}

@@ -1,0 +1,164 @@
+import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
+import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import {
+  apiKeys,
+  type Owner,
+  owners,
+  passkeys,
+  personalAccessTokens,
+  services,
+  sessions,
+  webhooks,
+} from "../db/schema.ts";
+import { ApiError, validationError } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import { normalizeSlug } from "../slugs.ts";
+import type { User } from "./model.ts";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+
+// Names that collide with fixed routes (`/v1/namespaces/claims`) or would mislead people.
+const RESERVED_NAMESPACES = new Set(["claims", "admin", "root", "sigilum", "system", "api", "www"]);
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normalizeNamespace(raw: string): string {
+  return normalizeSlug("namespace", raw);
+}
+
+function normalizeEmail(raw: string): { email: string; normalized: string } {
+  const email = raw.trim();
+  if (!EMAIL_RE.test(email) || email.length > 254)
+    throw validationError("email", "must be an email address");
+  return { email, normalized: email.toLowerCase() };
+}
+
+export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
+  const [count] = await ctx.database.db
+    .select({ n: sql<number>`count(*)` })
+    .from(passkeys)
+    .where(eq(passkeys.ownerId, owner.id));
+  return {
+    id: owner.id,
+    namespace: owner.namespace,
+    did: `did:sigilum:${owner.namespace}`,
+    email: owner.email,
+    created_at: toIso(owner.createdAt),
+    has_password: owner.passwordHash !== null,
+    passkey_count: Number(count?.n ?? 0),
+  };
+}
+
+/** Creates an owner account; the unique indexes are the final word on races. */
+export async function createOwner(
+  ctx: AppContext,
+  input: { namespace: string; email: string; password: string },
+): Promise<Owner> {
+  const namespace = normalizeNamespace(input.namespace);
+  const { email, normalized } = normalizeEmail(input.email);
+  if (RESERVED_NAMESPACES.has(namespace))
+    throw new ApiError(409, "NAMESPACE_TAKEN", `Namespace '${namespace}' is reserved`);
+  const clash = await ctx.database.db
+    .select({ namespace: owners.namespace, email: owners.emailNormalized })
+    .from(owners)
+    .where(or(eq(owners.namespace, namespace), eq(owners.emailNormalized, normalized)));
+  throwIfTaken(clash, namespace);
+  const now = ctx.clock.now();
+  const owner: Owner = {
+    id: newId.owner(),
+    namespace,
+    email,
+    emailNormalized: normalized,
+    passwordHash: await hashPassword(input.password),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await ctx.database.db.insert(owners).values(owner);
+  } catch (err) {
+    if (isUniqueViolation(err, "owners.namespace"))
+      throwIfTaken([{ namespace, email: "" }], namespace);
+    if (isUniqueViolation(err, "owners.email"))
+      throwIfTaken([{ namespace: "", email: normalized }], namespace);
+    throw err;
+  }
+  return owner;
+}
+
+function throwIfTaken(clash: { namespace: string; email: string }[], namespace: string) {
+  if (clash.some((c) => c.namespace === namespace)) {
+    throw new ApiError(409, "NAMESPACE_TAKEN", `Namespace '${namespace}' is already taken`);
+  }
+  if (clash.length > 0)
+    throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists");
+}
+
+const INVALID_CREDENTIALS = () =>
+  new ApiError(401, "INVALID_CREDENTIALS", "Invalid login or password");
+
+/** Email or namespace + password. Unknown accounts cost the same Argon2 work as known ones. */
+export async function authenticateOwner(
+  ctx: AppContext,
+  login: string,
+  password: string,
+): Promise<Owner> {
+  const key = login.trim().toLowerCase();
+  const [owner] = await ctx.database.db
+    .select()
+    .from(owners)
+    .where(key.includes("@") ? eq(owners.emailNormalized, key) : eq(owners.namespace, key))
+    .limit(1);
+  const ok = await verifyPassword(password, owner?.passwordHash ?? null);
+  if (!owner || !ok) throw INVALID_CREDENTIALS();
+  return owner;
+}
+
+export async function findOwner(ctx: AppContext, id: string): Promise<Owner | null> {
+  const [owner] = await ctx.database.db.select().from(owners).where(eq(owners.id, id)).limit(1);
+  return owner ?? null;
+}
+
+/** Sets a new password and ends every other session of the owner in the same transaction. */
+export async function changePassword(
+  ctx: AppContext,
+  owner: Owner,
+  input: { current_password?: string; new_password: string },
+  keepSessionId: string | null,
+) {
+  if (owner.passwordHash !== null) {
+    if (input.current_password === undefined)
+      throw validationError("current_password", "is required");
+    if (!(await verifyPassword(input.current_password, owner.passwordHash)))
+      throw INVALID_CREDENTIALS();
+  }
+  const hash = await hashPassword(input.new_password);
+  const others = keepSessionId
+    ? and(eq(sessions.ownerId, owner.id), ne(sessions.id, keepSessionId))
+    : eq(sessions.ownerId, owner.id);
+  const db = ctx.database.db;
+  await writeBatch(ctx.database, [
+    db
+      .update(owners)
+      .set({ passwordHash: hash, updatedAt: ctx.clock.now() })
+      .where(eq(owners.id, owner.id)),
+    db.delete(sessions).where(others),
+  ]);
+}
+
+/** Deletes the owner and everything they own in one transaction; the namespace is free afterwards. */
+export async function deleteAccount(ctx: AppContext, ownerId: string) {
+  const db = ctx.database.db;
+  const ownedServices = db
+    .select({ id: services.id })
+    .from(services)
+    .where(eq(services.ownerId, ownerId));
+  await writeBatch(ctx.database, [
+    db.delete(webhooks).where(inArray(webhooks.serviceId, ownedServices)),
+    db.delete(apiKeys).where(inArray(apiKeys.serviceId, ownedServices)),
+    db.delete(services).where(eq(services.ownerId, ownerId)),
+    db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
+    db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
+    db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
+    db.delete(owners).where(eq(owners.id, ownerId)),
+  ]);
+}

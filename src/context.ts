@@ -1,0 +1,20 @@
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { SecretBox } from "./crypto.ts";
+import type { Database } from "./db/client.ts";
+import type { Logger } from "./http/logger.ts";
+import type { RateLimiter } from "./http/rateLimit.ts";
+import type { KeyUsage } from "./services/keyUsage.ts";
+
+/** What every feature needs, built once by the app and passed down explicitly. */
+export interface AppContext {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  limiter: RateLimiter;
+  secretBox: SecretBox;
+  keyUsage: KeyUsage;
+  /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */
+  resolveHost: (host: string) => Promise<string[]>;
+}

@@ -1,0 +1,65 @@
+import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "./ids.ts";
+
+/** SHA-256 hex: how API keys, tokens and session tokens are stored. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Constant-time string comparison (length leak only). */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(text: string): number {
+  let crc = 0xffffffff;
+  for (const byte of Buffer.from(text)) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * AES-256-GCM box for secrets at rest. The key id (first 8 hex of the key's SHA-256) is stored
+ * with each ciphertext so the master key can be rotated later.
+ */
+export interface SecretBox {
+  keyId: string;
+  seal(plaintext: string): { keyId: string; ciphertext: string };
+  open(ciphertext: string, keyId: string): string;
+}
+
+export function createSecretBox(masterKey: Uint8Array): SecretBox {
+  const keyId = createHash("sha256").update(masterKey).digest("hex").slice(0, 8);
+  return {
+    keyId,
+    seal(plaintext) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", masterKey, iv);
+      const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+      const sealed = Buffer.concat([iv, body, cipher.getAuthTag()]).toString("base64");
+      return { keyId, ciphertext: sealed };
+    },
+    open(ciphertext, storedKeyId) {
+      if (storedKeyId !== keyId)
+        throw new Error(`secret sealed under unknown key id ${storedKeyId}`);
+      const raw = Buffer.from(ciphertext, "base64");
+      const decipher = createDecipheriv("aes-256-gcm", masterKey, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      return Buffer.concat([
+        decipher.update(raw.subarray(12, raw.length - 16)),
+        decipher.final(),
+      ]).toString("utf8");
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { mkdirSync } from "node:fs";
+import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { is, SQL } from "drizzle-orm";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { Config } from "../config.ts";
+import { ApiError } from "../http/errors.ts";
+import * as schema from "./schema.ts";
+
+export type Db = LibSQLDatabase<typeof schema>;
+
+export interface Database {
+  client: Client;
+  db: Db;
+  close(): void;
+}
+
+/** Opens the configured database; embedded files get WAL, foreign keys and a 5 s busy timeout. */
+export async function openDatabase(
+  config: Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded">,
+): Promise<Database> {
+  if (config.embedded) mkdirSync(config.dataDir, { recursive: true });
+  // `timeout` is libsql's per-connection busy timeout, so every pooled connection gets it.
+  const client = createClient({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken || undefined,
+    timeout: 5000,
+  } as Parameters<typeof createClient>[0]);
+  if (config.embedded) {
+    await client.execute("PRAGMA journal_mode=WAL");
+    await client.execute("PRAGMA synchronous=NORMAL");
+    await client.execute("PRAGMA foreign_keys=ON");
+  }
+  return { client, db: drizzle(client, { schema }), close: () => client.close() };
+}
+
+type Statement = { toSQL(): { sql: string; params: unknown[] } } | SQL;
+
+/**
+ * Runs statements atomically in one write transaction. A batch executes synchronously inside the
+ * driver, so no other request of this process can interleave with it (interactive transactions
+ * held across awaits would block the event loop on SQLite's lock).
+ */
+export async function writeBatch(database: Database, statements: Statement[]) {
+  const dialect = (
+    database.db as unknown as {
+      dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } };
+    }
+  ).dialect;
+  const stmts = statements.map((s) => {
+    const q = is(s, SQL) ? dialect.sqlToQuery(s) : s.toSQL();
+    return { sql: q.sql, args: q.params as never[] };
+  });
+  return database.client.batch(stmts, "write");
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+  "SQLITE_CANTOPEN",
+  "SQLITE_IOERR",
+  "SQLITE_FULL",
+]);
+
+/** Maps storage outages to 503 SERVICE_UNAVAILABLE; other errors stay as they are. */
+export function storageError(err: unknown): ApiError | null {
+  if (!(err instanceof Error)) return null;
+  const code = (err as LibsqlError).code ?? "";
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? "";
+  const transient =
+    [...UNAVAILABLE_CODES].some((c) => code.startsWith(c) || cause.startsWith(c)) ||
+    /ECONNREFUSED|fetch failed|SERVER_ERROR|HRANA_WEBSOCKET|CLIENT_CLOSED/.test(
+      `${code} ${err.message}`,
+    );
+  return transient
+    ? new ApiError(503, "SERVICE_UNAVAILABLE", "Storage is temporarily unavailable; retry shortly")
+    : null;
+}
+
+export function isUniqueViolation(err: unknown, index?: string): boolean {
+  const text = `${(err as Error)?.message ?? ""} ${(err as { cause?: Error })?.cause?.message ?? ""}`;
+  const code = `${(err as LibsqlError)?.code ?? ""} ${(err as LibsqlError)?.extendedCode ?? ""}`;
+  const unique = /UNIQUE constraint failed/i.test(text) || code.includes("CONSTRAINT_UNIQUE");
+  return unique && (index === undefined || text.includes(index));
+}
+
+export { LibsqlError };

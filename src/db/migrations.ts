@@ -1,0 +1,24 @@
+// Migrations are embedded in the binary as text; a test checks this list matches drizzle-kit's journal.
+
+import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
+import journal from "../../migrations/meta/_journal.json";
+
+export interface Migration {
+  tag: string;
+  sql: string;
+}
+
+const SQL_BY_TAG: Record<string, string> = {
+  "0000_init": m0000,
+};
+
+export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {
+  const sql = SQL_BY_TAG[entry.tag];
+  if (sql === undefined)
+    throw new Error(`migration ${entry.tag} is in the journal but not embedded`);
+  return { tag: entry.tag, sql };
+});
+
+export function embeddedTags(): string[] {
+  return Object.keys(SQL_BY_TAG);
+}

@@ -1,0 +1,29 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context.ts";
+import { pendingMigrations } from "../db/migrate.ts";
+
+async function databaseReady(ctx: AppContext): Promise<boolean> {
+  try {
+    return (await pendingMigrations(ctx.database)).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+export function healthFeature(ctx: AppContext) {
+  return new Elysia({ name: "health", tags: ["health"] })
+    .get("/healthz", () => ({ status: "ok" }), {
+      response: { 200: t.Object({ status: t.String() }) },
+      detail: { summary: "Process is alive" },
+    })
+    .get(
+      "/readyz",
+      async ({ set }) => {
+        if (await databaseReady(ctx)) return { status: "ready", database: "ok" };
+        set.status = 503;
+        set.headers["retry-after"] = "1";
+        return { status: "unavailable", database: "unavailable" };
+      },
+      { detail: { summary: "Database reachable and migrated" } },
+    );
+}

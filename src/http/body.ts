@@ -1,0 +1,45 @@
+import { ApiError } from "./errors.ts";
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+}
+
+/** Reads the body without ever buffering more than `maxBytes` (+ one chunk). */
+export async function readLimitedBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    total += r.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(r.value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The single body parser: JSON only, size-limited, and an empty body means "no body". */
+export function parseJsonBody(bytes: Uint8Array, contentType: string | null): unknown {
+  if (bytes.byteLength === 0) return undefined;
+  if (!contentType || !JSON_MEDIA_TYPE.test(contentType.trim())) {
+    throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json");
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "INVALID_JSON", "Request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "INVALID_JSON", "Request body is not valid JSON");
+  }
+}

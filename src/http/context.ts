@@ -1,0 +1,57 @@
+import type { Config } from "../config.ts";
+
+/** Per-request facts set by the server wrapper before Elysia sees the request. */
+export interface RequestMeta {
+  id: string;
+  startedAt: number;
+  ip: string;
+  route?: string;
+  /** Raw request body bytes, kept for routes that verify signatures over them. */
+  rawBody?: Uint8Array;
+}
+
+const metas = new WeakMap<Request, RequestMeta>();
+
+export function attachMeta(request: Request, meta: RequestMeta): void {
+  metas.set(request, meta);
+}
+
+export function metaOf(request: Request): RequestMeta {
+  let meta = metas.get(request);
+  if (!meta) {
+    meta = { id: "unknown", startedAt: performance.now(), ip: "unknown" };
+    metas.set(request, meta);
+  }
+  return meta;
+}
+
+const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+export function requestIdFrom(request: Request, generate: () => string): string {
+  const given = request.headers.get("x-request-id");
+  return given && SANE_REQUEST_ID.test(given) ? given : generate();
+}
+
+/** The origin the client used: the public URL when configured, else the request's own origin. */
+export function publicOrigin(
+  request: Request,
+  config: Pick<Config, "publicUrl" | "trustProxy">,
+): string {
+  if (config.publicUrl) return config.publicUrl.origin;
+  const url = new URL(request.url);
+  if (config.trustProxy) {
+    const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+    const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+    if (proto === "http" || proto === "https") url.protocol = `${proto}:`;
+    if (host) url.host = host;
+  }
+  return url.origin;
+}
+
+export function clientIp(request: Request, socketIp: string, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return socketIp;
+}

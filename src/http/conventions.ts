@@ -1,0 +1,120 @@
+import { Elysia, ValidationError } from "elysia";
+import { storageError } from "../db/client.ts";
+import { parseJsonBody, readLimitedBody } from "./body.ts";
+import { metaOf } from "./context.ts";
+import { ApiError, type ErrorDetail, errorBody } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+
+export interface RouteTable {
+  routes: { method: string; path: string }[];
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  const a = pattern.replace(/(.)\/$/, "$1").split("/");
+  const b = path.replace(/(.)\/$/, "$1").split("/");
+  if (pattern.endsWith("*")) return true;
+  return a.length === b.length && a.every((seg, i) => seg.startsWith(":") || seg === b[i]);
+}
+
+function allowedMethods(table: RouteTable, path: string): string[] {
+  return [...new Set(table.routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method))];
+}
+
+interface Issue {
+  path?: string;
+  message?: string;
+  value?: unknown;
+  schema?: { additionalProperties?: unknown };
+}
+
+function issueMessage(issue: Issue): string {
+  if (issue.value === undefined) return "is required";
+  if (issue.message === "Unexpected property") return "is not an accepted field";
+  if (issue.message === "Expected union value") return "is not an accepted value";
+  return (issue.message ?? "is invalid")
+    .replace(/^Expected/, "must be")
+    .replace(/^Property '[^']*' /, "");
+}
+
+/** One `{field, message}` per field (the first problem found), fields as dotted paths. */
+function validationDetails(error: ValidationError): ErrorDetail[] {
+  const details = new Map<string, string>();
+  for (const issue of error.all as Issue[]) {
+    const field = (issue.path ?? "").replace(/^\//, "").replaceAll("/", ".") || error.type;
+    if (!details.has(field)) details.set(field, issueMessage(issue));
+  }
+  if (details.size === 0) details.set(error.type, "is invalid");
+  return [...details].map(([field, message]) => ({ field, message }));
+}
+
+function toApiError(
+  code: string | number,
+  error: unknown,
+  table: RouteTable,
+  request: Request,
+): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ValidationError) {
+    const details = validationDetails(error);
+    const where = details.map((d) => `${d.field} ${d.message}`).join("; ");
+    return new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${where}`, details);
+  }
+  if (code === "PARSE") return new ApiError(400, "INVALID_JSON", "Request body is not valid JSON");
+  if (code === "NOT_FOUND") {
+    const methods = allowedMethods(table, new URL(request.url).pathname);
+    if (methods.length > 0) {
+      return new ApiError(
+        405,
+        "METHOD_NOT_ALLOWED",
+        `Method not allowed; use ${methods.join(", ")}`,
+        undefined,
+        {
+          allow: methods.join(", "),
+        },
+      );
+    }
+    return new ApiError(404, "NOT_FOUND", "No such route");
+  }
+  return storageError(error);
+}
+
+export function errorResponse(err: ApiError, requestId: string): Response {
+  const headers: Record<string, string> = { "content-type": "application/json", ...err.headers };
+  if (err.status === 503 && !headers["retry-after"]) headers["retry-after"] = "1";
+  return new Response(JSON.stringify(errorBody(err, requestId)), { status: err.status, headers });
+}
+
+/**
+ * Cross-cutting HTTP behaviour for every route: the JSON body parser with its limits, the error
+ * shape, and the route pattern for the request log.
+ */
+export function httpConventions(opts: {
+  maxBodyBytes: number;
+  logger: Logger;
+  routeTable: RouteTable;
+}) {
+  return new Elysia({ name: "http-conventions" })
+    .onParse({ as: "global" }, async ({ request }) => {
+      const bytes = await readLimitedBody(request, opts.maxBodyBytes);
+      metaOf(request).rawBody = bytes;
+      return parseJsonBody(bytes, request.headers.get("content-type"));
+    })
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      metaOf(request).route = route;
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const meta = metaOf(request);
+      const apiError = toApiError(code, error, opts.routeTable, request);
+      if (apiError) return errorResponse(apiError, meta.id);
+      opts.logger.error("unhandled error", {
+        request_id: meta.id,
+        route: meta.route,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+      return errorResponse(
+        new ApiError(500, "INTERNAL_ERROR", "Internal error; see the server log"),
+        meta.id,
+      );
+    });
+}

@@ -1,0 +1,68 @@
+/** The one error shape of the API: `{error, code, details?, request_id}`. */
+export type ErrorCode =
+  | "VALIDATION_ERROR"
+  | "INVALID_JSON"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "PAYLOAD_TOO_LARGE"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "CSRF_REJECTED"
+  | "INVALID_CREDENTIALS"
+  | "NAMESPACE_TAKEN"
+  | "EMAIL_TAKEN"
+  | "SIGNUP_DISABLED"
+  | "SLUG_TAKEN"
+  | "LIMIT_REACHED"
+  | "CONFLICT"
+  | "INVALID_WEBHOOK_URL"
+  | "RATE_LIMITED"
+  | "SERVICE_UNAVAILABLE"
+  | "INTERNAL_ERROR";
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function validationError(field: string, message: string): ApiError {
+  return new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${field} ${message}`, [
+    { field, message },
+  ]);
+}
+
+export function notFound(what: string): ApiError {
+  return new ApiError(404, "NOT_FOUND", `${what} not found`);
+}
+
+export function unauthorized(message = "Authentication required"): ApiError {
+  return new ApiError(401, "UNAUTHORIZED", message);
+}
+
+export function rateLimited(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, "RATE_LIMITED", "Too many requests; slow down", undefined, {
+    "retry-after": String(retryAfterSeconds),
+  });
+}
+
+export function errorBody(err: ApiError, requestId: string) {
+  return {
+    error: err.message,
+    code: err.code,
+    ...(err.details ? { details: err.details } : {}),
+    request_id: requestId,
+  };
+}

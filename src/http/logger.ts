@@ -1,0 +1,37 @@
+/** Structured logging: one JSON object per line (or a readable line on a TTY). Never pass secrets. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+export function createLogger(
+  level: LogLevel,
+  format: "json" | "pretty",
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Logger {
+  const emit = (lvl: LogLevel, msg: string, fields: LogFields = {}) => {
+    if (RANK[lvl] < RANK[level]) return;
+    const time = new Date().toISOString();
+    if (format === "json") {
+      write(JSON.stringify({ time, level: lvl, msg, ...fields }));
+      return;
+    }
+    const rest = Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(" ");
+    write(`${time} ${lvl.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ""}`);
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+  };
+}

@@ -1,0 +1,57 @@
+import type { Elysia } from "elysia";
+import { newId } from "../ids.ts";
+import { attachMeta, clientIp, metaOf, requestIdFrom } from "./context.ts";
+import type { Logger } from "./logger.ts";
+
+export interface HttpServer {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+// Bun refuses bodies over this itself; our own parser enforces SIGILUM_MAX_BODY_BYTES with the API's
+// error shape, so Bun's limit only needs to be far above it.
+const TRANSPORT_BODY_LIMIT = 1024 * 1024 * 1024;
+
+/** Serves the Elysia app with request ids and one structured log line per request. */
+export function serveHttp(
+  app: Elysia,
+  opts: { host: string; port: number; trustProxy: boolean; logger: Logger },
+): HttpServer {
+  const server = Bun.serve({
+    hostname: opts.host,
+    port: opts.port,
+    maxRequestBodySize: TRANSPORT_BODY_LIMIT,
+    fetch: async (request, srv) => {
+      const meta = {
+        id: requestIdFrom(request, newId.request),
+        startedAt: performance.now(),
+        ip: clientIp(request, srv.requestIP(request)?.address ?? "unknown", opts.trustProxy),
+      };
+      attachMeta(request, meta);
+      const response = await app.handle(request);
+      response.headers.set("x-request-id", meta.id);
+      logRequest(opts.logger, request, response);
+      return response;
+    },
+  });
+  const port = server.port ?? opts.port;
+  const host = opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : opts.host;
+  return {
+    port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    stop: () => server.stop(),
+  };
+}
+
+function logRequest(logger: Logger, request: Request, response: Response) {
+  const meta = metaOf(request);
+  logger.info("request", {
+    request_id: meta.id,
+    method: request.method,
+    route: meta.route ?? "(unmatched)",
+    status: response.status,
+    duration_ms: Math.round((performance.now() - meta.startedAt) * 100) / 100,
+    ip: meta.ip,
+  });
+}

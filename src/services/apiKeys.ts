@@ -1,0 +1,244 @@
+import { and, desc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { futureTimestamp } from "../auth/tokens.ts";
+import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
+import { sha256Hex } from "../crypto.ts";
+import { writeBatch } from "../db/client.ts";
+import { type ApiKeyRow, apiKeys, type ServiceRow, services } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import type { Page } from "../http/pagination.ts";
+import { newId } from "../ids.ts";
+import { hasValidChecksum, mintSecret, secretPrefix } from "../secrets.ts";
+import type { ApiKey } from "./model.ts";
+import { findOwnedService } from "./service.ts";
+
+export type KeyStatus = "active" | "revoked" | "expired";
+export type Environment = "prod" | "test";
+
+const KEY_RE = /^sgl_sk_(prod|test)_[0-9A-Za-z]{38}$/;
+
+export function keyStatus(row: ApiKeyRow, now: number): KeyStatus {
+  if (row.revokedAt !== null) return "revoked";
+  if (row.expiresAt !== null && row.expiresAt <= now) return "expired";
+  return "active";
+}
+
+export function keyView(row: ApiKeyRow, now: number): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    environment: row.environment,
+    status: keyStatus(row, now),
+    created_at: toIso(row.createdAt),
+    last_used_at: toIso(row.lastUsedAt),
+    expires_at: toIso(row.expiresAt),
+    revoked_at: toIso(row.revokedAt),
+  };
+}
+
+function statusFilter(status: KeyStatus | "all", now: number): SQL | undefined {
+  switch (status) {
+    case "active":
+      return and(
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+      );
+    case "revoked":
+      return isNotNull(apiKeys.revokedAt);
+    case "expired":
+      return and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, now));
+    default:
+      return undefined;
+  }
+}
+
+export async function listKeys(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  status: KeyStatus | "all",
+  page: Page,
+) {
+  await findOwnedService(ctx, ownerId, serviceId);
+  const now = ctx.clock.now();
+  const where = and(eq(apiKeys.serviceId, serviceId), statusFilter(status, now));
+  const rows = await ctx.database.db
+    .select()
+    .from(apiKeys)
+    .where(where)
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(page.limit)
+    .offset(page.offset);
+  const [count] = await ctx.database.db
+    .select({ n: sql<number>`count(*)` })
+    .from(apiKeys)
+    .where(where);
+  return { items: rows.map((r) => keyView(r, now)), total: Number(count?.n ?? 0) };
+}
+
+interface KeyInput {
+  name?: string | null;
+  environment?: Environment;
+  expires_at?: string | null;
+}
+
+function mintKeyRow(ctx: AppContext, serviceId: string, input: KeyInput) {
+  const environment = input.environment ?? "prod";
+  const key = mintSecret(`sgl_sk_${environment}_`);
+  const row: ApiKeyRow = {
+    id: newId.apiKey(),
+    serviceId,
+    name: input.name?.trim() || null,
+    environment,
+    prefix: secretPrefix(key),
+    keyHash: sha256Hex(key),
+    createdAt: ctx.clock.now(),
+    lastUsedAt: null,
+    expiresAt: futureTimestamp(ctx, "expires_at", input.expires_at),
+    revokedAt: null,
+  };
+  return { key, row };
+}
+
+function createdKeyView(key: string, row: ApiKeyRow) {
+  return {
+    key,
+    id: row.id,
+    prefix: row.prefix,
+    name: row.name,
+    environment: row.environment,
+    created_at: toIso(row.createdAt),
+    expires_at: toIso(row.expiresAt),
+  };
+}
+
+/** Inserts only while the service has fewer active keys than the limit (one statement, race-free). */
+function insertWithinLimit(ctx: AppContext, row: ApiKeyRow, excludeKeyId: string | null) {
+  const now = ctx.clock.now();
+  return sql`INSERT INTO ${apiKeys}
+    (id, service_id, name, environment, prefix, key_hash, created_at, expires_at)
+    SELECT ${row.id}, ${row.serviceId}, ${row.name}, ${row.environment}, ${row.prefix}, ${row.keyHash},
+      ${row.createdAt}, ${row.expiresAt}
+    WHERE (SELECT count(*) FROM ${apiKeys} WHERE service_id = ${row.serviceId} AND revoked_at IS NULL
+      AND (expires_at IS NULL OR expires_at > ${now}) AND id IS NOT ${excludeKeyId}) < ${ctx.config.maxKeysPerService}`;
+}
+
+function limitReached(ctx: AppContext) {
+  return new ApiError(
+    409,
+    "LIMIT_REACHED",
+    `At most ${ctx.config.maxKeysPerService} active API keys per service`,
+  );
+}
+
+export async function createKey(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  input: KeyInput,
+) {
+  await findOwnedService(ctx, ownerId, serviceId);
+  const { key, row } = mintKeyRow(ctx, serviceId, input);
+  const rs = await ctx.database.db.run(insertWithinLimit(ctx, row, null));
+  if (rs.rowsAffected === 0) throw limitReached(ctx);
+  return createdKeyView(key, row);
+}
+
+async function findKey(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  keyId: string,
+): Promise<ApiKeyRow> {
+  await findOwnedService(ctx, ownerId, serviceId);
+  const [row] = await ctx.database.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.serviceId, serviceId)))
+    .limit(1);
+  if (!row) throw notFound("API key");
+  return row;
+}
+
+/** Revokes at once; revoking twice keeps the first revocation time. */
+export async function revokeKey(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  keyId: string,
+): Promise<ApiKey> {
+  const row = await findKey(ctx, ownerId, serviceId, keyId);
+  const now = ctx.clock.now();
+  if (row.revokedAt === null) {
+    await ctx.database.db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
+    row.revokedAt = now;
+  }
+  return keyView(row, now);
+}
+
+/** Mints a replacement; the old key keeps working for `graceSeconds` (0 = revoked now). */
+export async function rollKey(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  keyId: string,
+  graceSeconds: number,
+) {
+  const old = await findKey(ctx, ownerId, serviceId, keyId);
+  const now = ctx.clock.now();
+  if (keyStatus(old, now) !== "active") {
+    throw new ApiError(
+      409,
+      "CONFLICT",
+      `Only an active key can be rolled; this one is ${keyStatus(old, now)}`,
+    );
+  }
+  const { key, row } = mintKeyRow(ctx, serviceId, { name: old.name, environment: old.environment });
+  const graceEnd = now + graceSeconds * 1000;
+  const retire =
+    graceSeconds === 0
+      ? { revokedAt: now }
+      : { expiresAt: old.expiresAt === null ? graceEnd : Math.min(old.expiresAt, graceEnd) };
+  const db = ctx.database.db;
+  const newKeyExists = sql`EXISTS (SELECT 1 FROM ${apiKeys} WHERE id = ${row.id})`;
+  // Insert and retire in one transaction; the old key is retired only if the new one went in.
+  const [inserted] = await writeBatch(ctx.database, [
+    insertWithinLimit(ctx, row, old.id),
+    db
+      .update(apiKeys)
+      .set(retire)
+      .where(and(eq(apiKeys.id, old.id), newKeyExists)),
+  ]);
+  if (inserted?.rowsAffected === 0) throw limitReached(ctx);
+  return createdKeyView(key, row);
+}
+
+export interface AuthenticatedKey {
+  key: ApiKeyRow;
+  service: ServiceRow;
+}
+
+/**
+ * Authenticates a service API key presented as `Authorization: Bearer sgl_sk_…`. The format and
+ * checksum are checked offline first; revoked and expired keys are rejected. No cache yet: every
+ * call reads the database, so a revoke is seen at once by every process.
+ */
+export async function authenticateApiKey(
+  ctx: AppContext,
+  presented: string,
+): Promise<AuthenticatedKey | null> {
+  if (!KEY_RE.test(presented) || !hasValidChecksum(presented)) return null;
+  const [found] = await ctx.database.db
+    .select({ key: apiKeys, service: services })
+    .from(apiKeys)
+    .innerJoin(services, eq(services.id, apiKeys.serviceId))
+    .where(eq(apiKeys.keyHash, sha256Hex(presented)))
+    .limit(1);
+  if (!found || keyStatus(found.key, ctx.clock.now()) !== "active") return null;
+  ctx.keyUsage.touch(found.key.id);
+  return found;
+}

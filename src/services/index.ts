@@ -1,0 +1,156 @@
+import { Elysia, t } from "elysia";
+import { ownerGuard } from "../auth/guard.ts";
+import type { AppContext } from "../context.ts";
+import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
+import {
+  ApiKeyModel,
+  CreatedKeyModel,
+  KeyCreateBody,
+  KeyParams,
+  KeyRollBody,
+  KeyStatus,
+  ServiceCreateBody,
+  ServiceModel,
+  ServiceParams,
+  ServiceUpdateBody,
+} from "./model.ts";
+import {
+  createService,
+  deleteService,
+  findOwnedService,
+  listServices,
+  serviceView,
+  updateService,
+} from "./service.ts";
+
+const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
+const KeyListQuery = t.Object(
+  { ...paginationQuery(), status: t.Optional(t.Union([KeyStatus, t.Literal("all")])) },
+  { additionalProperties: false },
+);
+const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
+
+function serviceRoutes(ctx: AppContext) {
+  return new Elysia({ prefix: "/v1/services", tags: ["services"] })
+    .use(ownerGuard(ctx))
+    .get(
+      "/",
+      async ({ principal, query }) => {
+        const page = pageOf(query);
+        const { rows, total } = await listServices(ctx, principal.owner.id, page);
+        return paginated("services", rows.map(serviceView), page, total);
+      },
+      { query: ListQuery, detail: { summary: "List your services" } },
+    )
+    .post(
+      "/",
+      async ({ principal, body, set }) => {
+        set.status = 201;
+        return serviceView(await createService(ctx, principal.owner.id, body));
+      },
+      {
+        body: ServiceCreateBody,
+        response: { 201: ServiceModel },
+        detail: { summary: "Register a service" },
+      },
+    )
+    .get(
+      "/:serviceId",
+      async ({ principal, params }) =>
+        serviceView(await findOwnedService(ctx, principal.owner.id, params.serviceId)),
+      {
+        params: ServiceParams,
+        response: { 200: ServiceModel },
+        detail: { summary: "Get a service" },
+      },
+    )
+    .patch(
+      "/:serviceId",
+      async ({ principal, params, body }) =>
+        serviceView(await updateService(ctx, principal.owner.id, params.serviceId, body)),
+      {
+        params: ServiceParams,
+        body: ServiceUpdateBody,
+        response: { 200: ServiceModel },
+        detail: { summary: "Update name or description (the slug is immutable)" },
+      },
+    )
+    .delete(
+      "/:serviceId",
+      async ({ principal, params }) => {
+        await deleteService(ctx, principal.owner.id, params.serviceId);
+        return { id: params.serviceId, deleted: true };
+      },
+      {
+        params: ServiceParams,
+        response: { 200: Deleted },
+        detail: { summary: "Delete a service with its keys and webhooks" },
+      },
+    );
+}
+
+function keyRoutes(ctx: AppContext) {
+  return new Elysia({ prefix: "/v1/services/:serviceId/keys", tags: ["api keys"] })
+    .use(ownerGuard(ctx))
+    .get(
+      "/",
+      async ({ principal, params, query }) => {
+        const page = pageOf(query);
+        const { items, total } = await listKeys(
+          ctx,
+          principal.owner.id,
+          params.serviceId,
+          query.status ?? "all",
+          page,
+        );
+        return paginated("keys", items, page, total);
+      },
+      {
+        params: ServiceParams,
+        query: KeyListQuery,
+        detail: { summary: "List API keys (never the secret)" },
+      },
+    )
+    .post(
+      "/",
+      async ({ principal, params, body, set }) => {
+        set.status = 201;
+        return createKey(ctx, principal.owner.id, params.serviceId, body ?? {});
+      },
+      {
+        params: ServiceParams,
+        body: KeyCreateBody,
+        response: { 201: CreatedKeyModel },
+        detail: { summary: "Create an API key (the full key is shown once)" },
+      },
+    )
+    .delete(
+      "/:keyId",
+      async ({ principal, params }) =>
+        revokeKey(ctx, principal.owner.id, params.serviceId, params.keyId),
+      {
+        params: KeyParams,
+        response: { 200: ApiKeyModel },
+        detail: { summary: "Revoke an API key at once" },
+      },
+    )
+    .post(
+      "/:keyId/roll",
+      async ({ principal, params, body, set }) => {
+        set.status = 201;
+        const grace = body?.grace_seconds ?? 86_400;
+        return rollKey(ctx, principal.owner.id, params.serviceId, params.keyId, grace);
+      },
+      {
+        params: KeyParams,
+        body: KeyRollBody,
+        response: { 201: CreatedKeyModel },
+        detail: { summary: "Replace a key; the old one works until the grace period ends" },
+      },
+    );
+}
+
+export function servicesFeature(ctx: AppContext) {
+  return new Elysia({ name: "services" }).use(serviceRoutes(ctx)).use(keyRoutes(ctx));
+}

@@ -1,0 +1,102 @@
+import { t } from "elysia";
+import { NAMESPACE_PATTERN } from "../auth/model.ts";
+
+const strict = { additionalProperties: false } as const;
+// Names and labels: at least one visible character, no control characters.
+const LABEL_PATTERN = "^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$";
+const TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
+
+export const Name = t.String({ minLength: 1, maxLength: 100, pattern: LABEL_PATTERN });
+export const Description = t.String({ maxLength: 1000, pattern: TEXT_PATTERN });
+
+export const ServiceCreateBody = t.Object(
+  {
+    slug: t.String({
+      minLength: 3,
+      maxLength: 64,
+      description: `lower-cased, then ${NAMESPACE_PATTERN}; globally unique`,
+    }),
+    name: Name,
+    description: t.Optional(t.Union([Description, t.Null()])),
+  },
+  strict,
+);
+
+export const ServiceUpdateBody = t.Object(
+  {
+    name: t.Optional(Name),
+    description: t.Optional(t.Union([Description, t.Null()])),
+  },
+  { ...strict, minProperties: 1 },
+);
+
+export const ServiceModel = t.Object({
+  id: t.String({ format: "uuid" }),
+  slug: t.String(),
+  name: t.String(),
+  description: t.Union([t.String(), t.Null()]),
+  created_at: t.String(),
+  updated_at: t.String(),
+  active_key_count: t.Integer(),
+  webhook_count: t.Integer(),
+});
+
+export const ServiceParams = t.Object({ serviceId: t.String({ maxLength: 200 }) }, strict);
+export const KeyParams = t.Object(
+  { serviceId: t.String({ maxLength: 200 }), keyId: t.String({ maxLength: 200 }) },
+  strict,
+);
+
+const Timestamp = t.String({ format: "date-time" });
+export const Grace = t.Integer({
+  minimum: 0,
+  maximum: 604_800,
+  description: "seconds; default 86400",
+});
+
+export const KeyCreateBody = t.Optional(
+  t.Object(
+    {
+      name: t.Optional(t.Union([Name, t.Null()])),
+      environment: t.Optional(t.Union([t.Literal("prod"), t.Literal("test")])),
+      expires_at: t.Optional(t.Union([Timestamp, t.Null()])),
+    },
+    strict,
+  ),
+);
+
+export const KeyRollBody = t.Optional(t.Object({ grace_seconds: t.Optional(Grace) }, strict));
+
+export const KeyStatus = t.Union([t.Literal("active"), t.Literal("revoked"), t.Literal("expired")]);
+
+export const ApiKeyModel = t.Object({
+  id: t.String(),
+  name: t.Union([t.String(), t.Null()]),
+  prefix: t.String(),
+  environment: t.String(),
+  status: KeyStatus,
+  created_at: t.String(),
+  last_used_at: t.Union([t.String(), t.Null()]),
+  expires_at: t.Union([t.String(), t.Null()]),
+  revoked_at: t.Union([t.String(), t.Null()]),
+});
+
+export const CreatedKeyModel = t.Object({
+  key: t.String({ description: "the full key; shown only in this response" }),
+  id: t.String(),
+  prefix: t.String(),
+  name: t.Union([t.String(), t.Null()]),
+  environment: t.String(),
+  created_at: t.String(),
+  expires_at: t.Union([t.String(), t.Null()]),
+});
+
+export const KeyListQuery = t.Object(
+  {
+    status: t.Optional(t.Union([KeyStatus, t.Literal("all")])),
+  },
+  strict,
+);
+
+export type Service = typeof ServiceModel.static;
+export type ApiKey = typeof ApiKeyModel.static;

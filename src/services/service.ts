@@ -1,0 +1,137 @@
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
+import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { apiKeys, type ServiceRow, services, webhooks } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import type { Page } from "../http/pagination.ts";
+import { isUuid, newId } from "../ids.ts";
+import { normalizeSlug } from "../slugs.ts";
+import type { Service } from "./model.ts";
+
+type ServiceWithCounts = ServiceRow & { activeKeyCount: number; webhookCount: number };
+
+function countsSelection(now: number) {
+  return {
+    activeKeyCount: sql<number>`(SELECT count(*) FROM ${apiKeys} WHERE ${apiKeys.serviceId} = ${services.id}
+      AND ${apiKeys.revokedAt} IS NULL AND (${apiKeys.expiresAt} IS NULL OR ${apiKeys.expiresAt} > ${now}))`,
+    webhookCount: sql<number>`(SELECT count(*) FROM ${webhooks} WHERE ${webhooks.serviceId} = ${services.id})`,
+  };
+}
+
+export function serviceView(s: ServiceWithCounts): Service {
+  return {
+    id: s.id,
+    slug: s.slug,
+    name: s.name,
+    description: s.description,
+    created_at: toIso(s.createdAt),
+    updated_at: toIso(s.updatedAt),
+    active_key_count: Number(s.activeKeyCount),
+    webhook_count: Number(s.webhookCount),
+  };
+}
+
+function ownedBy(ownerId: string, serviceId: string) {
+  return and(eq(services.id, serviceId), eq(services.ownerId, ownerId));
+}
+
+/** The owner's service or 404 — also for ids that are not UUIDs or belong to someone else. */
+export async function findOwnedService(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+): Promise<ServiceWithCounts> {
+  if (!isUuid(serviceId)) throw notFound("Service");
+  const [row] = await ctx.database.db
+    .select({ ...getTableColumns(services), ...countsSelection(ctx.clock.now()) })
+    .from(services)
+    .where(ownedBy(ownerId, serviceId))
+    .limit(1);
+  if (!row) throw notFound("Service");
+  return row;
+}
+
+export async function listServices(ctx: AppContext, ownerId: string, page: Page) {
+  const rows = await ctx.database.db
+    .select({ ...getTableColumns(services), ...countsSelection(ctx.clock.now()) })
+    .from(services)
+    .where(eq(services.ownerId, ownerId))
+    .orderBy(desc(services.createdAt), desc(services.id))
+    .limit(page.limit)
+    .offset(page.offset);
+  const [count] = await ctx.database.db
+    .select({ n: sql<number>`count(*)` })
+    .from(services)
+    .where(eq(services.ownerId, ownerId));
+  return { rows, total: Number(count?.n ?? 0) };
+}
+
+export async function createService(
+  ctx: AppContext,
+  ownerId: string,
+  input: { slug: string; name: string; description?: string | null },
+): Promise<ServiceWithCounts> {
+  const now = ctx.clock.now();
+  const row: ServiceRow = {
+    id: newId.service(),
+    ownerId,
+    slug: normalizeSlug("slug", input.slug),
+    name: input.name.trim(),
+    description: input.description?.trim() || null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  let inserted: number;
+  try {
+    // One statement: the per-owner limit cannot be raced past by concurrent creates.
+    const rs = await ctx.database.db.run(sql`INSERT INTO ${services}
+      (id, owner_id, slug, name, description, created_at, updated_at)
+      SELECT ${row.id}, ${ownerId}, ${row.slug}, ${row.name}, ${row.description}, ${now}, ${now}
+      WHERE (SELECT count(*) FROM ${services} WHERE owner_id = ${ownerId}) < ${ctx.config.maxServicesPerOwner}`);
+    inserted = rs.rowsAffected;
+  } catch (err) {
+    if (isUniqueViolation(err, "services.slug")) {
+      throw new ApiError(409, "SLUG_TAKEN", `Service slug '${row.slug}' is already taken`);
+    }
+    throw err;
+  }
+  if (inserted === 0) {
+    throw new ApiError(
+      409,
+      "LIMIT_REACHED",
+      `At most ${ctx.config.maxServicesPerOwner} services per owner`,
+    );
+  }
+  return { ...row, activeKeyCount: 0, webhookCount: 0 };
+}
+
+export async function updateService(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  input: { name?: string; description?: string | null },
+): Promise<ServiceWithCounts> {
+  await findOwnedService(ctx, ownerId, serviceId);
+  const patch: Partial<ServiceRow> = { updatedAt: ctx.clock.now() };
+  if (input.name !== undefined) patch.name = input.name.trim();
+  if (input.description !== undefined) patch.description = input.description?.trim() || null;
+  await ctx.database.db.update(services).set(patch).where(ownedBy(ownerId, serviceId));
+  return findOwnedService(ctx, ownerId, serviceId);
+}
+
+/** Deletes the service with its keys and webhooks in one transaction. */
+export async function deleteService(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+): Promise<void> {
+  await findOwnedService(ctx, ownerId, serviceId);
+  const db = ctx.database.db;
+  const owned = db.select({ id: services.id }).from(services).where(ownedBy(ownerId, serviceId));
+  await writeBatch(ctx.database, [
+    db.delete(webhooks).where(inArray(webhooks.serviceId, owned)),
+    db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
+    db.delete(services).where(ownedBy(ownerId, serviceId)),
+  ]);
+}

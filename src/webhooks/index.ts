@@ -1,0 +1,115 @@
+import { Elysia, t } from "elysia";
+import { ownerGuard } from "../auth/guard.ts";
+import type { AppContext } from "../context.ts";
+import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ServiceParams } from "../services/model.ts";
+import {
+  CreatedWebhookModel,
+  RotateBody,
+  RotatedSecretModel,
+  WebhookCreateBody,
+  WebhookModel,
+  WebhookParams,
+  WebhookUpdateBody,
+} from "./model.ts";
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  rotateWebhookSecret,
+  updateWebhook,
+} from "./service.ts";
+
+const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
+const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
+
+export function webhooksFeature(ctx: AppContext) {
+  return new Elysia({
+    name: "webhooks",
+    prefix: "/v1/services/:serviceId/webhooks",
+    tags: ["webhooks"],
+  })
+    .use(ownerGuard(ctx))
+    .get(
+      "/",
+      async ({ principal, params, query }) => {
+        const page = pageOf(query);
+        const { items, total } = await listWebhooks(
+          ctx,
+          principal.owner.id,
+          params.serviceId,
+          page,
+        );
+        return paginated("webhooks", items, page, total);
+      },
+      {
+        params: ServiceParams,
+        query: ListQuery,
+        detail: { summary: "List webhooks (never the secret)" },
+      },
+    )
+    .post(
+      "/",
+      async ({ principal, params, body, set }) => {
+        set.status = 201;
+        return createWebhook(ctx, principal.owner.id, params.serviceId, body);
+      },
+      {
+        params: ServiceParams,
+        body: WebhookCreateBody,
+        response: { 201: CreatedWebhookModel },
+        detail: { summary: "Register a webhook (the signing secret is shown once)" },
+      },
+    )
+    .get(
+      "/:webhookId",
+      async ({ principal, params }) =>
+        getWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId),
+      {
+        params: WebhookParams,
+        response: { 200: WebhookModel },
+        detail: { summary: "Get a webhook" },
+      },
+    )
+    .patch(
+      "/:webhookId",
+      async ({ principal, params, body }) =>
+        updateWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId, body),
+      {
+        params: WebhookParams,
+        body: WebhookUpdateBody,
+        response: { 200: WebhookModel },
+        detail: { summary: "Change URL, events, description or enabled" },
+      },
+    )
+    .delete(
+      "/:webhookId",
+      async ({ principal, params }) => {
+        await deleteWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId);
+        return { id: params.webhookId, deleted: true };
+      },
+      {
+        params: WebhookParams,
+        response: { 200: Deleted },
+        detail: { summary: "Delete a webhook" },
+      },
+    )
+    .post(
+      "/:webhookId/rotate-secret",
+      async ({ principal, params, body }) =>
+        rotateWebhookSecret(
+          ctx,
+          principal.owner.id,
+          params.serviceId,
+          params.webhookId,
+          body?.grace_seconds ?? 86_400,
+        ),
+      {
+        params: WebhookParams,
+        body: RotateBody,
+        response: { 200: RotatedSecretModel },
+        detail: { summary: "Replace the signing secret; both sign during the grace period" },
+      },
+    );
+}

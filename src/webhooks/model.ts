@@ -1,0 +1,92 @@
+import { t } from "elysia";
+import { Grace } from "../services/model.ts";
+
+const strict = { additionalProperties: false } as const;
+
+/** Events a webhook can subscribe to; `webhook.test` is only ever sent by the test route. */
+export const EVENT_CATALOG = [
+  "request.submitted",
+  "request.approved",
+  "request.rejected",
+  "request.revoked",
+  "request.expired",
+] as const;
+export type EventName = (typeof EVENT_CATALOG)[number];
+
+/** A webhook created without `events` gets the four events of the seed page. */
+export const DEFAULT_EVENTS: EventName[] = [
+  "request.submitted",
+  "request.approved",
+  "request.rejected",
+  "request.revoked",
+];
+
+// Length and scheme are checked by the SSRF guard so every URL problem is INVALID_WEBHOOK_URL.
+const Url = t.String({
+  description: "absolute https:// URL, at most 2048 characters, public target",
+});
+const Events = t.Array(t.String({ maxLength: 64 }), {
+  minItems: 1,
+  maxItems: EVENT_CATALOG.length,
+  description: `subset of ${EVENT_CATALOG.join(", ")}; default: the first four`,
+});
+const Description = t.String({
+  maxLength: 1000,
+  pattern: "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$",
+});
+
+export const WebhookCreateBody = t.Object(
+  {
+    url: Url,
+    events: t.Optional(Events),
+    description: t.Optional(t.Union([Description, t.Null()])),
+  },
+  strict,
+);
+
+export const WebhookUpdateBody = t.Object(
+  {
+    url: t.Optional(Url),
+    events: t.Optional(Events),
+    description: t.Optional(t.Union([Description, t.Null()])),
+    enabled: t.Optional(t.Boolean()),
+  },
+  { ...strict, minProperties: 1 },
+);
+
+export const RotateBody = t.Optional(t.Object({ grace_seconds: t.Optional(Grace) }, strict));
+
+export const WebhookParams = t.Object(
+  { serviceId: t.String({ maxLength: 200 }), webhookId: t.String({ maxLength: 200 }) },
+  strict,
+);
+
+const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
+
+export const WebhookModel = t.Object({
+  id: t.String(),
+  service_id: t.String(),
+  url: t.String(),
+  events: t.Array(t.String()),
+  description: Nullable(t.String()),
+  enabled: t.Boolean(),
+  disabled_reason: Nullable(t.String()),
+  created_at: t.String(),
+  updated_at: t.String(),
+  last_success_at: Nullable(t.String()),
+  last_failure_at: Nullable(t.String()),
+  consecutive_failures: t.Integer(),
+  secret_rotated_at: Nullable(t.String()),
+});
+
+export const CreatedWebhookModel = t.Composite([
+  t.Object({ secret: t.String({ description: "whsec_…; shown only in this response" }) }),
+  WebhookModel,
+]);
+
+export const RotatedSecretModel = t.Object({
+  secret: t.String(),
+  previous_secret_expires_at: Nullable(t.String()),
+});
+
+export type Webhook = typeof WebhookModel.static;

@@ -1,0 +1,15 @@
+import type { AppContext } from "../context.ts";
+import { ApiError } from "../http/errors.ts";
+import { checkWebhookUrl } from "./ssrfGuard.ts";
+
+/** Applies webhooks.md §5 at configuration time; returns the normalised URL or 400 INVALID_WEBHOOK_URL. */
+export async function acceptableWebhookUrl(ctx: AppContext, raw: string): Promise<string> {
+  const check = await checkWebhookUrl(raw.trim(), {
+    allowHttp: ctx.config.webhookAllowHttp,
+    allowPrivate: ctx.config.webhookAllowPrivate,
+    allowedCidrs: ctx.config.webhookAllowedCidrs,
+    resolve: ctx.resolveHost,
+  });
+  if (!check.ok) throw new ApiError(400, "INVALID_WEBHOOK_URL", check.reason);
+  return check.url.toString();
+}
