@@ -83,9 +83,9 @@ async function healthcheck() {
 }
 
 async function dispatch(argv: string[]) {
-  const { positionals, flags } = parseArgs(argv, ["--help", "-h"]);
+  const { positionals, flags } = parseArgs(argv, ["--help"]);
   const command = positionals[0] ?? "serve";
-  if (command === "--help" || command === "-h" || command === "help")
+  if (command === "help" || (positionals.length === 0 && flags["--help"]))
     return void console.log(USAGE);
   if (flags["--help"]) {
     const help = HELP[command];
@@ -112,8 +112,7 @@ async function dispatch(argv: string[]) {
   }
 }
 
-const args = process.argv.slice(2).map((a) => (a === "-h" ? "--help" : a));
-dispatch(args).catch((err) => {
+dispatch(process.argv.slice(2).map((a) => (a === "-h" ? "--help" : a))).catch((err) => {
   if (err instanceof UsageError) {
     console.error(`sigilum: ${err.message}\n\n${USAGE}`);
     process.exit(2);
