@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import { is, SQL } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { Config } from "../config.ts";
@@ -53,34 +53,38 @@ export async function writeBatch(database: Database, statements: Statement[]) {
   return database.client.batch(stmts, "write");
 }
 
-const UNAVAILABLE_CODES = new Set([
-  "SQLITE_BUSY",
-  "SQLITE_LOCKED",
-  "SQLITE_CANTOPEN",
-  "SQLITE_IOERR",
-  "SQLITE_FULL",
-]);
+const UNAVAILABLE =
+  /SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)|CLIENT_CLOSED|ECONNREFUSED|ECONNRESET|fetch failed|SERVER_ERROR|HRANA_WEBSOCKET|database is locked/;
+
+/** The error and its causes (drizzle wraps driver errors), as "code message" strings. */
+function errorChain(err: unknown): string[] {
+  const out: string[] = [];
+  for (
+    let e = err as { code?: string; message?: string; cause?: unknown } | undefined;
+    e && out.length < 5;
+    e = e.cause as typeof e
+  ) {
+    out.push(`${e.code ?? ""} ${e.message ?? ""}`);
+  }
+  return out;
+}
 
 /** Maps storage outages to 503 SERVICE_UNAVAILABLE; other errors stay as they are. */
 export function storageError(err: unknown): ApiError | null {
-  if (!(err instanceof Error)) return null;
-  const code = (err as LibsqlError).code ?? "";
-  const cause = (err as { cause?: { code?: string } }).cause?.code ?? "";
-  const transient =
-    [...UNAVAILABLE_CODES].some((c) => code.startsWith(c) || cause.startsWith(c)) ||
-    /ECONNREFUSED|fetch failed|SERVER_ERROR|HRANA_WEBSOCKET|CLIENT_CLOSED/.test(
-      `${code} ${err.message}`,
-    );
-  return transient
-    ? new ApiError(503, "SERVICE_UNAVAILABLE", "Storage is temporarily unavailable; retry shortly")
-    : null;
+  if (!errorChain(err).some((text) => UNAVAILABLE.test(text))) return null;
+  return new ApiError(
+    503,
+    "SERVICE_UNAVAILABLE",
+    "Storage is temporarily unavailable; retry shortly",
+    undefined,
+    {
+      "retry-after": "1",
+    },
+  );
 }
 
-export function isUniqueViolation(err: unknown, index?: string): boolean {
-  const text = `${(err as Error)?.message ?? ""} ${(err as { cause?: Error })?.cause?.message ?? ""}`;
-  const code = `${(err as LibsqlError)?.code ?? ""} ${(err as LibsqlError)?.extendedCode ?? ""}`;
-  const unique = /UNIQUE constraint failed/i.test(text) || code.includes("CONSTRAINT_UNIQUE");
-  return unique && (index === undefined || text.includes(index));
+/** True for a UNIQUE violation, optionally on one column (`"services.slug"`). */
+export function isUniqueViolation(err: unknown, column?: string): boolean {
+  const text = errorChain(err).join(" ");
+  return /UNIQUE constraint failed/i.test(text) && (column === undefined || text.includes(column));
 }
-
-export { LibsqlError };

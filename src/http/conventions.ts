@@ -54,6 +54,9 @@ function toApiError(
   request: Request,
 ): ApiError | null {
   if (error instanceof ApiError) return error;
+  // Elysia wraps whatever our body parser throws (415, 413, 400) in a ParseError.
+  if (code === "PARSE" && (error as Error).cause instanceof ApiError)
+    return (error as Error).cause as ApiError;
   if (error instanceof ValidationError) {
     const details = validationDetails(error);
     const where = details.map((d) => `${d.field} ${d.message}`).join("; ");

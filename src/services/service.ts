@@ -11,11 +11,12 @@ import type { Service } from "./model.ts";
 
 type ServiceWithCounts = ServiceRow & { activeKeyCount: number; webhookCount: number };
 
+// Written out with table names: drizzle renders bare column names inside a single-table select.
 function countsSelection(now: number) {
   return {
-    activeKeyCount: sql<number>`(SELECT count(*) FROM ${apiKeys} WHERE ${apiKeys.serviceId} = ${services.id}
-      AND ${apiKeys.revokedAt} IS NULL AND (${apiKeys.expiresAt} IS NULL OR ${apiKeys.expiresAt} > ${now}))`,
-    webhookCount: sql<number>`(SELECT count(*) FROM ${webhooks} WHERE ${webhooks.serviceId} = ${services.id})`,
+    activeKeyCount: sql<number>`(SELECT count(*) FROM api_keys k WHERE k.service_id = services.id
+      AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ${now}))`,
+    webhookCount: sql<number>`(SELECT count(*) FROM webhooks w WHERE w.service_id = services.id)`,
   };
 }
 

@@ -1,0 +1,101 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { signUp, startTestServer } from "./helpers/server.ts";
+
+const MAIN = join(import.meta.dir, "../src/main.ts");
+
+function sigilum(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawnSync([process.execPath, MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+describe("sigilum CLI", () => {
+  test("version and help", () => {
+    const version = sigilum(["version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = sigilum(["--help"]);
+    expect(help.code).toBe(0);
+    for (const cmd of ["[serve]", "migrate", "backup", "version"])
+      expect(help.stdout).toContain(`sigilum ${cmd}`);
+    expect(help.stdout).toContain("SIGILUM_DATABASE_URL");
+    expect(sigilum(["backup", "--help"]).stdout).toContain("VACUUM INTO");
+  });
+
+  test("bad commands and flags print usage and exit 2", () => {
+    const unknown = sigilum(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command frobnicate");
+    const flag = sigilum(["serve", "--no-such-flag", "1"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("unknown flag --no-such-flag");
+    expect(sigilum(["backup"]).code).toBe(2);
+  });
+
+  test("a bad setting stops start-up with one line naming the variable", () => {
+    const res = sigilum(["serve"], { SIGILUM_PORT: "eighty" });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+    expect(res.stderr).toContain("SIGILUM_PORT");
+    const flag = sigilum(["serve", "--signup", "sometimes"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("SIGILUM_SIGNUP: must be one of open, closed");
+  });
+
+  test("migrate applies the schema and exits", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sigilum-cli-"));
+    const first = sigilum(["migrate"], { SIGILUM_DATA_DIR: dir });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("applied: 0000_init");
+    const second = sigilum(["migrate", "--data-dir", dir]);
+    expect(second.stdout).toContain("up to date");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("backup makes a consistent copy of a live database", async () => {
+    const t = await startTestServer();
+    const { client, namespace } = await signUp(t);
+    await client.post("/v1/services", { slug: `${namespace}-svc`, name: "Backed up" });
+    const target = join(t.dataDir, "backup.db");
+    const res = sigilum(["backup", target], { SIGILUM_DATA_DIR: t.dataDir });
+    expect(res.code).toBe(0);
+    expect(statSync(target).size).toBeGreaterThan(0);
+    const copy = createClient({ url: `file:${target}` });
+    const rows = await copy.execute("SELECT slug FROM services");
+    expect(rows.rows.map((r) => r.slug)).toEqual([`${namespace}-svc`]);
+    copy.close();
+    const again = sigilum(["backup", target], { SIGILUM_DATA_DIR: t.dataDir });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already exists");
+    await t.close();
+  });
+
+  test("serve generates the secret key file once (0600) and exits 0 on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sigilum-serve-"));
+    const proc = Bun.spawn(
+      [process.execPath, MAIN, "serve", "--port", "0", "--host", "127.0.0.1"],
+      {
+        env: { PATH: process.env.PATH ?? "", SIGILUM_DATA_DIR: dir, SIGILUM_LOG_FORMAT: "json" },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(join(dir, "secret.key")) && Date.now() < deadline) await Bun.sleep(50);
+    await Bun.sleep(200);
+    expect((statSync(join(dir, "secret.key")).mode & 0o777).toString(8)).toBe("600");
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    const log = await new Response(proc.stderr).text();
+    expect(log).toContain('"msg":"listening"');
+    expect(log).toContain('"msg":"shutting down"');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
