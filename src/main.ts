@@ -2,6 +2,7 @@
 import { startServer } from "./app.ts";
 import { parseArgs, UsageError } from "./cli/args.ts";
 import { backupDatabase } from "./cli/backup.ts";
+import { createOwnerCommand } from "./cli/owner.ts";
 import { type Config, ConfigError, flagName, loadConfig, SETTINGS } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -14,6 +15,9 @@ Usage:
                                  start the server (default command)
   sigilum migrate                apply pending migrations and exit
   sigilum backup <file>          consistent online copy of the embedded database
+  sigilum owner create <namespace> --email <email>
+                                 create an owner account (password from SIGILUM_OWNER_PASSWORD or stdin);
+                                 the way in when SIGILUM_SIGNUP=closed
   sigilum healthcheck            exit 0 when the local server answers /healthz
   sigilum version                print the version
   sigilum <command> --help       help for one command
@@ -33,6 +37,8 @@ const HELP: Record<string, string> = {
   migrate: "sigilum migrate\n  Apply pending database migrations and exit.",
   backup:
     "sigilum backup <file>\n  Write a consistent copy of the embedded database to <file> (VACUUM INTO).",
+  owner:
+    "sigilum owner create <namespace> --email <email>\n  Create an owner account. The password is read from SIGILUM_OWNER_PASSWORD or the first line of stdin.",
   healthcheck:
     "sigilum healthcheck\n  GET http://127.0.0.1:$SIGILUM_PORT/healthz; exit 0 if it answers 200 (for Docker HEALTHCHECK).",
   version: "sigilum version\n  Print the version.",
@@ -101,6 +107,13 @@ async function dispatch(argv: string[]) {
       if (!positionals[1])
         throw new UsageError("backup needs a target file: sigilum backup <file>");
       console.log(`backup written to ${await backupDatabase(configFrom(flags), positionals[1])}`);
+      return;
+    }
+    case "owner": {
+      if (positionals[1] !== "create")
+        throw new UsageError("usage: sigilum owner create <namespace> --email <email>");
+      const { "--email": email, ...rest } = flags;
+      console.log(await createOwnerCommand(configFrom(rest), positionals[2], email));
       return;
     }
     case "healthcheck":

@@ -49,6 +49,37 @@ describe("sigilum CLI", () => {
     expect(flag.stderr).toContain("SIGILUM_SIGNUP: must be one of open, closed");
   });
 
+  test("owner create makes an account that can log in while sign-up is closed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sigilum-owner-"));
+    const made = sigilum(["owner", "create", "Closed-Co", "--email", "boss@closed.example"], {
+      SIGILUM_DATA_DIR: dir,
+      SIGILUM_OWNER_PASSWORD: "a-long-password-1",
+    });
+    expect(made.code).toBe(0);
+    expect(made.stdout).toContain("created owner closed-co");
+    expect(made.stdout).not.toContain("a-long-password-1");
+    const taken = sigilum(["owner", "create", "closed-co", "--email", "x@closed.example"], {
+      SIGILUM_DATA_DIR: dir,
+      SIGILUM_OWNER_PASSWORD: "a-long-password-1",
+    });
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("NAMESPACE_TAKEN");
+    const short = sigilum(["owner", "create", "other-co", "--email", "o@x.example"], {
+      SIGILUM_DATA_DIR: dir,
+      SIGILUM_OWNER_PASSWORD: "short",
+    });
+    expect(short.code).toBe(2);
+    const t = await startTestServer({ dataDir: dir, env: { SIGILUM_SIGNUP: "closed" } });
+    const login = await fetch(`${t.url}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ login: "closed-co", password: "a-long-password-1" }),
+    });
+    expect(login.status).toBe(200);
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("migrate applies the schema and exits", () => {
     const dir = mkdtempSync(join(tmpdir(), "sigilum-cli-"));
     const first = sigilum(["migrate"], { SIGILUM_DATA_DIR: dir });

@@ -51,7 +51,7 @@ export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
 
 /** Creates an owner account; the unique indexes are the final word on races. */
 export async function createOwner(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "database" | "clock">,
   input: { namespace: string; email: string; password: string },
 ): Promise<Owner> {
   const namespace = normalizeNamespace(input.namespace);
