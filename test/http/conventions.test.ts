@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { ApiClient, signUp, startTestServer, type TestServer } from "../helpers/server.ts";
 
 describe("HTTP conventions", () => {
@@ -135,6 +137,25 @@ describe("HTTP conventions", () => {
 });
 
 describe("storage outage", () => {
+  test("a database locked by another process answers 503 with Retry-After, then recovers", async () => {
+    const t = await startTestServer();
+    const owner = await signUp(t);
+    const other = createClient({ url: `file:${join(t.dataDir, "sigilum.db")}` });
+    const lock = await other.transaction("write");
+    const locked = await owner.client.post("/v1/services", {
+      slug: "while-locked",
+      name: "Locked",
+    });
+    expect(locked.status).toBe(503);
+    expect(locked.body.code).toBe("SERVICE_UNAVAILABLE");
+    expect(locked.headers.get("retry-after")).toBe("1");
+    await lock.rollback();
+    other.close();
+    const after = await owner.client.post("/v1/services", { slug: "while-locked", name: "Locked" });
+    expect(after.status).toBe(201);
+    await t.close();
+  }, 20_000);
+
   test("a closed database answers 503 SERVICE_UNAVAILABLE with Retry-After and readyz 503", async () => {
     const t = await startTestServer();
     const owner = await signUp(t);
