@@ -15,10 +15,11 @@ import {
   UserModel,
 } from "./model.ts";
 import {
-  authenticateOwner,
   changePassword,
+  checkCredentials,
   createOwner,
   deleteAccount,
+  findOwnerByLogin,
   userView,
 } from "./owners.ts";
 import {
@@ -88,11 +89,11 @@ function publicAuthRoutes(ctx: AppContext) {
         refuseForeignOrigin(ctx, request);
         const ip = metaOf(request).ip;
         ctx.limiter.hit(`login:ip:${ip}`, ctx.config.rateLimitAuth);
-        ctx.limiter.hit(
-          `login:account:${body.login.trim().toLowerCase()}`,
-          ctx.config.rateLimitAuth,
-        );
-        const owner = await authenticateOwner(ctx, body.login, body.password);
+        const named = await findOwnerByLogin(ctx, body.login);
+        // Per account, not per spelling: email and namespace share one budget.
+        const account = named?.id ?? body.login.trim().toLowerCase();
+        ctx.limiter.hit(`login:account:${account}`, ctx.config.rateLimitAuth);
+        const owner = await checkCredentials(named, body.password);
         const { session, token } = await createSession(ctx, owner.id, {
           ip,
           userAgent: request.headers.get("user-agent"),

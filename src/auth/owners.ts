@@ -96,18 +96,19 @@ function throwIfTaken(clash: { namespace: string; email: string }[], namespace: 
 const INVALID_CREDENTIALS = () =>
   new ApiError(401, "INVALID_CREDENTIALS", "Invalid login or password");
 
-/** Email or namespace + password. Unknown accounts cost the same Argon2 work as known ones. */
-export async function authenticateOwner(
-  ctx: AppContext,
-  login: string,
-  password: string,
-): Promise<Owner> {
+/** The owner a login names: an email (any case) or a namespace. */
+export async function findOwnerByLogin(ctx: AppContext, login: string): Promise<Owner | null> {
   const key = login.trim().toLowerCase();
   const [owner] = await ctx.database.db
     .select()
     .from(owners)
     .where(key.includes("@") ? eq(owners.emailNormalized, key) : eq(owners.namespace, key))
     .limit(1);
+  return owner ?? null;
+}
+
+/** Checks the password; unknown accounts cost the same Argon2 work as known ones. */
+export async function checkCredentials(owner: Owner | null, password: string): Promise<Owner> {
   const ok = await verifyPassword(password, owner?.passwordHash ?? null);
   if (!owner || !ok) throw INVALID_CREDENTIALS();
   return owner;

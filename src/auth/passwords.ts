@@ -3,11 +3,11 @@ export function hashPassword(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: "argon2id" });
 }
 
-let dummyHash: Promise<string> | undefined;
+// Made at load (off the main thread) so even the first unknown-account login costs one verify, not a hash too.
+const dummyHash = hashPassword("not-a-real-password-used-for-timing");
 
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
   if (hash === null) {
-    dummyHash ??= hashPassword("not-a-real-password-used-for-timing");
     await Bun.password.verify(password, await dummyHash);
     return false;
   }

@@ -48,9 +48,10 @@ export function publicOrigin(
   return url.origin;
 }
 
+/** With a trusted proxy, the right-most X-Forwarded-For entry: the one the proxy appended (clients control the rest). */
 export function clientIp(request: Request, socketIp: string, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    const forwarded = request.headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   return socketIp;
