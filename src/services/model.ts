@@ -2,8 +2,10 @@ import { t } from "elysia";
 import { NAMESPACE_PATTERN } from "../auth/model.ts";
 
 const strict = { additionalProperties: false } as const;
-// Names and labels: at least one visible character, no control characters.
-const LABEL_PATTERN = "^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$";
+// Names and labels: at least one visible character, no control characters. (The visible character
+// is spelled out: a bare \S would also match one control character such as NUL or BEL.)
+const LABEL_PATTERN =
+  "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$";
 const TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
 
 export const Name = t.String({ minLength: 1, maxLength: 100, pattern: LABEL_PATTERN });
