@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { Label } from "../http/fields.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -35,7 +36,7 @@ export const PasswordChangeBody = t.Object(
 
 export const TokenCreateBody = t.Object(
   {
-    name: t.String({ minLength: 1, maxLength: 100, pattern: "\\S" }),
+    name: Label(100),
     expires_at: t.Optional(t.Union([t.String({ format: "date-time" }), t.Null()])),
   },
   strict,

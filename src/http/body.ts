@@ -25,7 +25,33 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
   return Buffer.concat(chunks);
 }
 
-/** The single body parser: JSON only, size-limited, and an empty body means "no body". */
+const MAX_DEPTH = 32;
+
+function bodyError(message: string): ApiError {
+  return new ApiError(400, "VALIDATION_ERROR", `Invalid request: body ${message}`, [
+    { field: "body", message },
+  ]);
+}
+
+/**
+ * Every route takes a JSON object. Deep nesting is refused before any schema sees it (it made
+ * the validator's error reporting overflow its stack), and `__proto__` keys are refused because
+ * copying such an object would set its prototype instead of a field.
+ */
+function checkShape(value: unknown, depth = 0): void {
+  if (depth > MAX_DEPTH) throw bodyError(`must not nest deeper than ${MAX_DEPTH} levels`);
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (const item of value) checkShape(item, depth + 1);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") throw bodyError("must not contain a __proto__ key");
+    checkShape((value as Record<string, unknown>)[key], depth + 1);
+  }
+}
+
+/** The single body parser: JSON objects only, size-limited, and an empty body means "no body". */
 export function parseJsonBody(bytes: Uint8Array, contentType: string | null): unknown {
   if (bytes.byteLength === 0) return undefined;
   if (!contentType || !JSON_MEDIA_TYPE.test(contentType.trim())) {
@@ -37,9 +63,14 @@ export function parseJsonBody(bytes: Uint8Array, contentType: string | null): un
   } catch {
     throw new ApiError(400, "INVALID_JSON", "Request body is not valid UTF-8");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ApiError(400, "INVALID_JSON", "Request body is not valid JSON");
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw bodyError("must be a JSON object");
+  checkShape(value);
+  return value;
 }

@@ -1,15 +1,11 @@
 import { t } from "elysia";
 import { NAMESPACE_PATTERN } from "../auth/model.ts";
+import { FreeText, Label, StrictInteger } from "../http/fields.ts";
 
 const strict = { additionalProperties: false } as const;
-// Names and labels: at least one visible character, no control characters. (The visible character
-// is spelled out: a bare \S would also match one control character such as NUL or BEL.)
-const LABEL_PATTERN =
-  "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$";
-const TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$";
 
-export const Name = t.String({ minLength: 1, maxLength: 100, pattern: LABEL_PATTERN });
-export const Description = t.String({ maxLength: 1000, pattern: TEXT_PATTERN });
+export const Name = Label(100);
+export const Description = FreeText(1000);
 
 export const ServiceCreateBody = t.Object(
   {
@@ -50,7 +46,7 @@ export const KeyParams = t.Object(
 );
 
 const Timestamp = t.String({ format: "date-time" });
-export const Grace = t.Integer({
+export const Grace = StrictInteger({
   minimum: 0,
   maximum: 604_800,
   description: "seconds; default 86400",

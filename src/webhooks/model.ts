@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { FreeText, StrictBoolean } from "../http/fields.ts";
 import { Grace } from "../services/model.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -30,10 +31,7 @@ const Events = t.Array(t.String({ maxLength: 64 }), {
   maxItems: EVENT_CATALOG.length,
   description: `subset of ${EVENT_CATALOG.join(", ")}; default: the first four`,
 });
-const Description = t.String({
-  maxLength: 1000,
-  pattern: "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$",
-});
+const Description = FreeText(1000);
 
 export const WebhookCreateBody = t.Object(
   {
@@ -49,7 +47,7 @@ export const WebhookUpdateBody = t.Object(
     url: t.Optional(Url),
     events: t.Optional(Events),
     description: t.Optional(t.Union([Description, t.Null()])),
-    enabled: t.Optional(t.Boolean()),
+    enabled: t.Optional(StrictBoolean()),
   },
   { ...strict, minProperties: 1 },
 );
