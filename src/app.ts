@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
 import { authFeature } from "./auth/index.ts";
+import { claimsFeature } from "./claims/index.ts";
+import { VerifyCache } from "./claims/verifyCache.ts";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -16,6 +18,7 @@ import { type HttpServer, serveHttp } from "./http/server.ts";
 import { startJobs } from "./jobs.ts";
 import { loadMasterKey } from "./secretKey.ts";
 import { servicesFeature } from "./services/index.ts";
+import { KeyCache } from "./services/keyCache.ts";
 import { KeyUsage } from "./services/keyUsage.ts";
 import { webhooksFeature } from "./webhooks/index.ts";
 import { defaultResolve } from "./webhooks/ssrfGuard.ts";
@@ -34,7 +37,8 @@ export function buildApp(ctx: AppContext) {
     .use(healthFeature(ctx))
     .use(authFeature(ctx))
     .use(servicesFeature(ctx))
-    .use(webhooksFeature(ctx));
+    .use(webhooksFeature(ctx))
+    .use(claimsFeature(ctx));
   const withDocs = app.use(docsFeature(app));
   routeTable.routes = withDocs.routes;
   return withDocs;
@@ -63,6 +67,8 @@ export async function startServer(
     limiter: new RateLimiter(clock),
     secretBox: createSecretBox(loadMasterKey(config)),
     keyUsage: new KeyUsage(clock),
+    keyCache: new KeyCache(clock, config.cacheTtl),
+    verifyCache: new VerifyCache(clock, config.cacheTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
   };
   const http = serveHttp(buildApp(ctx) as unknown as Elysia, {

@@ -213,6 +213,54 @@ export const SETTINGS = {
     parseInteger(1, 10_000_000),
     "owner requests per minute per session or token",
   ),
+  signatureMaxAge: setting(
+    "SIGILUM_SIGNATURE_MAX_AGE",
+    "300s",
+    durationSetting(1000, DAY),
+    "oldest accepted agent signature",
+  ),
+  signatureMaxSkew: setting(
+    "SIGILUM_SIGNATURE_MAX_SKEW",
+    "30s",
+    durationSetting(0, 3_600_000),
+    "how far ahead a signer's clock may be",
+  ),
+  signatureNonceTtl: setting(
+    "SIGILUM_SIGNATURE_NONCE_TTL",
+    "600s",
+    durationSetting(1000, 7 * DAY),
+    "how long signature nonces are remembered (> max age + skew)",
+  ),
+  pendingClaimTtl: setting(
+    "SIGILUM_PENDING_CLAIM_TTL",
+    "7d",
+    durationSetting(60_000, 365 * DAY),
+    "pending claims expire after this",
+  ),
+  maxPendingClaims: setting(
+    "SIGILUM_MAX_PENDING_CLAIMS",
+    "100",
+    parseInteger(1, 1_000_000),
+    "pending claims per namespace before new ones are auto-rejected",
+  ),
+  cacheTtl: setting(
+    "SIGILUM_CACHE_TTL",
+    "2s",
+    durationSetting(0, 60_000),
+    "in-memory verify/API-key cache lifetime (other instances see revocations within it)",
+  ),
+  rateLimitClaims: setting(
+    "SIGILUM_RATE_LIMIT_CLAIMS",
+    "600",
+    parseInteger(1, 10_000_000),
+    "claim submissions per minute per API key",
+  ),
+  rateLimitVerify: setting(
+    "SIGILUM_RATE_LIMIT_VERIFY",
+    "60000",
+    parseInteger(1, 100_000_000),
+    "verify and feed requests per minute per API key",
+  ),
   webhookAllowHttp: setting(
     "SIGILUM_WEBHOOK_ALLOW_HTTP",
     "false",
@@ -273,6 +321,14 @@ export function loadConfig(
   if (!embedded && parsed.secretKey === null) {
     throw new ConfigError(
       "SIGILUM_SECRET_KEY: is required with a remote database (all instances must share it); generate one with `openssl rand -base64 32`",
+    );
+  }
+  if (
+    (parsed.signatureNonceTtl as number) <=
+    (parsed.signatureMaxAge as number) + (parsed.signatureMaxSkew as number)
+  ) {
+    throw new ConfigError(
+      "SIGILUM_SIGNATURE_NONCE_TTL: must exceed SIGILUM_SIGNATURE_MAX_AGE + SIGILUM_SIGNATURE_MAX_SKEW, or a replay could outlive its nonce",
     );
   }
   if ((parsed.sessionMaxTtl as number) < (parsed.sessionIdleTtl as number)) {

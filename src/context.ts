@@ -1,9 +1,11 @@
+import type { VerifyCache } from "./claims/verifyCache.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./http/logger.ts";
 import type { RateLimiter } from "./http/rateLimit.ts";
+import type { KeyCache } from "./services/keyCache.ts";
 import type { KeyUsage } from "./services/keyUsage.ts";
 
 /** What every feature needs, built once by the app and passed down explicitly. */
@@ -15,6 +17,8 @@ export interface AppContext {
   limiter: RateLimiter;
   secretBox: SecretBox;
   keyUsage: KeyUsage;
+  keyCache: KeyCache;
+  verifyCache: VerifyCache;
   /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */
   resolveHost: (host: string) => Promise<string[]>;
 }

@@ -4,6 +4,8 @@ import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
   apiKeys,
+  claims,
+  namespacePolicies,
   type Owner,
   owners,
   passkeys,
@@ -160,6 +162,10 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
     db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
+    db.delete(claims).where(eq(claims.ownerId, ownerId)),
+    db.delete(namespacePolicies).where(eq(namespacePolicies.ownerId, ownerId)),
     db.delete(owners).where(eq(owners.id, ownerId)),
   ]);
+  ctx.keyCache.clear();
+  ctx.verifyCache.clear();
 }

@@ -1,6 +1,7 @@
 // Migrations are embedded in the binary as text; a test checks this list matches drizzle-kit's journal.
 
 import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
+import m0001 from "../../migrations/0001_claims.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -10,6 +11,7 @@ export interface Migration {
 
 const SQL_BY_TAG: Record<string, string> = {
   "0000_init": m0000,
+  "0001_claims": m0001,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

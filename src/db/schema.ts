@@ -1,4 +1,12 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 // Timestamps are integer milliseconds since the epoch (UTC); the API renders them as ISO 8601.
 
@@ -149,9 +157,132 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_service_idx").on(t.serviceId, t.createdAt)],
 );
 
+export const CLAIM_STATUSES = ["pending", "approved", "rejected", "revoked", "expired"] as const;
+export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
+
+/**
+ * Authorization requests. Keyed by service id (slugs can be re-registered by someone else once a
+ * service is deleted; then `service_id` is null and the claim never verifies again).
+ */
+export const claims = sqliteTable(
+  "claims",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => owners.id, { onDelete: "cascade" }),
+    namespace: text("namespace").notNull(),
+    serviceId: text("service_id").references(() => services.id, { onDelete: "set null" }),
+    serviceSlug: text("service_slug").notNull(),
+    publicKey: text("public_key").notNull(),
+    agentIp: text("agent_ip").notNull(),
+    subject: text("subject"),
+    agentId: text("agent_id"),
+    agentName: text("agent_name"),
+    status: text("status", { enum: CLAIM_STATUSES }).notNull(),
+    reason: text("reason"),
+    autoApproved: integer("auto_approved", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** Commit-ordered change counter (max + 1 inside the write lock): the feed's cursor. */
+    changeSeq: integer("change_seq").notNull(),
+    pendingExpiresAt: integer("pending_expires_at"),
+    decidedAt: integer("decided_at"),
+    approvedAt: integer("approved_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    // At most one active claim per (namespace, service, key); orphaned ones (null service) never clash.
+    uniqueIndex("claims_active_uq")
+      .on(t.namespace, t.serviceId, t.publicKey)
+      .where(sql`status IN ('pending', 'approved')`),
+    index("claims_namespace_idx").on(t.namespace, t.createdAt),
+    index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
+    index("claims_owner_idx").on(t.ownerId, t.createdAt),
+    index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
+    index("claims_seq_idx").on(t.changeSeq),
+    index("claims_pending_expiry_idx").on(t.status, t.pendingExpiresAt),
+  ],
+);
+
+/** Every transition of a claim, never overwritten. */
+export const claimTransitions = sqliteTable(
+  "claim_transitions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    claimId: text("claim_id")
+      .notNull()
+      .references(() => claims.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    reason: text("reason"),
+  },
+  (t) => [index("claim_transitions_claim_idx").on(t.claimId, t.id)],
+);
+
+/** Claim-submission nonces: unique per service for 24 h. */
+export const claimNonces = sqliteTable(
+  "claim_nonces",
+  {
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    nonce: text("nonce").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.serviceId, t.nonce] }),
+    index("claim_nonces_expiry_idx").on(t.expiresAt),
+  ],
+);
+
+/** Agent-signature nonces: unique per namespace for SIGILUM_SIGNATURE_NONCE_TTL. */
+export const signatureNonces = sqliteTable(
+  "signature_nonces",
+  {
+    namespace: text("namespace").notNull(),
+    nonce: text("nonce").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.namespace, t.nonce] }),
+    index("signature_nonces_expiry_idx").on(t.expiresAt),
+  ],
+);
+
+/** The outbox: one row per lifecycle event, written in the same transaction as the change. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    serviceId: text("service_id").references(() => services.id, { onDelete: "set null" }),
+    claimId: text("claim_id"),
+    type: text("type").notNull(),
+    payload: text("payload").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("events_service_idx").on(t.serviceId, t.createdAt),
+    index("events_created_idx").on(t.createdAt),
+  ],
+);
+
+/** Per-namespace policy; today only the auto-approve list (service slugs). */
+export const namespacePolicies = sqliteTable("namespace_policies", {
+  ownerId: text("owner_id")
+    .primaryKey()
+    .references(() => owners.id, { onDelete: "cascade" }),
+  autoApproveServices: text("auto_approve_services").notNull().default("[]"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 export type Owner = typeof owners.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type PersonalAccessToken = typeof personalAccessTokens.$inferSelect;
 export type ServiceRow = typeof services.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
+export type ClaimRow = typeof claims.$inferSelect;
+export type EventRow = typeof events.$inferSelect;

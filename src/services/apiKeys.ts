@@ -177,6 +177,7 @@ export async function revokeKey(
       .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
     row.revokedAt = now;
   }
+  ctx.keyCache.clear();
   return keyView(row, now);
 }
 
@@ -214,6 +215,7 @@ export async function rollKey(
       .where(and(eq(apiKeys.id, old.id), newKeyExists)),
   ]);
   if (inserted?.rowsAffected === 0) throw limitReached(ctx);
+  ctx.keyCache.clear();
   return createdKeyView(key, row);
 }
 
@@ -224,20 +226,27 @@ export interface AuthenticatedKey {
 
 /**
  * Authenticates a service API key presented as `Authorization: Bearer sgl_sk_…`. The format and
- * checksum are checked offline first; revoked and expired keys are rejected. No cache yet: every
- * call reads the database, so a revoke is seen at once by every process.
+ * checksum are checked offline first; revoked and expired keys are rejected. Lookups are cached
+ * for SIGILUM_CACHE_TTL; every local key change clears the cache, so a revoke is seen at once
+ * here and within the TTL by other instances.
  */
 export async function authenticateApiKey(
   ctx: AppContext,
   presented: string,
 ): Promise<AuthenticatedKey | null> {
   if (!KEY_RE.test(presented) || !hasValidChecksum(presented)) return null;
-  const [found] = await ctx.database.db
-    .select({ key: apiKeys, service: services })
-    .from(apiKeys)
-    .innerJoin(services, eq(services.id, apiKeys.serviceId))
-    .where(eq(apiKeys.keyHash, sha256Hex(presented)))
-    .limit(1);
+  const hash = sha256Hex(presented);
+  let found = ctx.keyCache.get(hash);
+  if (!found) {
+    [found] = await ctx.database.db
+      .select({ key: apiKeys, service: services })
+      .from(apiKeys)
+      .innerJoin(services, eq(services.id, apiKeys.serviceId))
+      .where(eq(apiKeys.keyHash, hash))
+      .limit(1);
+    if (found) ctx.keyCache.set(hash, found);
+  }
+  // Status is computed at use, so a cached key still expires on time.
   if (!found || keyStatus(found.key, ctx.clock.now()) !== "active") return null;
   ctx.keyUsage.touch(found.key.id);
   return found;

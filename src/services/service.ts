@@ -2,7 +2,7 @@ import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
-import { apiKeys, type ServiceRow, services, webhooks } from "../db/schema.ts";
+import { apiKeys, claims, type ServiceRow, services, webhooks } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -51,6 +51,16 @@ export async function findOwnedService(
     .limit(1);
   if (!row) throw notFound("Service");
   return row;
+}
+
+/** Any owner's service by its (globally unique) slug. */
+export async function findServiceBySlug(ctx: AppContext, slug: string): Promise<ServiceRow | null> {
+  const [row] = await ctx.database.db
+    .select()
+    .from(services)
+    .where(eq(services.slug, slug))
+    .limit(1);
+  return row ?? null;
 }
 
 export async function listServices(ctx: AppContext, ownerId: string, page: Page) {
@@ -133,6 +143,10 @@ export async function deleteService(
   await writeBatch(ctx.database, [
     db.delete(webhooks).where(inArray(webhooks.serviceId, owned)),
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
+    // Claims stay in their namespaces' history, orphaned: they never verify again.
+    db.update(claims).set({ serviceId: null }).where(inArray(claims.serviceId, owned)),
     db.delete(services).where(ownedBy(ownerId, serviceId)),
   ]);
+  ctx.keyCache.clear();
+  ctx.verifyCache.clear();
 }

@@ -1,0 +1,269 @@
+import { Elysia, t } from "elysia";
+import { authenticateOwnerRequest, ownerGuard, type Principal } from "../auth/guard.ts";
+import { SESSION_COOKIE } from "../auth/sessions.ts";
+import type { AppContext } from "../context.ts";
+import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
+import { ApiError, unauthorized, validationError } from "../http/errors.ts";
+import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { apiKeyGuard, presentsApiKey, requireApiKey } from "../services/keyGuard.ts";
+import { findServiceBySlug } from "../services/service.ts";
+import { type Action, transitionClaim } from "./lifecycle.ts";
+import {
+  ClaimModel,
+  ClaimStatus,
+  ClaimWithHistoryModel,
+  DecisionBody,
+  PolicyBody,
+  SubmitClaimBody,
+} from "./model.ts";
+import {
+  claimHistory,
+  findOwnedClaim,
+  getPolicy,
+  listNamespaceClaims,
+  ownNamespace,
+  putPolicy,
+} from "./queries.ts";
+import {
+  approvedClaimsFeed,
+  canonicalKeyParam,
+  feedEtag,
+  feedVersion,
+  namespaceInfo,
+  verifyAuthorization,
+} from "./runtime.ts";
+import { submitClaim } from "./submit.ts";
+import { claimView } from "./view.ts";
+
+const NamespaceParams = t.Object(
+  { namespace: t.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+const ClaimParams = t.Object(
+  { claimId: t.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+/** POST /v1/claims: a service (API key) submits on behalf of an agent (signature). */
+function submitRoutes(ctx: AppContext) {
+  return new Elysia({ tags: ["claims"] }).use(apiKeyGuard(ctx, ctx.config.rateLimitClaims)).post(
+    "/v1/claims",
+    async ({ apiKey, body, request, set }) => {
+      const namespaceOnly =
+        request.headers.get("x-sigilum-claim-binding")?.trim().toLowerCase() === "namespace-only";
+      await verifyAgentRequest(ctx, request, {
+        expectedNamespace: body.namespace.trim().toLowerCase(),
+        expectedKey: namespaceOnly ? undefined : body.public_key.trim(),
+      });
+      const outcome = await submitClaim(ctx, { apiKey, body });
+      set.status = outcome.created ? 201 : 200;
+      const view = claimView(outcome.claim);
+      return {
+        claim_id: view.claim_id,
+        status: view.status,
+        namespace: view.namespace,
+        service: view.service,
+        public_key: view.public_key,
+        agent_key: view.agent_key,
+        created_at: view.created_at,
+        message: outcome.message,
+      };
+    },
+    {
+      body: SubmitClaimBody,
+      detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
+    },
+  );
+}
+
+/** Owner decisions on their namespace's claims. */
+function ownerRoutes(ctx: AppContext) {
+  const decide =
+    (action: Action) =>
+    async ({
+      principal,
+      params,
+      body,
+    }: {
+      principal: Principal;
+      params: { claimId: string };
+      body: { reason?: string } | null | undefined;
+    }) => {
+      const claim = await findOwnedClaim(ctx, principal.owner, params.claimId);
+      const reason = body?.reason?.trim() || null;
+      return claimView(
+        await transitionClaim(ctx, claim, action, `owner:${principal.owner.namespace}`, reason),
+      );
+    };
+  const decision = (action: Action) => ({
+    params: ClaimParams,
+    body: DecisionBody,
+    response: { 200: ClaimModel },
+    detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
+  });
+  return new Elysia({ tags: ["claims"] })
+    .use(ownerGuard(ctx))
+    .get(
+      "/v1/namespaces/:namespace/claims",
+      async ({ principal, params, query }) => {
+        ownNamespace(principal.owner, params.namespace);
+        const page = pageOf(query);
+        const { items, total } = await listNamespaceClaims(ctx, principal.owner, query, page);
+        return paginated("claims", items, page, total);
+      },
+      {
+        params: NamespaceParams,
+        query: t.Object(
+          {
+            ...paginationQuery(),
+            status: t.Optional(ClaimStatus),
+            service: t.Optional(t.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        detail: { summary: "List your namespace's claims, newest first" },
+      },
+    )
+    .get(
+      "/v1/claims/:claimId",
+      async ({ principal, params }) => {
+        const claim = await findOwnedClaim(ctx, principal.owner, params.claimId);
+        return { ...claimView(claim), history: await claimHistory(ctx, claim.id) };
+      },
+      {
+        params: ClaimParams,
+        response: { 200: ClaimWithHistoryModel },
+        detail: { summary: "A claim with its history" },
+      },
+    )
+    .post("/v1/claims/:claimId/approve", decide("approve"), decision("approve"))
+    .post("/v1/claims/:claimId/reject", decide("reject"), decision("reject"))
+    .post("/v1/claims/:claimId/revoke", decide("revoke"), decision("revoke"))
+    .get(
+      "/v1/namespaces/:namespace/policy",
+      async ({ principal, params }) => {
+        ownNamespace(principal.owner, params.namespace);
+        return getPolicy(ctx, principal.owner);
+      },
+      { params: NamespaceParams, detail: { summary: "The namespace's auto-approve policy" } },
+    )
+    .put(
+      "/v1/namespaces/:namespace/policy",
+      async ({ principal, params, body }) => {
+        ownNamespace(principal.owner, params.namespace);
+        return putPolicy(ctx, principal.owner, body.auto_approve_services);
+      },
+      {
+        params: NamespaceParams,
+        body: PolicyBody,
+        detail: { summary: "Replace the auto-approve list" },
+      },
+    );
+}
+
+// Service- and agent-facing queries ignore unknown fields (reference-client compatibility).
+const VerifyQuery = t.Object({
+  namespace: t.String({ minLength: 1, maxLength: 64 }),
+  public_key: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  service: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+});
+
+const FeedQuery = t.Object({
+  ...paginationQuery(2000),
+  service: t.Optional(t.String({ maxLength: 64 })),
+  updated_since: t.Optional(t.String({ maxLength: 64 })),
+});
+
+/** Runtime checks: verify (API key or agent signature), the approved-claims feed, namespace facts. */
+function runtimeRoutes(ctx: AppContext) {
+  return new Elysia({ tags: ["runtime"] })
+    .get(
+      "/v1/verify",
+      async ({ query, request }) => {
+        const namespace = query.namespace.trim().toLowerCase();
+        if (presentsApiKey(request)) {
+          const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
+          if (query.service !== undefined && query.service.trim().toLowerCase() !== service.slug) {
+            throw new ApiError(
+              403,
+              "SERVICE_MISMATCH",
+              "`service` must be the slug of the API key's service",
+            );
+          }
+          if (query.public_key === undefined) throw validationError("public_key", "is required");
+          return verifyAuthorization(
+            ctx,
+            service.id,
+            namespace,
+            canonicalKeyParam("public_key", query.public_key),
+          );
+        }
+        if (!hasAgentSignature(request))
+          throw unauthorized("A service API key or an agent signature is required");
+        const agent = await verifyAgentRequest(ctx, request, { expectedNamespace: namespace });
+        if (query.service === undefined)
+          throw validationError("service", "is required with an agent signature");
+        const service = await findServiceBySlug(ctx, query.service.trim().toLowerCase());
+        const publicKey = query.public_key
+          ? canonicalKeyParam("public_key", query.public_key)
+          : agent.publicKey;
+        if (!service)
+          return { authorized: false, status: "none", reason: "No approved authorization found" };
+        return verifyAuthorization(ctx, service.id, namespace, publicKey);
+      },
+      {
+        query: VerifyQuery,
+        detail: { summary: "Is this agent key authorized for this service in this namespace?" },
+      },
+    )
+    .get(
+      "/v1/namespaces/claims",
+      async ({ query, request, set }) => {
+        const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
+        if (query.service !== undefined && query.service.trim().toLowerCase() !== service.slug) {
+          throw new ApiError(
+            403,
+            "SERVICE_MISMATCH",
+            "`service` must be the slug of the API key's service",
+          );
+        }
+        const etag = feedEtag(service.id, await feedVersion(ctx, service.id), query);
+        set.headers.etag = etag;
+        if (request.headers.get("if-none-match") === etag) {
+          set.status = 304;
+          return "";
+        }
+        const page = pageOf(query);
+        const { items, total, cursor } = await approvedClaimsFeed(
+          ctx,
+          service.id,
+          query.updated_since,
+          page,
+        );
+        return { ...paginated("claims", items, page, total), cursor };
+      },
+      {
+        query: FeedQuery,
+        detail: { summary: "The approved-claims feed of the key's service (ETag, updated_since)" },
+      },
+    )
+    .get(
+      "/v1/namespaces/:namespace",
+      async ({ params, request, cookie }) => {
+        const namespace = params.namespace.trim().toLowerCase();
+        if (presentsApiKey(request)) await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
+        else if (hasAgentSignature(request))
+          await verifyAgentRequest(ctx, request, { expectedNamespace: namespace });
+        else await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!);
+        return namespaceInfo(ctx, namespace);
+      },
+      { params: NamespaceParams, detail: { summary: "Public facts about a namespace" } },
+    );
+}
+
+export function claimsFeature(ctx: AppContext) {
+  return new Elysia({ name: "claims" })
+    .use(submitRoutes(ctx))
+    .use(ownerRoutes(ctx))
+    .use(runtimeRoutes(ctx));
+}

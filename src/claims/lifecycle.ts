@@ -1,0 +1,136 @@
+import { and, eq, lte, sql } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { writeBatch } from "../db/client.ts";
+import { type ClaimRow, type ClaimStatus, claims } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import type { EventName } from "../webhooks/model.ts";
+import { eventInsert } from "./events.ts";
+
+/** The next value of the commit-ordered change counter (evaluated inside the write lock). */
+export const nextChangeSeq = sql`(SELECT coalesce(max(change_seq), 0) + 1 FROM claims)`;
+
+export type Action = "approve" | "reject" | "revoke" | "expire";
+
+interface Transition {
+  from: ClaimStatus;
+  to: ClaimStatus;
+  event: EventName;
+  stamps: (now: number) => Partial<ClaimRow>;
+}
+
+/** The lifecycle, as data: which status each action leaves from and what it records. */
+export const TRANSITIONS: Record<Action, Transition> = {
+  approve: {
+    from: "pending",
+    to: "approved",
+    event: "request.approved",
+    stamps: (now) => ({ decidedAt: now, approvedAt: now, pendingExpiresAt: null }),
+  },
+  reject: {
+    from: "pending",
+    to: "rejected",
+    event: "request.rejected",
+    stamps: (now) => ({ decidedAt: now, pendingExpiresAt: null }),
+  },
+  revoke: {
+    from: "approved",
+    to: "revoked",
+    event: "request.revoked",
+    stamps: (now) => ({ revokedAt: now }),
+  },
+  expire: {
+    from: "pending",
+    to: "expired",
+    event: "request.expired",
+    stamps: () => ({ pendingExpiresAt: null }),
+  },
+};
+
+/** A history row for `claim`'s latest change, optionally only if the previous statement changed a row. */
+export function historyInsert(
+  claimId: string,
+  from: ClaimStatus | null,
+  to: ClaimStatus,
+  at: number,
+  actor: string,
+  reason: string | null,
+  onlyIfChanged: boolean,
+) {
+  const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
+  return sql`INSERT INTO claim_transitions (claim_id, from_status, to_status, at, actor, reason)
+    SELECT ${claimId}, ${from}, ${to}, ${at}, ${actor}, ${reason} ${guard}`;
+}
+
+export async function findClaim(ctx: AppContext, claimId: string): Promise<ClaimRow | null> {
+  const [row] = await ctx.database.db.select().from(claims).where(eq(claims.id, claimId)).limit(1);
+  return row ?? null;
+}
+
+/**
+ * Moves a claim along one edge of the lifecycle. The update is guarded on the current status in
+ * the same statement, and the history and event rows are written only if it changed the row, all
+ * in one transaction: concurrent approve/reject leave exactly one winner and one event.
+ */
+export async function transitionClaim(
+  ctx: AppContext,
+  claim: ClaimRow,
+  action: Action,
+  actor: string,
+  reason: string | null,
+): Promise<ClaimRow> {
+  const edge = TRANSITIONS[action];
+  const now = ctx.clock.now();
+  const after: ClaimRow = {
+    ...claim,
+    ...edge.stamps(now),
+    status: edge.to,
+    reason: reason ?? claim.reason,
+    updatedAt: now,
+  };
+  const db = ctx.database.db;
+  const [updated] = await writeBatch(ctx.database, [
+    db
+      .update(claims)
+      .set({
+        ...edge.stamps(now),
+        status: edge.to,
+        reason: after.reason,
+        updatedAt: now,
+        changeSeq: nextChangeSeq,
+      })
+      .where(and(eq(claims.id, claim.id), eq(claims.status, edge.from))),
+    historyInsert(claim.id, edge.from, edge.to, now, actor, reason, true),
+    eventInsert(edge.event, after, now, true),
+  ]);
+  if (updated?.rowsAffected !== 1) {
+    const current = await findClaim(ctx, claim.id);
+    if (!current) throw notFound("Claim");
+    throw new ApiError(
+      409,
+      "INVALID_TRANSITION",
+      `Cannot ${action} a claim that is ${current.status}`,
+    );
+  }
+  ctx.verifyCache.forget(after);
+  return after;
+}
+
+/** Expires pending claims past their TTL (the croner job calls this). Returns how many. */
+export async function expirePendingClaims(ctx: AppContext, batchSize = 500): Promise<number> {
+  const due = await ctx.database.db
+    .select()
+    .from(claims)
+    .where(and(eq(claims.status, "pending"), lte(claims.pendingExpiresAt, ctx.clock.now())))
+    .limit(batchSize);
+  let expired = 0;
+  for (const claim of due) {
+    try {
+      await transitionClaim(ctx, claim, "expire", "system:expiry", "pending_ttl_elapsed");
+      expired++;
+    } catch (err) {
+      // Decided by its owner in the meantime: nothing to expire.
+      if (!(err instanceof ApiError && err.code === "INVALID_TRANSITION")) throw err;
+    }
+  }
+  return expired;
+}

@@ -1,0 +1,70 @@
+import { t } from "elysia";
+
+const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
+
+// Service- and agent-facing bodies ignore unknown fields (reference-client compatibility).
+export const SubmitClaimBody = t.Object({
+  namespace: t.String({ minLength: 1, maxLength: 64 }),
+  public_key: t.String({
+    minLength: 1,
+    maxLength: 200,
+    description: "ed25519:<base64>, did:key:z6Mk… or z6Mk…",
+  }),
+  service: t.String({ minLength: 1, maxLength: 64, description: "slug of the API key's service" }),
+  agent_ip: t.String({ minLength: 2, maxLength: 64, description: "IPv4 or IPv6 (informational)" }),
+  nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
+  subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),
+  agent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+  agent_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+});
+
+export const DecisionBody = t.Optional(
+  t.Object({ reason: t.Optional(t.String({ maxLength: 500 })) }, { additionalProperties: false }),
+);
+
+export const ClaimStatus = t.Union([
+  t.Literal("pending"),
+  t.Literal("approved"),
+  t.Literal("rejected"),
+  t.Literal("revoked"),
+  t.Literal("expired"),
+]);
+
+export const ClaimModel = t.Object({
+  claim_id: t.String(),
+  namespace: t.String(),
+  service: t.String(),
+  service_id: Nullable(t.String()),
+  public_key: t.String(),
+  agent_key: t.String(),
+  agent_ip: t.String(),
+  subject: Nullable(t.String()),
+  agent_id: Nullable(t.String()),
+  agent_name: Nullable(t.String()),
+  status: ClaimStatus,
+  reason: Nullable(t.String()),
+  created_at: t.String(),
+  decided_at: Nullable(t.String()),
+  approved_at: Nullable(t.String()),
+  revoked_at: Nullable(t.String()),
+});
+
+export const TransitionModel = t.Object({
+  from: Nullable(t.String()),
+  to: t.String(),
+  at: t.String(),
+  actor: t.String(),
+  reason: Nullable(t.String()),
+});
+
+export const ClaimWithHistoryModel = t.Composite([
+  ClaimModel,
+  t.Object({ history: t.Array(TransitionModel) }),
+]);
+
+export const PolicyBody = t.Object(
+  { auto_approve_services: t.Array(t.String({ minLength: 3, maxLength: 64 }), { maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+export type Claim = typeof ClaimModel.static;

@@ -1,0 +1,223 @@
+import { and, count, eq, inArray } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { type ClaimRow, claimNonces, claims, namespacePolicies, owners } from "../db/schema.ts";
+import { ApiError, validationError } from "../http/errors.ts";
+import { newId } from "../ids.ts";
+import type { AuthenticatedKey } from "../services/apiKeys.ts";
+import { normalizeAgentKey } from "../signing/index.ts";
+import { formatIp, parseIp } from "../webhooks/ssrfGuard.ts";
+import { eventInsert } from "./events.ts";
+import { historyInsert, nextChangeSeq } from "./lifecycle.ts";
+import type { SubmitClaimBody } from "./model.ts";
+
+const CLAIM_NONCE_TTL_MS = 24 * 3_600_000;
+
+export interface SubmitOutcome {
+  created: boolean;
+  claim: ClaimRow;
+  message: string;
+}
+
+interface SubmitInput {
+  apiKey: AuthenticatedKey;
+  body: typeof SubmitClaimBody.static;
+}
+
+function normalizedInput(input: SubmitInput) {
+  const publicKey = normalizeAgentKey(input.body.public_key.trim());
+  if (!publicKey)
+    throw validationError(
+      "public_key",
+      "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…",
+    );
+  const ip = parseIp(input.body.agent_ip.trim());
+  if (!ip || input.body.agent_ip.includes("/"))
+    throw validationError("agent_ip", "must be an IPv4 or IPv6 address");
+  return { namespace: input.body.namespace.trim().toLowerCase(), publicKey, agentIp: formatIp(ip) };
+}
+
+async function namespaceOwner(ctx: AppContext, namespace: string) {
+  const [owner] = await ctx.database.db
+    .select()
+    .from(owners)
+    .where(eq(owners.namespace, namespace))
+    .limit(1);
+  if (!owner)
+    throw new ApiError(404, "NAMESPACE_NOT_FOUND", `Namespace '${namespace}' does not exist`);
+  return owner;
+}
+
+async function activeClaim(
+  ctx: AppContext,
+  namespace: string,
+  serviceId: string,
+  publicKey: string,
+) {
+  const [row] = await ctx.database.db
+    .select()
+    .from(claims)
+    .where(
+      and(
+        eq(claims.namespace, namespace),
+        eq(claims.serviceId, serviceId),
+        eq(claims.publicKey, publicKey),
+        inArray(claims.status, ["pending", "approved"]),
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
+async function autoApproves(ctx: AppContext, ownerId: string, slug: string): Promise<boolean> {
+  const [policy] = await ctx.database.db
+    .select()
+    .from(namespacePolicies)
+    .where(eq(namespacePolicies.ownerId, ownerId))
+    .limit(1);
+  return policy ? (JSON.parse(policy.autoApproveServices) as string[]).includes(slug) : false;
+}
+
+async function pendingCount(ctx: AppContext, namespace: string): Promise<number> {
+  const [row] = await ctx.database.db
+    .select({ n: count() })
+    .from(claims)
+    .where(and(eq(claims.namespace, namespace), eq(claims.status, "pending")));
+  return row?.n ?? 0;
+}
+
+function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
+  return ctx.database.db
+    .insert(claimNonces)
+    .values({ serviceId, nonce, expiresAt: ctx.clock.now() + CLAIM_NONCE_TTL_MS });
+}
+
+function replay(): ApiError {
+  return new ApiError(
+    409,
+    "NONCE_REPLAY",
+    "This nonce was already used for this service in the last 24 hours",
+  );
+}
+
+type Decision = "pending" | "auto-approved" | "rejected-max-pending";
+
+/** The statements that create the claim with its history and events, for one decision. */
+function creationStatements(ctx: AppContext, pending: ClaimRow, decision: Decision, actor: string) {
+  const now = pending.createdAt;
+  const stmts = [];
+  if (decision === "rejected-max-pending") {
+    const rejected: ClaimRow = {
+      ...pending,
+      status: "rejected",
+      reason: "max_pending_reached",
+      decidedAt: now,
+      pendingExpiresAt: null,
+    };
+    stmts.push(ctx.database.db.insert(claims).values({ ...rejected, changeSeq: nextChangeSeq }));
+    stmts.push(
+      historyInsert(
+        pending.id,
+        null,
+        "rejected",
+        now,
+        "policy:max-pending",
+        rejected.reason,
+        false,
+      ),
+    );
+    stmts.push(eventInsert("request.rejected", rejected, now, false));
+    return { stmts, final: rejected };
+  }
+  stmts.push(historyInsert(pending.id, null, "pending", now, actor, null, false));
+  stmts.push(eventInsert("request.submitted", pending, now, false));
+  if (decision === "pending") {
+    stmts.unshift(ctx.database.db.insert(claims).values({ ...pending, changeSeq: nextChangeSeq }));
+    return { stmts, final: pending };
+  }
+  const approved: ClaimRow = {
+    ...pending,
+    status: "approved",
+    autoApproved: true,
+    decidedAt: now,
+    approvedAt: now,
+    pendingExpiresAt: null,
+  };
+  stmts.unshift(ctx.database.db.insert(claims).values({ ...approved, changeSeq: nextChangeSeq }));
+  stmts.push(
+    historyInsert(pending.id, "pending", "approved", now, "policy:auto-approve", null, false),
+  );
+  stmts.push(eventInsert("request.approved", approved, now, false));
+  return { stmts, final: approved };
+}
+
+const MESSAGES: Record<Decision | "existing", string> = {
+  pending: "Authorization request submitted; waiting for the namespace owner's approval",
+  "auto-approved": "Authorization approved automatically by the namespace's policy",
+  "rejected-max-pending": "Too many pending requests in this namespace; the request was rejected",
+  existing: "An active authorization request already exists for this agent and service",
+};
+
+/**
+ * POST /v1/claims after the API key and the agent signature have been verified: one transaction
+ * records the nonce, the claim, its history and its events (the outbox).
+ */
+export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<SubmitOutcome> {
+  const { service } = input.apiKey;
+  if (input.body.service.trim().toLowerCase() !== service.slug) {
+    throw new ApiError(
+      403,
+      "SERVICE_MISMATCH",
+      "`service` must be the slug of the API key's service",
+    );
+  }
+  const { namespace, publicKey, agentIp } = normalizedInput(input);
+  const owner = await namespaceOwner(ctx, namespace);
+  const existing = await activeClaim(ctx, namespace, service.id, publicKey);
+  try {
+    if (existing) {
+      await nonceInsert(ctx, service.id, input.body.nonce);
+      return { created: false, claim: existing, message: MESSAGES.existing };
+    }
+    const now = ctx.clock.now();
+    const pending: ClaimRow = {
+      id: newId.claim(),
+      ownerId: owner.id,
+      namespace,
+      serviceId: service.id,
+      serviceSlug: service.slug,
+      publicKey,
+      agentIp,
+      subject: input.body.subject?.trim() || null,
+      agentId: input.body.agent_id?.trim() || null,
+      agentName: input.body.agent_name?.trim() || null,
+      status: "pending",
+      reason: null,
+      autoApproved: false,
+      createdAt: now,
+      updatedAt: now,
+      changeSeq: 0,
+      pendingExpiresAt: now + ctx.config.pendingClaimTtl,
+      decidedAt: null,
+      approvedAt: null,
+      revokedAt: null,
+    };
+    const decision: Decision = (await autoApproves(ctx, owner.id, service.slug))
+      ? "auto-approved"
+      : (await pendingCount(ctx, namespace)) >= ctx.config.maxPendingClaims
+        ? "rejected-max-pending"
+        : "pending";
+    const { stmts, final } = creationStatements(ctx, pending, decision, `service:${service.slug}`);
+    await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce), ...stmts]);
+    ctx.verifyCache.forget(final);
+    return { created: true, claim: final, message: MESSAGES[decision] };
+  } catch (err) {
+    if (isUniqueViolation(err, "claim_nonces")) throw replay();
+    // A concurrent identical submission won the race: answer like a resubmission.
+    if (isUniqueViolation(err, "claims.namespace")) {
+      const winner = await activeClaim(ctx, namespace, service.id, publicKey);
+      if (winner) return { created: false, claim: winner, message: MESSAGES.existing };
+    }
+    throw err;
+  }
+}

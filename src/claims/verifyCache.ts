@@ -1,0 +1,45 @@
+import { TtlCache } from "../cache.ts";
+import type { Clock } from "../clock.ts";
+import type { ClaimRow } from "../db/schema.ts";
+
+export interface VerifyAnswer {
+  authorized: boolean;
+  status: "approved" | "pending" | "rejected" | "revoked" | "expired" | "none";
+  claimId: string | null;
+  approvedAt: number | null;
+}
+
+/** Verify answers by (service id, namespace, key); every local claim change forgets its entry. */
+export class VerifyCache {
+  private cache: TtlCache<VerifyAnswer>;
+
+  constructor(clock: Clock, ttlMs: number) {
+    this.cache = new TtlCache(clock, ttlMs);
+  }
+
+  static key(serviceId: string, namespace: string, publicKey: string): string {
+    return `${serviceId}\u0000${namespace}\u0000${publicKey}`;
+  }
+
+  get(key: string) {
+    return this.cache.get(key);
+  }
+
+  set(key: string, answer: VerifyAnswer) {
+    this.cache.set(key, answer);
+  }
+
+  forget(claim: Pick<ClaimRow, "serviceId" | "namespace" | "publicKey">) {
+    if (claim.serviceId)
+      this.cache.delete(VerifyCache.key(claim.serviceId, claim.namespace, claim.publicKey));
+  }
+
+  /** After a service or namespace disappears: simplest correct answer is to drop everything. */
+  clear() {
+    this.cache.clear();
+  }
+
+  get stats() {
+    return { hits: this.cache.hits, misses: this.cache.misses };
+  }
+}

@@ -1,0 +1,31 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../context.ts";
+import { unauthorized } from "../http/errors.ts";
+import { type AuthenticatedKey, authenticateApiKey } from "./apiKeys.ts";
+
+const API_KEY_BEARER = /^Bearer\s+(sgl_sk_\S+)\s*$/i;
+
+export function presentsApiKey(request: Request): boolean {
+  return API_KEY_BEARER.test(request.headers.get("authorization") ?? "");
+}
+
+/** The service behind `Authorization: Bearer sgl_sk_…`, rate limited per key; else 401. */
+export async function requireApiKey(
+  ctx: AppContext,
+  request: Request,
+  perMinute: number,
+): Promise<AuthenticatedKey> {
+  const m = API_KEY_BEARER.exec(request.headers.get("authorization") ?? "");
+  if (!m) throw unauthorized("A service API key is required: Authorization: Bearer sgl_sk_…");
+  const found = await authenticateApiKey(ctx, m[1]!);
+  if (!found) throw unauthorized("Invalid, revoked or expired API key");
+  ctx.limiter.hit(`key:${found.key.id}`, perMinute);
+  return found;
+}
+
+/** Adds `apiKey` to every route of the plugin that uses it (runs before body validation). */
+export function apiKeyGuard(ctx: AppContext, perMinute: number) {
+  return new Elysia().derive({ as: "scoped" }, async ({ request }) => ({
+    apiKey: await requireApiKey(ctx, request, perMinute),
+  }));
+}
