@@ -9,6 +9,7 @@ import type { AppContext } from "./context.ts";
 import { createSecretBox } from "./crypto.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { didFeature } from "./did/index.ts";
 import { docsFeature } from "./docs/index.ts";
 import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
@@ -38,7 +39,8 @@ export function buildApp(ctx: AppContext) {
     .use(authFeature(ctx))
     .use(servicesFeature(ctx))
     .use(webhooksFeature(ctx))
-    .use(claimsFeature(ctx));
+    .use(claimsFeature(ctx))
+    .use(didFeature(ctx));
   const withDocs = app.use(docsFeature(app));
   routeTable.routes = withDocs.routes;
   return withDocs;

@@ -1,15 +1,21 @@
 import { Cron } from "croner";
 import { lte, or } from "drizzle-orm";
+import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
-import { sessions } from "./db/schema.ts";
+import { claimNonces, sessions, signatureNonces } from "./db/schema.ts";
 
-/** Removes sessions past their idle or absolute expiry. */
-export async function pruneExpiredSessions(ctx: AppContext): Promise<number> {
+/** Removes expired sessions and replay-protection nonces (retention). */
+export async function pruneExpired(ctx: AppContext): Promise<number> {
   const now = ctx.clock.now();
-  const rs = await ctx.database.db
-    .delete(sessions)
-    .where(or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now)));
-  return rs.rowsAffected;
+  const db = ctx.database.db;
+  const results = await Promise.all([
+    db
+      .delete(sessions)
+      .where(or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now))),
+    db.delete(signatureNonces).where(lte(signatureNonces.expiresAt, now)),
+    db.delete(claimNonces).where(lte(claimNonces.expiresAt, now)),
+  ]);
+  return results.reduce((n, rs) => n + rs.rowsAffected, 0);
 }
 
 /** Scheduled maintenance (croner). Each run is guarded so a failure is logged, never thrown. */
@@ -28,9 +34,14 @@ export function startJobs(ctx: AppContext): { stop(): Promise<void> } {
       guarded("key-usage", () => ctx.keyUsage.flush(ctx.database)),
     ),
     new Cron(
-      "30 17 * * * *",
+      "30 */10 * * * *",
       { protect: true },
-      guarded("session-retention", () => pruneExpiredSessions(ctx)),
+      guarded("retention", () => pruneExpired(ctx)),
+    ),
+    new Cron(
+      "*/30 * * * * *",
+      { protect: true },
+      guarded("claim-expiry", () => expirePendingClaims(ctx)),
     ),
   ];
   return {
