@@ -2,7 +2,9 @@
 import { startServer } from "./app.ts";
 import { parseArgs, UsageError } from "./cli/args.ts";
 import { backupDatabase } from "./cli/backup.ts";
+import { identityInit } from "./cli/identity.ts";
 import { createOwnerCommand } from "./cli/owner.ts";
+import { parseSignArgs, SIGN_USAGE, signAndSend } from "./cli/sign.ts";
 import { type Config, ConfigError, flagName, loadConfig, SETTINGS } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -18,6 +20,10 @@ Usage:
   sigilum owner create <namespace> --email <email>
                                  create an owner account (password from SIGILUM_OWNER_PASSWORD or stdin);
                                  the way in when SIGILUM_SIGNUP=closed
+  sigilum identity init <namespace> [--home DIR] [--json] [--force]
+                                 create an agent identity compatible with the Sigilum SDKs
+  sigilum sign [curl-like args] <url>
+                                 send a request signed as an agent (see sigilum sign --help)
   sigilum healthcheck            exit 0 when the local server answers /healthz
   sigilum version                print the version
   sigilum <command> --help       help for one command
@@ -39,6 +45,9 @@ const HELP: Record<string, string> = {
     "sigilum backup <file>\n  Write a consistent copy of the embedded database to <file> (VACUUM INTO).",
   owner:
     "sigilum owner create <namespace> --email <email>\n  Create an owner account. The password is read from SIGILUM_OWNER_PASSWORD or the first line of stdin.",
+  identity:
+    "sigilum identity init <namespace> [--home DIR] [--json] [--force]\n  Create an agent key pair and certificate at $SIGILUM_HOME/identities/<namespace>/identity.json (0600).",
+  sign: SIGN_USAGE,
   healthcheck:
     "sigilum healthcheck\n  GET http://127.0.0.1:$SIGILUM_PORT/healthz; exit 0 if it answers 200 (for Docker HEALTHCHECK).",
   version: "sigilum version\n  Print the version.",
@@ -88,8 +97,17 @@ async function healthcheck() {
   }
 }
 
+async function sign(argv: string[]) {
+  if (argv.includes("--help")) return void console.log(SIGN_USAGE);
+  const { output, ok } = await signAndSend(parseSignArgs(argv));
+  console.log(output);
+  if (!ok) process.exitCode = 1;
+}
+
 async function dispatch(argv: string[]) {
-  const { positionals, flags } = parseArgs(argv, ["--help"]);
+  // `sign` takes curl-style flags (-X, -d, -H), parsed by its own parser.
+  if (argv[0] === "sign") return sign(argv.slice(1));
+  const { positionals, flags } = parseArgs(argv, ["--help", "--json", "--force"]);
   const command = positionals[0] ?? "serve";
   if (command === "help" || (positionals.length === 0 && flags["--help"]))
     return void console.log(USAGE);
@@ -114,6 +132,12 @@ async function dispatch(argv: string[]) {
         throw new UsageError("usage: sigilum owner create <namespace> --email <email>");
       const { "--email": email, ...rest } = flags;
       console.log(await createOwnerCommand(configFrom(rest), positionals[2], email));
+      return;
+    }
+    case "identity": {
+      if (positionals[1] !== "init")
+        throw new UsageError("usage: sigilum identity init <namespace>");
+      console.log(await identityInit(positionals[2], flags));
       return;
     }
     case "healthcheck":

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { signUp, startTestServer } from "./helpers/server.ts";
+import { ownerWithKey } from "./helpers/setup.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 
@@ -14,6 +15,17 @@ function sigilum(args: string[], env: Record<string, string> = {}) {
     stderr: "pipe",
   });
   return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+/** Async spawn: the in-process test server must keep serving while the CLI talks to it. */
+async function sigilumAsync(args: string[]) {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
 }
 
 describe("sigilum CLI", () => {
@@ -80,11 +92,72 @@ describe("sigilum CLI", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("identity init + sign: a person can submit a claim and verify from a terminal", async () => {
+    const t = await startTestServer();
+    const setup = await ownerWithKey(t);
+    const home = mkdtempSync(join(tmpdir(), "sigilum-home-"));
+    const init = sigilum(["identity", "init", setup.namespace, "--home", home, "--json"]);
+    expect(init.code).toBe(0);
+    const facts = JSON.parse(init.stdout);
+    expect(facts.public_key).toMatch(/^ed25519:/);
+    expect(facts.agent_key).toMatch(/^did:key:z6Mk/);
+    expect(init.stdout).not.toContain("privateKey");
+    expect((statSync(facts.path).mode & 0o777).toString(8)).toBe("600");
+    expect(sigilum(["identity", "init", setup.namespace, "--home", home]).code).toBe(1);
+
+    const body = JSON.stringify({
+      namespace: setup.namespace,
+      public_key: facts.public_key,
+      service: setup.slug,
+      agent_ip: "203.0.113.9",
+      nonce: "cli-nonce-0001",
+    });
+    const submit = await sigilumAsync([
+      "sign",
+      "--home",
+      home,
+      "--api-key",
+      setup.apiKey,
+      "-d",
+      body,
+      `${t.url}/v1/claims`,
+    ]);
+    expect(submit.code).toBe(0);
+    const claim = JSON.parse(submit.stdout);
+    expect(claim.status).toBe("pending");
+    await setup.client.post(`/v1/claims/${claim.claim_id}/approve`);
+
+    const verify = await sigilumAsync([
+      "sign",
+      "-i",
+      "--home",
+      home,
+      `${t.url}/v1/verify?namespace=${setup.namespace}&service=${setup.slug}`,
+    ]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toStartWith("HTTP 200");
+    expect(verify.stdout).toContain('"authorized":true');
+
+    const dry = await sigilumAsync([
+      "sign",
+      "--dry-run",
+      "--home",
+      home,
+      "-X",
+      "DELETE",
+      `${t.url}/x`,
+    ]);
+    expect(dry.stdout).toContain("signature-input: sig1=(");
+    expect(sigilum(["sign", "--bogus", "x"]).code).toBe(2);
+    rmSync(home, { recursive: true, force: true });
+    await t.close();
+  });
+
   test("migrate applies the schema and exits", () => {
     const dir = mkdtempSync(join(tmpdir(), "sigilum-cli-"));
     const first = sigilum(["migrate"], { SIGILUM_DATA_DIR: dir });
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain("applied: 0000_init");
+    expect(first.stdout).toContain("applied: 0000_init, 0001_claims");
     const second = sigilum(["migrate", "--data-dir", dir]);
     expect(second.stdout).toContain("up to date");
     rmSync(dir, { recursive: true, force: true });
