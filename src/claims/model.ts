@@ -3,20 +3,31 @@ import { t } from "elysia";
 const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
 // Service- and agent-facing bodies ignore unknown fields (reference-client compatibility).
-export const SubmitClaimBody = t.Object({
-  namespace: t.String({ minLength: 1, maxLength: 64 }),
-  public_key: t.String({
-    minLength: 1,
-    maxLength: 200,
-    description: "ed25519:<base64>, did:key:z6Mk… or z6Mk…",
-  }),
-  service: t.String({ minLength: 1, maxLength: 64, description: "slug of the API key's service" }),
-  agent_ip: t.String({ minLength: 2, maxLength: 64, description: "IPv4 or IPv6 (informational)" }),
-  nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
-  subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),
-  agent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-  agent_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-});
+export const SubmitClaimBody = t.Object(
+  {
+    namespace: t.String({ minLength: 1, maxLength: 64 }),
+    public_key: t.String({
+      minLength: 1,
+      maxLength: 200,
+      description: "ed25519:<base64>, did:key:z6Mk… or z6Mk…",
+    }),
+    service: t.String({
+      minLength: 1,
+      maxLength: 64,
+      description: "slug of the API key's service",
+    }),
+    agent_ip: t.String({
+      minLength: 2,
+      maxLength: 64,
+      description: "IPv4 or IPv6 (informational)",
+    }),
+    nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
+    subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),
+    agent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+    agent_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+  },
+  { additionalProperties: true },
+);
 
 export const DecisionBody = t.Optional(
   t.Object({ reason: t.Optional(t.String({ maxLength: 500 })) }, { additionalProperties: false }),
