@@ -23,11 +23,14 @@ import { KeyCache } from "./services/keyCache.ts";
 import { KeyUsage } from "./services/keyUsage.ts";
 import { webhooksFeature } from "./webhooks/index.ts";
 import { defaultResolve } from "./webhooks/ssrfGuard.ts";
+import { DeliveryWorker } from "./webhooks/worker.ts";
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
   resolveHost?: (host: string) => Promise<string[]>;
+  /** Jitter source for retry delays (tests make it deterministic). */
+  random?: () => number;
 }
 
 /** Builds the Elysia app from the feature plugins. */
@@ -61,7 +64,7 @@ export async function startServer(
   const database = await openDatabase(config);
   const applied = await migrate(database);
   if (applied.length > 0) logger.info("migrations applied", { migrations: applied });
-  const ctx: AppContext = {
+  const base: Omit<AppContext, "deliveryWorker"> = {
     config,
     database,
     clock,
@@ -73,6 +76,8 @@ export async function startServer(
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
   };
+  const ctx = base as AppContext;
+  ctx.deliveryWorker = new DeliveryWorker(ctx, options.random);
   const http = serveHttp(buildApp(ctx) as unknown as Elysia, {
     host: config.host,
     port: config.port,
@@ -80,12 +85,15 @@ export async function startServer(
     logger,
   });
   const jobs = startJobs(ctx);
+  ctx.deliveryWorker.start();
   logger.info("listening", { url: http.url, database: config.embedded ? "embedded" : "remote" });
   return {
     ...http,
     ctx,
+    /** Graceful: stop accepting requests, let in-flight deliveries finish, flush, close storage. */
     async close() {
       await http.stop();
+      await ctx.deliveryWorker.stop();
       await jobs.stop();
       database.close();
     },

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Cidr, parseCidrList } from "./webhooks/ssrfGuard.ts";
 
@@ -113,6 +114,24 @@ const parseAllowedCidrs: Parser<Cidr[]> = (raw) => {
 };
 
 const parseText: Parser<string> = (raw) => raw;
+
+const parseSchedule: Parser<number[]> = (raw) => {
+  const delays = raw.split(",").map((part) => parseDuration(part));
+  if (
+    delays.length === 0 ||
+    delays.length > 50 ||
+    delays.some((d) => d === null || d < 1000 || d > 7 * DAY)
+  ) {
+    fail("must be comma-separated durations between 1s and 7d, e.g. 5s,5m,30m,2h,5h,10h,10h");
+  }
+  return delays as number[];
+};
+
+const parseOptionalFile: Parser<string | null> = (raw) => {
+  if (raw.trim() === "") return null;
+  if (!existsSync(raw.trim())) fail("must name a readable PEM file");
+  return raw.trim();
+};
 
 const DAY = 86_400_000;
 
@@ -260,6 +279,48 @@ export const SETTINGS = {
     "60000",
     parseInteger(1, 100_000_000),
     "verify and feed requests per minute per API key",
+  ),
+  webhookTimeoutMs: setting(
+    "SIGILUM_WEBHOOK_TIMEOUT_MS",
+    "10000",
+    parseInteger(100, 120_000),
+    "total time for one delivery attempt, in ms",
+  ),
+  webhookRetrySchedule: setting(
+    "SIGILUM_WEBHOOK_RETRY_SCHEDULE",
+    "5s,5m,30m,2h,5h,10h,10h",
+    parseSchedule,
+    "delays between attempts (each ±20 % jitter); attempts = entries + 1",
+  ),
+  webhookDisableAfter: setting(
+    "SIGILUM_WEBHOOK_DISABLE_AFTER",
+    "5d",
+    durationSetting(60_000, 365 * DAY),
+    "disable a webhook that has failed without a success for this long",
+  ),
+  webhookConcurrency: setting(
+    "SIGILUM_WEBHOOK_CONCURRENCY",
+    "32",
+    parseInteger(1, 1024),
+    "deliveries in flight per process",
+  ),
+  webhookPerWebhookConcurrency: setting(
+    "SIGILUM_WEBHOOK_PER_WEBHOOK_CONCURRENCY",
+    "4",
+    parseInteger(1, 256),
+    "deliveries in flight per webhook per process",
+  ),
+  webhookRetention: setting(
+    "SIGILUM_WEBHOOK_RETENTION",
+    "30d",
+    durationSetting(3_600_000, 3650 * DAY),
+    "succeeded deliveries and all attempts older than this are pruned",
+  ),
+  webhookCaFile: setting(
+    "SIGILUM_WEBHOOK_CA_FILE",
+    "",
+    parseOptionalFile,
+    "PEM file of extra CAs trusted for webhook TLS (private PKI, tests)",
   ),
   webhookAllowHttp: setting(
     "SIGILUM_WEBHOOK_ALLOW_HTTP",

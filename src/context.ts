@@ -7,6 +7,7 @@ import type { Logger } from "./http/logger.ts";
 import type { RateLimiter } from "./http/rateLimit.ts";
 import type { KeyCache } from "./services/keyCache.ts";
 import type { KeyUsage } from "./services/keyUsage.ts";
+import type { DeliveryWorker } from "./webhooks/worker.ts";
 
 /** What every feature needs, built once by the app and passed down explicitly. */
 export interface AppContext {
@@ -19,6 +20,8 @@ export interface AppContext {
   keyUsage: KeyUsage;
   keyCache: KeyCache;
   verifyCache: VerifyCache;
+  /** Set right after the context is built (the worker needs the context). */
+  deliveryWorker: DeliveryWorker;
   /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */
   resolveHost: (host: string) => Promise<string[]>;
 }

@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
 import type { ClaimRow } from "../db/schema.ts";
 import { newId } from "../ids.ts";
 import type { EventName } from "../webhooks/model.ts";
+import { deliveryInserts, subscribers } from "../webhooks/outbox.ts";
 import { agentKeyOf } from "./view.ts";
 
 /** The payload of webhooks.md §2: the seed's format plus id, public_key and optional fields. */
@@ -24,14 +26,22 @@ export function eventPayload(id: string, type: EventName, claim: ClaimRow, at: n
 }
 
 /**
- * The outbox row for `claim` entering its current status. With `onlyIfChanged`, the row is
- * written only when the statement before it in the same batch changed a row (SQLite `changes()`),
- * which ties the event to a guarded transition inside one transaction.
+ * The outbox rows for `claim` entering its current status: the event and one delivery per
+ * subscribed webhook. With `onlyIfChanged`, the event is written only when the statement before
+ * it in the same batch changed a row (SQLite `changes()`), which ties it to a guarded transition
+ * inside one transaction; deliveries follow the event row.
  */
-export function eventInsert(type: EventName, claim: ClaimRow, at: number, onlyIfChanged: boolean) {
+export async function outboxStatements(
+  ctx: AppContext,
+  type: EventName,
+  claim: ClaimRow,
+  at: number,
+  onlyIfChanged: boolean,
+) {
   const id = newId.event();
   const payload = JSON.stringify(eventPayload(id, type, claim, at));
   const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
-  return sql`INSERT INTO events (id, service_id, claim_id, type, payload, created_at)
+  const event = sql`INSERT INTO events (id, service_id, claim_id, type, payload, created_at)
     SELECT ${id}, ${claim.serviceId}, ${claim.id}, ${type}, ${payload}, ${at} ${guard}`;
+  return [event, ...deliveryInserts(id, type, await subscribers(ctx, claim.serviceId, type), at)];
 }

@@ -162,17 +162,23 @@ function ownerRoutes(ctx: AppContext) {
 }
 
 // Service- and agent-facing queries ignore unknown fields (reference-client compatibility).
-const VerifyQuery = t.Object({
-  namespace: t.String({ minLength: 1, maxLength: 64 }),
-  public_key: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  service: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
-});
+const VerifyQuery = t.Object(
+  {
+    namespace: t.String({ minLength: 1, maxLength: 64 }),
+    public_key: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+    service: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: true },
+);
 
-const FeedQuery = t.Object({
-  ...paginationQuery(2000),
-  service: t.Optional(t.String({ maxLength: 64 })),
-  updated_since: t.Optional(t.String({ maxLength: 64 })),
-});
+const FeedQuery = t.Object(
+  {
+    ...paginationQuery(2000),
+    service: t.Optional(t.String({ maxLength: 64 })),
+    updated_since: t.Optional(t.String({ maxLength: 64 })),
+  },
+  { additionalProperties: true },
+);
 
 /** Runtime checks: verify (API key or agent signature), the approved-claims feed, namespace facts. */
 function runtimeRoutes(ctx: AppContext) {

@@ -4,7 +4,7 @@ import { writeBatch } from "../db/client.ts";
 import { type ClaimRow, type ClaimStatus, claims } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { EventName } from "../webhooks/model.ts";
-import { eventInsert } from "./events.ts";
+import { outboxStatements } from "./events.ts";
 
 /** The next value of the commit-ordered change counter (evaluated inside the write lock). */
 export const nextChangeSeq = sql`(SELECT coalesce(max(change_seq), 0) + 1 FROM claims)`;
@@ -100,7 +100,7 @@ export async function transitionClaim(
       })
       .where(and(eq(claims.id, claim.id), eq(claims.status, edge.from))),
     historyInsert(claim.id, edge.from, edge.to, now, actor, reason, true),
-    eventInsert(edge.event, after, now, true),
+    ...(await outboxStatements(ctx, edge.event, after, now, true)),
   ]);
   if (updated?.rowsAffected !== 1) {
     const current = await findClaim(ctx, claim.id);
@@ -112,6 +112,7 @@ export async function transitionClaim(
     );
   }
   ctx.verifyCache.forget(after);
+  ctx.deliveryWorker.wake();
   return after;
 }
 

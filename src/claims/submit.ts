@@ -1,13 +1,21 @@
 import { and, count, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
-import { type ClaimRow, claimNonces, claims, namespacePolicies, owners } from "../db/schema.ts";
+import {
+  type ClaimRow,
+  type ClaimStatus,
+  claimNonces,
+  claims,
+  namespacePolicies,
+  owners,
+} from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
+import type { EventName } from "../webhooks/model.ts";
 import { formatIp, parseIp } from "../webhooks/ssrfGuard.ts";
-import { eventInsert } from "./events.ts";
+import { outboxStatements } from "./events.ts";
 import { historyInsert, nextChangeSeq } from "./lifecycle.ts";
 import type { SubmitClaimBody } from "./model.ts";
 
@@ -102,10 +110,21 @@ function replay(): ApiError {
 
 type Decision = "pending" | "auto-approved" | "rejected-max-pending";
 
-/** The statements that create the claim with its history and events, for one decision. */
-function creationStatements(ctx: AppContext, pending: ClaimRow, decision: Decision, actor: string) {
+interface Step {
+  from: ClaimStatus | null;
+  to: ClaimStatus;
+  actor: string;
+  event: EventName;
+  snapshot: ClaimRow;
+}
+
+/** What a new claim goes through at once: submitted, then maybe auto-approved or auto-rejected. */
+function creationSteps(
+  pending: ClaimRow,
+  decision: Decision,
+  actor: string,
+): { final: ClaimRow; steps: Step[] } {
   const now = pending.createdAt;
-  const stmts = [];
   if (decision === "rejected-max-pending") {
     const rejected: ClaimRow = {
       ...pending,
@@ -114,27 +133,27 @@ function creationStatements(ctx: AppContext, pending: ClaimRow, decision: Decisi
       decidedAt: now,
       pendingExpiresAt: null,
     };
-    stmts.push(ctx.database.db.insert(claims).values({ ...rejected, changeSeq: nextChangeSeq }));
-    stmts.push(
-      historyInsert(
-        pending.id,
-        null,
-        "rejected",
-        now,
-        "policy:max-pending",
-        rejected.reason,
-        false,
-      ),
-    );
-    stmts.push(eventInsert("request.rejected", rejected, now, false));
-    return { stmts, final: rejected };
+    return {
+      final: rejected,
+      steps: [
+        {
+          from: null,
+          to: "rejected",
+          actor: "policy:max-pending",
+          event: "request.rejected",
+          snapshot: rejected,
+        },
+      ],
+    };
   }
-  stmts.push(historyInsert(pending.id, null, "pending", now, actor, null, false));
-  stmts.push(eventInsert("request.submitted", pending, now, false));
-  if (decision === "pending") {
-    stmts.unshift(ctx.database.db.insert(claims).values({ ...pending, changeSeq: nextChangeSeq }));
-    return { stmts, final: pending };
-  }
+  const submitted: Step = {
+    from: null,
+    to: "pending",
+    actor,
+    event: "request.submitted",
+    snapshot: pending,
+  };
+  if (decision === "pending") return { final: pending, steps: [submitted] };
   const approved: ClaimRow = {
     ...pending,
     status: "approved",
@@ -143,12 +162,42 @@ function creationStatements(ctx: AppContext, pending: ClaimRow, decision: Decisi
     approvedAt: now,
     pendingExpiresAt: null,
   };
-  stmts.unshift(ctx.database.db.insert(claims).values({ ...approved, changeSeq: nextChangeSeq }));
-  stmts.push(
-    historyInsert(pending.id, "pending", "approved", now, "policy:auto-approve", null, false),
-  );
-  stmts.push(eventInsert("request.approved", approved, now, false));
-  return { stmts, final: approved };
+  const autoApproval: Step = {
+    from: "pending",
+    to: "approved",
+    actor: "policy:auto-approve",
+    event: "request.approved",
+    snapshot: approved,
+  };
+  return { final: approved, steps: [submitted, autoApproval] };
+}
+
+/** The claim row, then per step its history row and outbox rows, for one batch. */
+async function creationStatements(
+  ctx: AppContext,
+  pending: ClaimRow,
+  decision: Decision,
+  actor: string,
+) {
+  const { final, steps } = creationSteps(pending, decision, actor);
+  const stmts: Parameters<typeof writeBatch>[1] = [
+    ctx.database.db.insert(claims).values({ ...final, changeSeq: nextChangeSeq }),
+  ];
+  for (const step of steps) {
+    stmts.push(
+      historyInsert(
+        final.id,
+        step.from,
+        step.to,
+        final.createdAt,
+        step.actor,
+        step.snapshot.reason,
+        false,
+      ),
+    );
+    stmts.push(...(await outboxStatements(ctx, step.event, step.snapshot, final.createdAt, false)));
+  }
+  return { stmts, final };
 }
 
 const MESSAGES: Record<Decision | "existing", string> = {
@@ -207,9 +256,15 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
       : (await pendingCount(ctx, namespace)) >= ctx.config.maxPendingClaims
         ? "rejected-max-pending"
         : "pending";
-    const { stmts, final } = creationStatements(ctx, pending, decision, `service:${service.slug}`);
+    const { stmts, final } = await creationStatements(
+      ctx,
+      pending,
+      decision,
+      `service:${service.slug}`,
+    );
     await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce), ...stmts]);
     ctx.verifyCache.forget(final);
+    ctx.deliveryWorker.wake();
     return { created: true, claim: final, message: MESSAGES[decision] };
   } catch (err) {
     if (isUniqueViolation(err, "claim_nonces")) throw replay();

@@ -153,6 +153,8 @@ export const webhooks = sqliteTable(
     lastSuccessAt: integer("last_success_at"),
     lastFailureAt: integer("last_failure_at"),
     consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    /** First failure since the last success: the auto-disable window starts here. */
+    failingSince: integer("failing_since"),
   },
   (t) => [index("webhooks_service_idx").on(t.serviceId, t.createdAt)],
 );
@@ -269,6 +271,59 @@ export const events = sqliteTable(
   ],
 );
 
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One event to one webhook. Leased by a worker while an attempt is in flight. */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    createdAt: integer("created_at").notNull(),
+    completedAt: integer("completed_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+  },
+  (t) => [
+    index("deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("deliveries_webhook_idx").on(t.webhookId, t.createdAt),
+    index("deliveries_event_idx").on(t.eventId),
+  ],
+);
+
+/** Every attempt of a delivery, with a short excerpt of the receiver's answer. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    responseExcerpt: text("response_excerpt"),
+  },
+  (t) => [
+    index("delivery_attempts_delivery_idx").on(t.deliveryId, t.attempt),
+    index("delivery_attempts_started_idx").on(t.startedAt),
+  ],
+);
+
 /** Per-namespace policy; today only the auto-approve list (service slugs). */
 export const namespacePolicies = sqliteTable("namespace_policies", {
   ownerId: text("owner_id")
@@ -286,3 +341,5 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type ClaimRow = typeof claims.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type AttemptRow = typeof deliveryAttempts.$inferSelect;

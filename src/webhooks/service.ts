@@ -126,6 +126,7 @@ export async function createWebhook(
     lastSuccessAt: null,
     lastFailureAt: null,
     consecutiveFailures: 0,
+    failingSince: null,
   };
   // One statement: the per-service limit holds under concurrent creates.
   const rs = await ctx.database.db.run(sql`INSERT INTO ${webhooks}

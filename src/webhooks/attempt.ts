@@ -1,0 +1,201 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { writeBatch } from "../db/client.ts";
+import {
+  type DeliveryRow,
+  deliveries,
+  deliveryAttempts,
+  events,
+  type WebhookRow,
+  webhooks,
+} from "../db/schema.ts";
+import { VERSION } from "../version.ts";
+import { cancelPendingFor } from "./outbox.ts";
+import { decideOutcome, type Outcome } from "./retryPolicy.ts";
+import { type SendResult, sendWebhook } from "./send.ts";
+import { liveSecrets } from "./service.ts";
+import { signatureHeaders } from "./signature.ts";
+
+export interface DeliveryJob {
+  delivery: DeliveryRow;
+  webhook: WebhookRow | null;
+  payload: string;
+}
+
+/** Loads what one attempt needs: the delivery, its webhook and the event's payload. */
+export async function loadJob(ctx: AppContext, deliveryId: string): Promise<DeliveryJob | null> {
+  const [row] = await ctx.database.db
+    .select({ delivery: deliveries, webhook: webhooks, payload: events.payload })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .leftJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
+    .where(eq(deliveries.id, deliveryId))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The exact request of webhooks.md §3; `t` is fresh for every attempt. */
+export function buildRequest(
+  ctx: AppContext,
+  job: DeliveryJob & { webhook: WebhookRow },
+  attempt: number,
+) {
+  const t = Math.floor(ctx.clock.now() / 1000);
+  const { delivery } = job;
+  return {
+    url: job.webhook.url,
+    body: job.payload,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": `Sigilum-Webhooks/${VERSION}`,
+      "x-sigilum-event": delivery.eventType,
+      "x-sigilum-event-id": delivery.eventId,
+      "x-sigilum-delivery-id": delivery.id,
+      "x-sigilum-attempt": String(attempt),
+      ...signatureHeaders(liveSecrets(ctx, job.webhook), delivery.eventId, t, job.payload),
+    },
+  };
+}
+
+function attemptInsert(
+  ctx: AppContext,
+  deliveryId: string,
+  attempt: number,
+  startedAt: number,
+  result: SendResult,
+) {
+  return ctx.database.db.insert(deliveryAttempts).values({
+    deliveryId,
+    attempt,
+    startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    error: result.error,
+    responseExcerpt: result.responseExcerpt,
+  });
+}
+
+function describeFailure(result: SendResult): string {
+  return result.error ?? `http_${result.statusCode}`;
+}
+
+/** The delivery row after this attempt, guarded on still holding the lease. */
+function deliveryUpdate(
+  ctx: AppContext,
+  job: DeliveryJob,
+  attempt: number,
+  result: SendResult,
+  outcome: Outcome,
+  owner: string,
+) {
+  const now = ctx.clock.now();
+  const done = outcome.kind !== "retry";
+  const status =
+    outcome.kind === "succeeded" ? "succeeded" : outcome.kind === "retry" ? "pending" : "failed";
+  return ctx.database.db
+    .update(deliveries)
+    .set({
+      status,
+      attemptCount: attempt,
+      nextAttemptAt: outcome.kind === "retry" ? now + outcome.delayMs : null,
+      completedAt: done ? now : null,
+      lastStatusCode: result.statusCode,
+      lastError:
+        outcome.kind === "succeeded"
+          ? null
+          : outcome.kind === "gone"
+            ? "gone"
+            : describeFailure(result),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    })
+    .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
+}
+
+/** Success/failure bookkeeping on the webhook, plus disabling it when gone or failing too long. */
+function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) {
+  const now = ctx.clock.now();
+  const db = ctx.database.db;
+  if (outcome.kind === "succeeded") {
+    return [
+      db
+        .update(webhooks)
+        .set({ lastSuccessAt: now, consecutiveFailures: 0, failingSince: null })
+        .where(eq(webhooks.id, webhook.id)),
+    ];
+  }
+  const failingSince = webhook.failingSince ?? now;
+  const reason =
+    outcome.kind === "gone"
+      ? "gone"
+      : now - failingSince >= ctx.config.webhookDisableAfter
+        ? "failing"
+        : null;
+  const stats = {
+    lastFailureAt: now,
+    consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
+    failingSince: sql`coalesce(${webhooks.failingSince}, ${now})`,
+  };
+  if (reason === null) return [db.update(webhooks).set(stats).where(eq(webhooks.id, webhook.id))];
+  return [
+    db
+      .update(webhooks)
+      .set({ ...stats, enabled: false, disabledReason: reason })
+      .where(eq(webhooks.id, webhook.id)),
+    cancelPendingFor(ctx, [webhook.id], now),
+  ];
+}
+
+/** A delivery whose webhook is gone or disabled is cancelled instead of sent. */
+async function cancelJob(ctx: AppContext, job: DeliveryJob, owner: string) {
+  const now = ctx.clock.now();
+  await ctx.database.db
+    .update(deliveries)
+    .set({
+      status: "cancelled",
+      completedAt: now,
+      nextAttemptAt: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      lastError: "webhook_disabled",
+    })
+    .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
+}
+
+/**
+ * The pipeline for one leased delivery: build the signed request, send it, record the attempt,
+ * and schedule the next one (or finish), all recorded in one transaction.
+ */
+export async function attemptDelivery(
+  ctx: AppContext,
+  deliveryId: string,
+  owner: string,
+  random: () => number,
+): Promise<Outcome | null> {
+  const job = await loadJob(ctx, deliveryId);
+  if (!job || job.delivery.leaseOwner !== owner) return null;
+  if (!job.webhook?.enabled) {
+    await cancelJob(ctx, job, owner);
+    return null;
+  }
+  const attempt = job.delivery.attemptCount + 1;
+  const startedAt = ctx.clock.now();
+  const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
+  const result = await sendWebhook(ctx, request.url, request.headers, request.body);
+  const outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  await writeBatch(ctx.database, [
+    attemptInsert(ctx, deliveryId, attempt, startedAt, result),
+    deliveryUpdate(ctx, job, attempt, result, outcome, owner),
+    ...webhookUpdates(ctx, job.webhook, outcome),
+  ]);
+  ctx.logger.info("webhook attempt", {
+    delivery_id: deliveryId,
+    webhook_id: job.webhook.id,
+    attempt,
+    status_code: result.statusCode,
+    error: result.error,
+    outcome: outcome.kind,
+    duration_ms: result.durationMs,
+  });
+  return outcome;
+}

@@ -1,0 +1,54 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { deliveries, webhooks } from "../db/schema.ts";
+import { newId } from "../ids.ts";
+
+/** Enabled webhooks of the service that subscribe to `type`. */
+export async function subscribers(
+  ctx: AppContext,
+  serviceId: string | null,
+  type: string,
+): Promise<string[]> {
+  if (!serviceId) return [];
+  const rows = await ctx.database.db
+    .select({ id: webhooks.id, events: webhooks.events })
+    .from(webhooks)
+    .where(and(eq(webhooks.serviceId, serviceId), eq(webhooks.enabled, true)));
+  return rows.filter((w) => (JSON.parse(w.events) as string[]).includes(type)).map((w) => w.id);
+}
+
+/**
+ * One pending delivery per subscriber, for use in the same batch as the event row: each insert
+ * happens only if the event row exists (a guarded transition may have written none) and the
+ * webhook is still enabled when the batch commits.
+ */
+export function deliveryInserts(eventId: string, type: string, webhookIds: string[], now: number) {
+  return webhookIds.map(
+    (
+      webhookId,
+    ) => sql`INSERT INTO deliveries (id, event_id, webhook_id, event_type, status, attempt_count, next_attempt_at, created_at)
+      SELECT ${newId.delivery()}, ${eventId}, ${webhookId}, ${type}, 'pending', 0, ${now}, ${now}
+      WHERE EXISTS (SELECT 1 FROM events WHERE id = ${eventId})
+        AND EXISTS (SELECT 1 FROM webhooks WHERE id = ${webhookId} AND enabled = 1)`,
+  );
+}
+
+/** Cancels what is still pending for these webhooks (disabled, deleted, gone, failing). */
+export function cancelPendingFor(
+  ctx: AppContext,
+  webhookIds: string[] | ReturnType<typeof sql>,
+  now: number,
+) {
+  return ctx.database.db
+    .update(deliveries)
+    .set({
+      status: "cancelled",
+      completedAt: now,
+      nextAttemptAt: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    })
+    .where(
+      and(eq(deliveries.status, "pending"), inArray(deliveries.webhookId, webhookIds as string[])),
+    );
+}

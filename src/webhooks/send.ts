@@ -1,0 +1,137 @@
+import { rootCertificates } from "node:tls";
+import type { AppContext } from "../context.ts";
+import { type AttemptResult, parseRetryAfter } from "./retryPolicy.ts";
+import { checkAddress, formatIp, type IpBytes, parseIp } from "./ssrfGuard.ts";
+
+const RESPONSE_READ_LIMIT = 64 * 1024;
+const EXCERPT_LIMIT = 1024;
+
+export interface SendResult extends AttemptResult {
+  durationMs: number;
+  responseExcerpt: string | null;
+}
+
+type Pinned = { ok: true; address: IpBytes } | { ok: false; error: string };
+
+/**
+ * Resolves the host once and checks every address (webhooks.md §5); the attempt then connects to
+ * the checked address itself, so a DNS answer that changes between check and connect
+ * (rebinding) cannot redirect it.
+ */
+async function pinAddress(ctx: AppContext, hostname: string): Promise<Pinned> {
+  const literal = parseIp(hostname);
+  let addresses: IpBytes[];
+  if (literal) {
+    addresses = [literal];
+  } else {
+    try {
+      addresses = (await ctx.resolveHost(hostname))
+        .map((a) => parseIp(a))
+        .filter((a): a is IpBytes => a !== null);
+    } catch {
+      return { ok: false, error: "dns_error" };
+    }
+  }
+  if (addresses.length === 0) return { ok: false, error: "dns_error" };
+  const policy = {
+    allowPrivate: ctx.config.webhookAllowPrivate,
+    allowedCidrs: ctx.config.webhookAllowedCidrs,
+  };
+  if (addresses.some((a) => checkAddress(a, policy) !== null))
+    return { ok: false, error: "blocked_destination" };
+  return { ok: true, address: addresses[0]! };
+}
+
+let extraCa: { file: string; pem: string[] } | undefined;
+
+/** The system roots plus SIGILUM_WEBHOOK_CA_FILE, when configured. */
+async function trustedCas(file: string | null): Promise<string[] | undefined> {
+  if (!file) return undefined;
+  if (extraCa?.file !== file)
+    extraCa = { file, pem: [...rootCertificates, await Bun.file(file).text()] };
+  return extraCa.pem;
+}
+
+async function readExcerpt(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    chunks.push(r.value);
+    total += r.value.byteLength;
+    if (total >= RESPONSE_READ_LIMIT) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, EXCERPT_LIMIT).toString("utf8");
+}
+
+function classifyError(err: unknown): string {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return "timeout";
+  const text = `${e.code ?? ""} ${e.message ?? ""}`;
+  if (/CERT|TLS|SSL|self.signed|altname/i.test(text)) return "tls_error";
+  if (/ECONNREFUSED|ConnectionRefused/i.test(text)) return "connection_refused";
+  return "connection_error";
+}
+
+/** One POST: pinned address, Host and TLS server name kept, no redirects, a total timeout. */
+export async function sendWebhook(
+  ctx: AppContext,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<SendResult> {
+  const started = performance.now();
+  const target = new URL(url);
+  const hostname = target.hostname.replace(/^\[|\]$/g, "");
+  const finish = (result: Omit<SendResult, "durationMs">): SendResult => ({
+    ...result,
+    durationMs: Math.round(performance.now() - started),
+  });
+  const pinned = await pinAddress(ctx, hostname);
+  if (!pinned.ok)
+    return finish({
+      statusCode: null,
+      error: pinned.error,
+      retryAfterMs: null,
+      responseExcerpt: null,
+    });
+  const connect = new URL(url);
+  const ip = formatIp(pinned.address);
+  connect.hostname = ip.includes(":") ? `[${ip}]` : ip;
+  const isName = parseIp(hostname) === null;
+  const signal = AbortSignal.timeout(ctx.config.webhookTimeoutMs);
+  try {
+    const response = await fetch(connect, {
+      method: "POST",
+      headers: { ...headers, host: target.host },
+      body,
+      redirect: "manual",
+      signal,
+      tls:
+        target.protocol === "https:"
+          ? {
+              serverName: isName ? hostname : undefined,
+              ca: await trustedCas(ctx.config.webhookCaFile),
+            }
+          : undefined,
+    } as RequestInit);
+    const excerpt = await readExcerpt(response);
+    return finish({
+      statusCode: response.status,
+      error: null,
+      retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), ctx.clock.now()),
+      responseExcerpt: excerpt,
+    });
+  } catch (err) {
+    return finish({
+      statusCode: null,
+      error: classifyError(err),
+      retryAfterMs: null,
+      responseExcerpt: null,
+    });
+  }
+}
