@@ -3,6 +3,7 @@ import { lte, or } from "drizzle-orm";
 import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
 import { claimNonces, sessions, signatureNonces } from "./db/schema.ts";
+import { pruneDeliveries } from "./webhooks/retention.ts";
 
 /** Removes expired sessions and replay-protection nonces (retention). */
 export async function pruneExpired(ctx: AppContext): Promise<number> {
@@ -36,7 +37,7 @@ export function startJobs(ctx: AppContext): { stop(): Promise<void> } {
     new Cron(
       "30 */10 * * * *",
       { protect: true },
-      guarded("retention", () => pruneExpired(ctx)),
+      guarded("retention", () => Promise.all([pruneExpired(ctx), pruneDeliveries(ctx)])),
     ),
     new Cron(
       "*/30 * * * * *",

@@ -5,6 +5,7 @@ import { backupDatabase } from "./cli/backup.ts";
 import { identityInit } from "./cli/identity.ts";
 import { createOwnerCommand } from "./cli/owner.ts";
 import { parseSignArgs, SIGN_USAGE, signAndSend } from "./cli/sign.ts";
+import { WEBHOOK_VERIFY_USAGE, webhookVerify } from "./cli/webhook.ts";
 import { type Config, ConfigError, flagName, loadConfig, SETTINGS } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
@@ -24,6 +25,8 @@ Usage:
                                  create an agent identity compatible with the Sigilum SDKs
   sigilum sign [curl-like args] <url>
                                  send a request signed as an agent (see sigilum sign --help)
+  sigilum webhook verify --secret S --header H --body-file F
+                                 check a webhook signature the way a receiver would
   sigilum healthcheck            exit 0 when the local server answers /healthz
   sigilum version                print the version
   sigilum <command> --help       help for one command
@@ -48,6 +51,7 @@ const HELP: Record<string, string> = {
   identity:
     "sigilum identity init <namespace> [--home DIR] [--json] [--force]\n  Create an agent key pair and certificate at $SIGILUM_HOME/identities/<namespace>/identity.json (0600).",
   sign: SIGN_USAGE,
+  webhook: WEBHOOK_VERIFY_USAGE,
   healthcheck:
     "sigilum healthcheck\n  GET http://127.0.0.1:$SIGILUM_PORT/healthz; exit 0 if it answers 200 (for Docker HEALTHCHECK).",
   version: "sigilum version\n  Print the version.",
@@ -138,6 +142,13 @@ async function dispatch(argv: string[]) {
       if (positionals[1] !== "init")
         throw new UsageError("usage: sigilum identity init <namespace>");
       console.log(await identityInit(positionals[2], flags));
+      return;
+    }
+    case "webhook": {
+      if (positionals[1] !== "verify") throw new UsageError(WEBHOOK_VERIFY_USAGE);
+      const { ok, message } = webhookVerify(flags);
+      console.log(message);
+      if (!ok) process.exitCode = 1;
       return;
     }
     case "healthcheck":

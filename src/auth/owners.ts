@@ -5,6 +5,7 @@ import { isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
   apiKeys,
   claims,
+  deliveries,
   namespacePolicies,
   type Owner,
   owners,
@@ -156,6 +157,17 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
     .from(services)
     .where(eq(services.ownerId, ownerId));
   await writeBatch(ctx.database, [
+    db
+      .delete(deliveries)
+      .where(
+        inArray(
+          deliveries.webhookId,
+          db
+            .select({ id: webhooks.id })
+            .from(webhooks)
+            .where(inArray(webhooks.serviceId, ownedServices)),
+        ),
+      ),
     db.delete(webhooks).where(inArray(webhooks.serviceId, ownedServices)),
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, ownedServices)),
     db.delete(services).where(eq(services.ownerId, ownerId)),

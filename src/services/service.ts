@@ -2,7 +2,7 @@ import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
-import { apiKeys, claims, type ServiceRow, services, webhooks } from "../db/schema.ts";
+import { apiKeys, claims, deliveries, type ServiceRow, services, webhooks } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -141,6 +141,14 @@ export async function deleteService(
   const db = ctx.database.db;
   const owned = db.select({ id: services.id }).from(services).where(ownedBy(ownerId, serviceId));
   await writeBatch(ctx.database, [
+    db
+      .delete(deliveries)
+      .where(
+        inArray(
+          deliveries.webhookId,
+          db.select({ id: webhooks.id }).from(webhooks).where(inArray(webhooks.serviceId, owned)),
+        ),
+      ),
     db.delete(webhooks).where(inArray(webhooks.serviceId, owned)),
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
     // Claims stay in their namespaces' history, orphaned: they never verify again.

@@ -57,7 +57,7 @@ export function buildRequest(
   };
 }
 
-function attemptInsert(
+export function attemptInsert(
   ctx: AppContext,
   deliveryId: string,
   attempt: number,

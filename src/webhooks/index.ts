@@ -3,10 +3,17 @@ import { ownerGuard } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ServiceParams } from "../services/model.ts";
+import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "./deliveries.ts";
 import {
   CreatedWebhookModel,
+  DeliveryDetailModel,
+  DeliveryModel,
+  DeliveryParams,
+  DeliveryStatus,
+  RecoverBody,
   RotateBody,
   RotatedSecretModel,
+  TestResultModel,
   WebhookCreateBody,
   WebhookModel,
   WebhookParams,
@@ -110,6 +117,80 @@ export function webhooksFeature(ctx: AppContext) {
         body: RotateBody,
         response: { 200: RotatedSecretModel },
         detail: { summary: "Replace the signing secret; both sign during the grace period" },
+      },
+    )
+    .post(
+      "/:webhookId/test",
+      async ({ principal, params }) =>
+        sendTestEvent(ctx, principal.owner.id, params.serviceId, params.webhookId),
+      {
+        params: WebhookParams,
+        response: { 200: TestResultModel },
+        detail: { summary: "Send a webhook.test event now and return the attempt" },
+      },
+    )
+    .get(
+      "/:webhookId/deliveries",
+      async ({ principal, params, query }) => {
+        const page = pageOf(query);
+        const { items, total } = await listDeliveries(
+          ctx,
+          principal.owner.id,
+          params.serviceId,
+          params.webhookId,
+          query.status,
+          page,
+        );
+        return paginated("deliveries", items, page, total);
+      },
+      {
+        params: WebhookParams,
+        query: t.Object(
+          { ...paginationQuery(), status: t.Optional(DeliveryStatus) },
+          { additionalProperties: false },
+        ),
+        detail: { summary: "Deliveries of a webhook, newest first" },
+      },
+    )
+    .get(
+      "/:webhookId/deliveries/:deliveryId",
+      async ({ principal, params }) =>
+        getDelivery(ctx, principal.owner.id, params.serviceId, params.webhookId, params.deliveryId),
+      {
+        params: DeliveryParams,
+        response: { 200: DeliveryDetailModel },
+        detail: { summary: "A delivery with its attempts" },
+      },
+    )
+    .post(
+      "/:webhookId/deliveries/:deliveryId/redeliver",
+      async ({ principal, params, set }) => {
+        set.status = 202;
+        return redeliver(
+          ctx,
+          principal.owner.id,
+          params.serviceId,
+          params.webhookId,
+          params.deliveryId,
+        );
+      },
+      {
+        params: DeliveryParams,
+        response: { 202: DeliveryModel },
+        detail: { summary: "Queue a fresh delivery of the same event" },
+      },
+    )
+    .post(
+      "/:webhookId/recover",
+      async ({ principal, params, body, set }) => {
+        set.status = 202;
+        return recover(ctx, principal.owner.id, params.serviceId, params.webhookId, body);
+      },
+      {
+        params: WebhookParams,
+        body: RecoverBody,
+        response: { 202: t.Object({ requeued: t.Integer() }) },
+        detail: { summary: "Re-queue every failed delivery since a time (at most 14 days back)" },
       },
     );
 }

@@ -88,3 +88,62 @@ export const RotatedSecretModel = t.Object({
 });
 
 export type Webhook = typeof WebhookModel.static;
+
+export const DeliveryParams = t.Object(
+  {
+    serviceId: t.String({ maxLength: 200 }),
+    webhookId: t.String({ maxLength: 200 }),
+    deliveryId: t.String({ maxLength: 200 }),
+  },
+  strict,
+);
+
+export const DeliveryStatus = t.Union([
+  t.Literal("pending"),
+  t.Literal("succeeded"),
+  t.Literal("failed"),
+  t.Literal("cancelled"),
+]);
+
+export const DeliveryModel = t.Object({
+  id: t.String(),
+  event_id: t.String(),
+  event: t.String(),
+  status: DeliveryStatus,
+  attempt_count: t.Integer(),
+  next_attempt_at: t.Union([t.String(), t.Null()]),
+  created_at: t.String(),
+  completed_at: t.Union([t.String(), t.Null()]),
+  last_status_code: t.Union([t.Integer(), t.Null()]),
+  last_error: t.Union([t.String(), t.Null()]),
+});
+
+export const AttemptModel = t.Object({
+  attempt: t.Integer(),
+  started_at: t.String(),
+  duration_ms: t.Integer(),
+  status_code: t.Union([t.Integer(), t.Null()]),
+  error: t.Union([t.String(), t.Null()]),
+  response_excerpt: t.Union([t.String(), t.Null()]),
+});
+
+export const DeliveryDetailModel = t.Composite([
+  DeliveryModel,
+  t.Object({ attempts: t.Array(AttemptModel) }),
+]);
+
+export const TestResultModel = t.Object({
+  delivery_id: t.String(),
+  status_code: t.Union([t.Integer(), t.Null()]),
+  duration_ms: t.Integer(),
+  success: t.Boolean(),
+  error: t.Optional(t.String()),
+});
+
+export const RecoverBody = t.Object(
+  {
+    since: t.String({ format: "date-time", description: "at most 14 days ago" }),
+    until: t.Optional(t.String({ format: "date-time" })),
+  },
+  strict,
+);

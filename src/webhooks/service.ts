@@ -1,12 +1,14 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { type WebhookRow, webhooks } from "../db/schema.ts";
+import { writeBatch } from "../db/client.ts";
+import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
 import { findOwnedService } from "../services/service.ts";
 import { DEFAULT_EVENTS, EVENT_CATALOG, type EventName, type Webhook } from "./model.ts";
+import { cancelPendingFor } from "./outbox.ts";
 import { acceptableWebhookUrl } from "./urlPolicy.ts";
 
 export function webhookView(row: WebhookRow): Webhook {
@@ -48,7 +50,7 @@ function checkEvents(events: string[] | undefined): EventName[] | undefined {
   return events as EventName[];
 }
 
-async function findWebhook(
+export async function findWebhook(
   ctx: AppContext,
   ownerId: string,
   serviceId: string,
@@ -159,10 +161,20 @@ export async function updateWebhook(
   if (input.url !== undefined) patch.url = await acceptableWebhookUrl(ctx, input.url);
   if (input.description !== undefined) patch.description = input.description?.trim() || null;
   if (input.enabled === true && !row.enabled)
-    Object.assign(patch, { enabled: true, disabledReason: null, consecutiveFailures: 0 });
+    Object.assign(patch, {
+      enabled: true,
+      disabledReason: null,
+      consecutiveFailures: 0,
+      failingSince: null,
+    });
   if (input.enabled === false && row.enabled)
     Object.assign(patch, { enabled: false, disabledReason: "manual" });
-  await ctx.database.db.update(webhooks).set(patch).where(eq(webhooks.id, row.id));
+  // Disabling cancels what is still pending, in the same transaction.
+  const cancel = patch.enabled === false ? [cancelPendingFor(ctx, [row.id], ctx.clock.now())] : [];
+  await writeBatch(ctx.database, [
+    ctx.database.db.update(webhooks).set(patch).where(eq(webhooks.id, row.id)),
+    ...cancel,
+  ]);
   return webhookView({ ...row, ...patch });
 }
 
@@ -173,7 +185,11 @@ export async function deleteWebhook(
   webhookId: string,
 ) {
   const row = await findWebhook(ctx, ownerId, serviceId, webhookId);
-  await ctx.database.db.delete(webhooks).where(eq(webhooks.id, row.id));
+  // Its deliveries go with it: nothing more is sent.
+  await writeBatch(ctx.database, [
+    ctx.database.db.delete(deliveries).where(eq(deliveries.webhookId, row.id)),
+    ctx.database.db.delete(webhooks).where(eq(webhooks.id, row.id)),
+  ]);
 }
 
 /** New secret now; the previous one keeps signing until the grace ends (0 = dropped at once). */

@@ -1,0 +1,254 @@
+import { and, asc, count, desc, eq, gte, lte } from "drizzle-orm";
+import { toIso } from "../clock.ts";
+import type { AppContext } from "../context.ts";
+import { writeBatch } from "../db/client.ts";
+import {
+  type DeliveryRow,
+  type DeliveryStatus,
+  deliveries,
+  deliveryAttempts,
+  events,
+} from "../db/schema.ts";
+import { ApiError, notFound, validationError } from "../http/errors.ts";
+import type { Page } from "../http/pagination.ts";
+import { newId } from "../ids.ts";
+import { findOwnedService } from "../services/service.ts";
+import { attemptInsert, buildRequest } from "./attempt.ts";
+import { isSuccess } from "./retryPolicy.ts";
+import { sendWebhook } from "./send.ts";
+import { findWebhook } from "./service.ts";
+
+const RECOVER_WINDOW_MS = 14 * 86_400_000;
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    id: row.id,
+    event_id: row.eventId,
+    event: row.eventType,
+    status: row.status,
+    attempt_count: row.attemptCount,
+    next_attempt_at: toIso(row.nextAttemptAt),
+    created_at: toIso(row.createdAt),
+    completed_at: toIso(row.completedAt),
+    last_status_code: row.lastStatusCode,
+    last_error: row.lastError,
+  };
+}
+
+export async function listDeliveries(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+  status: DeliveryStatus | undefined,
+  page: Page,
+) {
+  await findWebhook(ctx, ownerId, serviceId, webhookId);
+  const where = and(
+    eq(deliveries.webhookId, webhookId),
+    status ? eq(deliveries.status, status) : undefined,
+  );
+  const rows = await ctx.database.db
+    .select()
+    .from(deliveries)
+    .where(where)
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(page.limit)
+    .offset(page.offset);
+  const [total] = await ctx.database.db.select({ n: count() }).from(deliveries).where(where);
+  return { items: rows.map(deliveryView), total: total?.n ?? 0 };
+}
+
+async function findDelivery(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+  deliveryId: string,
+) {
+  await findWebhook(ctx, ownerId, serviceId, webhookId);
+  const [row] = await ctx.database.db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.webhookId, webhookId)))
+    .limit(1);
+  if (!row) throw notFound("Delivery");
+  return row;
+}
+
+export async function getDelivery(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+  deliveryId: string,
+) {
+  const row = await findDelivery(ctx, ownerId, serviceId, webhookId, deliveryId);
+  const attempts = await ctx.database.db
+    .select()
+    .from(deliveryAttempts)
+    .where(eq(deliveryAttempts.deliveryId, row.id))
+    .orderBy(asc(deliveryAttempts.attempt), asc(deliveryAttempts.id));
+  return {
+    ...deliveryView(row),
+    attempts: attempts.map((a) => ({
+      attempt: a.attempt,
+      started_at: toIso(a.startedAt),
+      duration_ms: a.durationMs,
+      status_code: a.statusCode,
+      error: a.error,
+      response_excerpt: a.responseExcerpt,
+    })),
+  };
+}
+
+function freshDelivery(
+  ctx: AppContext,
+  eventId: string,
+  eventType: string,
+  webhookId: string,
+): DeliveryRow {
+  const now = ctx.clock.now();
+  return {
+    id: newId.delivery(),
+    eventId,
+    webhookId,
+    eventType,
+    status: "pending",
+    attemptCount: 0,
+    nextAttemptAt: now,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    createdAt: now,
+    completedAt: null,
+    lastStatusCode: null,
+    lastError: null,
+  };
+}
+
+function requireEnabled(webhook: { enabled: boolean }) {
+  if (!webhook.enabled)
+    throw new ApiError(
+      409,
+      "CONFLICT",
+      "The webhook is disabled; enable it (PATCH enabled: true) first",
+    );
+}
+
+/** A fresh delivery of the same event (same event id, so receivers can dedupe). */
+export async function redeliver(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+  deliveryId: string,
+) {
+  const original = await findDelivery(ctx, ownerId, serviceId, webhookId, deliveryId);
+  requireEnabled(await findWebhook(ctx, ownerId, serviceId, webhookId));
+  const row = freshDelivery(ctx, original.eventId, original.eventType, webhookId);
+  await ctx.database.db.insert(deliveries).values(row);
+  ctx.deliveryWorker.wake();
+  return deliveryView(row);
+}
+
+function recoveryWindow(ctx: AppContext, since: string, until: string | undefined) {
+  const now = ctx.clock.now();
+  const from = Date.parse(since);
+  const to = until === undefined ? now : Date.parse(until);
+  if (Number.isNaN(from)) throw validationError("since", "must be an ISO 8601 timestamp");
+  if (Number.isNaN(to)) throw validationError("until", "must be an ISO 8601 timestamp");
+  if (from < now - RECOVER_WINDOW_MS) throw validationError("since", "must be at most 14 days ago");
+  if (to < from) throw validationError("until", "must not be before since");
+  return { from, to };
+}
+
+/** Re-queues every failed delivery of the window as a fresh delivery of its event (once per event). */
+export async function recover(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+  input: { since: string; until?: string },
+) {
+  requireEnabled(await findWebhook(ctx, ownerId, serviceId, webhookId));
+  const { from, to } = recoveryWindow(ctx, input.since, input.until);
+  const failed = await ctx.database.db
+    .select({ eventId: deliveries.eventId, eventType: deliveries.eventType })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.webhookId, webhookId),
+        eq(deliveries.status, "failed"),
+        gte(deliveries.createdAt, from),
+        lte(deliveries.createdAt, to),
+      ),
+    );
+  const byEvent = new Map(failed.map((f) => [f.eventId, f.eventType]));
+  const rows = [...byEvent].map(([eventId, type]) => freshDelivery(ctx, eventId, type, webhookId));
+  if (rows.length > 0)
+    await writeBatch(
+      ctx.database,
+      rows.map((row) => ctx.database.db.insert(deliveries).values(row)),
+    );
+  ctx.deliveryWorker.wake();
+  return { requeued: rows.length };
+}
+
+/** `webhook.test`, sent now and outside the retry machinery; recorded like any other attempt. */
+export async function sendTestEvent(
+  ctx: AppContext,
+  ownerId: string,
+  serviceId: string,
+  webhookId: string,
+) {
+  const service = await findOwnedService(ctx, ownerId, serviceId);
+  const webhook = await findWebhook(ctx, ownerId, serviceId, webhookId);
+  const now = ctx.clock.now();
+  const eventId = newId.event();
+  const payload = JSON.stringify({
+    id: eventId,
+    event: "webhook.test",
+    timestamp: toIso(now),
+    data: { webhook_id: webhook.id, service: service.slug, message: "Test event from Sigilum" },
+  });
+  const delivery = {
+    ...freshDelivery(ctx, eventId, "webhook.test", webhook.id),
+    nextAttemptAt: null,
+    leaseOwner: "test",
+  };
+  await writeBatch(ctx.database, [
+    ctx.database.db.insert(events).values({
+      id: eventId,
+      serviceId,
+      claimId: null,
+      type: "webhook.test",
+      payload,
+      createdAt: now,
+    }),
+    ctx.database.db.insert(deliveries).values(delivery),
+  ]);
+  const request = buildRequest(ctx, { delivery, webhook, payload }, 1);
+  const result = await sendWebhook(ctx, request.url, request.headers, request.body);
+  const success = isSuccess(result);
+  await writeBatch(ctx.database, [
+    attemptInsert(ctx, delivery.id, 1, now, result),
+    ctx.database.db
+      .update(deliveries)
+      .set({
+        status: success ? "succeeded" : "failed",
+        attemptCount: 1,
+        completedAt: ctx.clock.now(),
+        lastStatusCode: result.statusCode,
+        lastError: success ? null : (result.error ?? `http_${result.statusCode}`),
+        leaseOwner: null,
+      })
+      .where(eq(deliveries.id, delivery.id)),
+  ]);
+  return {
+    delivery_id: delivery.id,
+    status_code: result.statusCode,
+    duration_ms: result.durationMs,
+    success,
+    ...(success ? {} : { error: result.error ?? `http_${result.statusCode}` }),
+  };
+}
