@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./http/logger.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
 import { startJobs } from "./jobs.ts";
+import { Metrics } from "./metrics.ts";
 import { loadMasterKey } from "./secretKey.ts";
 import { servicesFeature } from "./services/index.ts";
 import { KeyCache } from "./services/keyCache.ts";
@@ -72,6 +73,7 @@ export async function startServer(
     limiter: new RateLimiter(clock),
     secretBox: createSecretBox(loadMasterKey(config)),
     keyUsage: new KeyUsage(clock),
+    metrics: new Metrics(),
     keyCache: new KeyCache(clock, config.cacheTtl),
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
@@ -83,6 +85,7 @@ export async function startServer(
     port: config.port,
     trustProxy: config.trustProxy,
     logger,
+    metrics: ctx.metrics,
   });
   const jobs = startJobs(ctx);
   ctx.deliveryWorker.start();

@@ -5,6 +5,7 @@ import type { SecretBox } from "./crypto.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./http/logger.ts";
 import type { RateLimiter } from "./http/rateLimit.ts";
+import type { Metrics } from "./metrics.ts";
 import type { KeyCache } from "./services/keyCache.ts";
 import type { KeyUsage } from "./services/keyUsage.ts";
 import type { DeliveryWorker } from "./webhooks/worker.ts";
@@ -18,6 +19,7 @@ export interface AppContext {
   limiter: RateLimiter;
   secretBox: SecretBox;
   keyUsage: KeyUsage;
+  metrics: Metrics;
   keyCache: KeyCache;
   verifyCache: VerifyCache;
   /** Set right after the context is built (the worker needs the context). */

@@ -112,6 +112,7 @@ export async function transitionClaim(
     );
   }
   ctx.verifyCache.forget(after);
+  ctx.metrics.claimTransitions.inc({ to: edge.to });
   ctx.deliveryWorker.wake();
   return after;
 }

@@ -264,6 +264,7 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
     );
     await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce), ...stmts]);
     ctx.verifyCache.forget(final);
+    ctx.metrics.claimTransitions.inc({ to: final.status });
     ctx.deliveryWorker.wake();
     return { created: true, claim: final, message: MESSAGES[decision] };
   } catch (err) {

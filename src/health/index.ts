@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { pendingMigrations } from "../db/migrate.ts";
+import { scrapeGauges } from "./metrics.ts";
 
 async function databaseReady(ctx: AppContext): Promise<boolean> {
   try {
@@ -16,6 +17,14 @@ export function healthFeature(ctx: AppContext) {
       response: { 200: t.Object({ status: t.String() }) },
       detail: { summary: "Process is alive" },
     })
+    .get(
+      "/metrics",
+      async () =>
+        new Response(ctx.metrics.render(await scrapeGauges(ctx)), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+      { detail: { summary: "Prometheus metrics" } },
+    )
     .get(
       "/readyz",
       async ({ set }) => {

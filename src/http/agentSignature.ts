@@ -72,7 +72,10 @@ export async function verifyAgentRequest(
     maxSkewSeconds: ctx.config.signatureMaxSkew / 1000,
     ...binding,
   });
-  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
+  if (!result.ok) {
+    ctx.metrics.signatureFailures.inc({ code: result.code });
+    throw new ApiError(result.status, result.code, result.message);
+  }
   await recordNonce(ctx, result.identity);
   return result.identity;
 }

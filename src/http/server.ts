@@ -1,5 +1,6 @@
 import type { Elysia } from "elysia";
 import { newId } from "../ids.ts";
+import type { Metrics } from "../metrics.ts";
 import { attachMeta, clientIp, metaOf, requestIdFrom } from "./context.ts";
 import type { Logger } from "./logger.ts";
 
@@ -16,7 +17,7 @@ const TRANSPORT_BODY_LIMIT = 1024 * 1024 * 1024;
 /** Serves the Elysia app with request ids and one structured log line per request. */
 export function serveHttp(
   app: Elysia,
-  opts: { host: string; port: number; trustProxy: boolean; logger: Logger },
+  opts: { host: string; port: number; trustProxy: boolean; logger: Logger; metrics: Metrics },
 ): HttpServer {
   const server = Bun.serve({
     hostname: opts.host,
@@ -31,7 +32,7 @@ export function serveHttp(
       attachMeta(request, meta);
       const response = await app.handle(request);
       response.headers.set("x-request-id", meta.id);
-      logRequest(opts.logger, request, response);
+      logRequest(opts.logger, opts.metrics, request, response);
       return response;
     },
   });
@@ -44,14 +45,18 @@ export function serveHttp(
   };
 }
 
-function logRequest(logger: Logger, request: Request, response: Response) {
+function logRequest(logger: Logger, metrics: Metrics, request: Request, response: Response) {
   const meta = metaOf(request);
+  const seconds = (performance.now() - meta.startedAt) / 1000;
+  const route = meta.route ?? "(unmatched)";
+  metrics.httpRequests.inc({ route, method: request.method, status: response.status });
+  metrics.httpDuration.observe({ route, method: request.method }, seconds);
   logger.info("request", {
     request_id: meta.id,
     method: request.method,
-    route: meta.route ?? "(unmatched)",
+    route,
     status: response.status,
-    duration_ms: Math.round((performance.now() - meta.startedAt) * 100) / 100,
+    duration_ms: Math.round(seconds * 100_000) / 100,
     ip: meta.ip,
   });
 }

@@ -29,4 +29,8 @@ export class KeyCache {
   clear() {
     this.cache.clear();
   }
+
+  get stats() {
+    return { hits: this.cache.hits, misses: this.cache.misses };
+  }
 }

@@ -188,6 +188,7 @@ export async function attemptDelivery(
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
     ...webhookUpdates(ctx, job.webhook, outcome),
   ]);
+  ctx.metrics.deliveries.inc({ outcome: outcome.kind });
   ctx.logger.info("webhook attempt", {
     delivery_id: deliveryId,
     webhook_id: job.webhook.id,

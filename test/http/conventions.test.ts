@@ -168,3 +168,29 @@ describe("storage outage", () => {
     await t.close().catch(() => {});
   });
 });
+
+describe("metrics", () => {
+  test("/metrics exposes request counts, latency histograms and scrape-time gauges in Prometheus format", async () => {
+    const t = await startTestServer();
+    const anon = new ApiClient(t.url);
+    await anon.get("/healthz");
+    await anon.get("/v1/services");
+    const res = await fetch(`${t.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    const text = await res.text();
+    expect(text).toContain(
+      'sigilum_http_requests_total{method="GET",route="/healthz",status="200"} 1',
+    );
+    expect(text).toMatch(
+      /sigilum_http_requests_total\{method="GET",route="\/v1\/services\/",status="401"\} 1/,
+    );
+    expect(text).toContain(
+      'sigilum_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1',
+    );
+    expect(text).toContain("# TYPE sigilum_webhook_queue_depth gauge");
+    expect(text).toContain("sigilum_webhook_queue_depth 0");
+    expect(text).toContain('sigilum_cache_hits{cache="verify"}');
+    await t.close();
+  });
+});

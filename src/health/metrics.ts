@@ -1,0 +1,55 @@
+import { and, count, eq, min } from "drizzle-orm";
+import type { AppContext } from "../context.ts";
+import { deliveries } from "../db/schema.ts";
+
+/** Gauges read at scrape time: the delivery queue and cache hit rates. */
+export async function scrapeGauges(ctx: AppContext) {
+  const [queue] = await ctx.database.db
+    .select({ depth: count(), oldest: min(deliveries.createdAt) })
+    .from(deliveries)
+    .where(and(eq(deliveries.status, "pending")));
+  const now = ctx.clock.now();
+  const verify = ctx.verifyCache.stats;
+  const keys = ctx.keyCache.stats;
+  return [
+    {
+      name: "sigilum_webhook_queue_depth",
+      help: "Pending webhook deliveries",
+      value: queue?.depth ?? 0,
+    },
+    {
+      name: "sigilum_webhook_oldest_pending_seconds",
+      help: "Age of the oldest pending webhook delivery",
+      value: queue?.oldest ? Math.max(0, (now - queue.oldest) / 1000) : 0,
+    },
+    {
+      name: "sigilum_webhook_in_flight",
+      help: "Delivery attempts in flight in this process",
+      value: ctx.deliveryWorker.inFlightCount,
+    },
+    {
+      name: "sigilum_cache_hits",
+      help: "Cache hits since start",
+      value: verify.hits,
+      labels: { cache: "verify" },
+    },
+    {
+      name: "sigilum_cache_hits",
+      help: "Cache hits since start",
+      value: keys.hits,
+      labels: { cache: "api_key" },
+    },
+    {
+      name: "sigilum_cache_misses",
+      help: "Cache misses since start",
+      value: verify.misses,
+      labels: { cache: "verify" },
+    },
+    {
+      name: "sigilum_cache_misses",
+      help: "Cache misses since start",
+      value: keys.misses,
+      labels: { cache: "api_key" },
+    },
+  ];
+}
