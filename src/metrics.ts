@@ -44,9 +44,7 @@ class Histogram {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.series.set(key, s);
     }
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i]!++;
-    });
+    for (const [i, b] of this.buckets.entries()) if (value <= b) s.counts[i]!++;
     s.sum += value;
     s.count++;
   }
@@ -54,9 +52,9 @@ class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [key, s] of this.series) {
       const sep = key ? "," : "";
-      this.buckets.forEach((b, i) =>
-        lines.push(`${this.name}_bucket{${key}${sep}le="${b}"} ${s.counts[i]}`),
-      );
+      for (const [i, b] of this.buckets.entries()) {
+        lines.push(`${this.name}_bucket{${key}${sep}le="${b}"} ${s.counts[i]}`);
+      }
       lines.push(`${this.name}_bucket{${key}${sep}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${key ? `{${key}}` : ""} ${s.sum}`);
       lines.push(`${this.name}_count${key ? `{${key}}` : ""} ${s.count}`);

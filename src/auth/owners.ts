@@ -1,7 +1,7 @@
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
   apiKeys,
   claims,
@@ -37,10 +37,7 @@ function normalizeEmail(raw: string): { email: string; normalized: string } {
 }
 
 export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(passkeys)
-    .where(eq(passkeys.ownerId, owner.id));
+  const count = await countRows(ctx.database, passkeys, eq(passkeys.ownerId, owner.id));
   return {
     id: owner.id,
     namespace: owner.namespace,
@@ -48,7 +45,7 @@ export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
     email: owner.email,
     created_at: toIso(owner.createdAt),
     has_password: owner.passwordHash !== null,
-    passkey_count: Number(count?.n ?? 0),
+    passkey_count: count,
   };
 }
 

@@ -1,6 +1,7 @@
-import { and, desc, eq, gt, sql } from "drizzle-orm";
+import { and, desc, eq, gt } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
+import { countRows } from "../db/client.ts";
 import { type Session, sessions } from "../db/schema.ts";
 import { newId, randomBytes } from "../ids.ts";
 
@@ -90,11 +91,7 @@ export async function listSessions(
     .orderBy(desc(sessions.createdAt), desc(sessions.id))
     .limit(limit)
     .offset(offset);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(sessions)
-    .where(live);
-  return { rows, total: Number(count?.n ?? 0) };
+  return { rows, total: await countRows(ctx.database, sessions, live) };
 }
 
 /** Ends one of the owner's sessions; false when it is not theirs (or gone). */

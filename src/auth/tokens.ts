@@ -1,7 +1,8 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
+import { countRows } from "../db/client.ts";
 import { type PersonalAccessToken, personalAccessTokens } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
@@ -40,11 +41,12 @@ export async function createToken(
   input: { name: string; expires_at?: string | null },
 ) {
   const expiresAt = futureTimestamp(ctx, "expires_at", input.expires_at);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(personalAccessTokens)
-    .where(eq(personalAccessTokens.ownerId, ownerId));
-  if (Number(count?.n ?? 0) >= ctx.config.maxTokensPerOwner) {
+  const count = await countRows(
+    ctx.database,
+    personalAccessTokens,
+    eq(personalAccessTokens.ownerId, ownerId),
+  );
+  if (count >= ctx.config.maxTokensPerOwner) {
     throw new ApiError(
       409,
       "LIMIT_REACHED",
@@ -76,11 +78,7 @@ export async function listTokens(ctx: AppContext, ownerId: string, limit: number
     .orderBy(desc(personalAccessTokens.createdAt), desc(personalAccessTokens.id))
     .limit(limit)
     .offset(offset);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(personalAccessTokens)
-    .where(where);
-  return { rows, total: Number(count?.n ?? 0) };
+  return { rows, total: await countRows(ctx.database, personalAccessTokens, where) };
 }
 
 export async function deleteToken(ctx: AppContext, ownerId: string, id: string): Promise<boolean> {

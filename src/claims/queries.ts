@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
+import { countRows } from "../db/client.ts";
 import {
   type ClaimStatus,
   claims,
@@ -38,8 +39,8 @@ export async function listNamespaceClaims(
     .orderBy(desc(claims.createdAt), desc(claims.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [total] = await ctx.database.db.select({ n: count() }).from(claims).where(where);
-  return { items: rows.map(claimView), total: total?.n ?? 0 };
+  const total = await countRows(ctx.database, claims, where);
+  return { items: rows.map(claimView), total };
 }
 
 /** The owner's claim or 404. */

@@ -1,7 +1,8 @@
-import { and, count, desc, eq, gt, inArray, max, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, max, type SQL, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
+import { countRows } from "../db/client.ts";
 import { type ClaimRow, claims, owners } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
@@ -152,13 +153,13 @@ export async function approvedClaimsFeed(
     .orderBy(claims.changeSeq)
     .limit(page.limit)
     .offset(page.offset);
-  const [total] = await ctx.database.db.select({ n: count() }).from(claims).where(where);
+  const total = await countRows(ctx.database, claims, where);
   const lastSeq = rows.at(-1)?.changeSeq;
   const given = updatedSince ? CURSOR_RE.exec(updatedSince)?.[1] : undefined;
   const cursor = cursorOf(
     lastSeq ?? (given !== undefined ? Number(given) : await feedVersion(ctx, serviceId)),
   );
-  return { items: rows.map(feedItem), total: total?.n ?? 0, cursor };
+  return { items: rows.map(feedItem), total, cursor };
 }
 
 /** GET /v1/namespaces/{namespace}: public facts only, never the owner's id or email. */
@@ -170,21 +171,20 @@ export async function namespaceInfo(ctx: AppContext, namespace: string) {
     .where(eq(owners.namespace, ns))
     .limit(1);
   if (!owner) throw new ApiError(404, "NAMESPACE_NOT_FOUND", `Namespace '${ns}' does not exist`);
-  const [active] = await ctx.database.db
-    .select({ n: count() })
-    .from(claims)
-    .where(
-      and(
-        eq(claims.ownerId, owner.id),
-        eq(claims.status, "approved"),
-        sql`${claims.serviceId} IS NOT NULL`,
-      ),
-    );
+  const active = await countRows(
+    ctx.database,
+    claims,
+    and(
+      eq(claims.ownerId, owner.id),
+      eq(claims.status, "approved"),
+      sql`${claims.serviceId} IS NOT NULL`,
+    ),
+  );
   return {
     did: `did:sigilum:${owner.namespace}`,
     namespace: owner.namespace,
     created_at: toIso(owner.createdAt),
     active: true,
-    active_claims: active?.n ?? 0,
+    active_claims: active,
   };
 }

@@ -1,6 +1,6 @@
-import { and, count, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
   type ClaimRow,
   type ClaimStatus,
@@ -87,11 +87,11 @@ async function autoApproves(ctx: AppContext, ownerId: string, slug: string): Pro
 }
 
 async function pendingCount(ctx: AppContext, namespace: string): Promise<number> {
-  const [row] = await ctx.database.db
-    .select({ n: count() })
-    .from(claims)
-    .where(and(eq(claims.namespace, namespace), eq(claims.status, "pending")));
-  return row?.n ?? 0;
+  return countRows(
+    ctx.database,
+    claims,
+    and(eq(claims.namespace, namespace), eq(claims.status, "pending")),
+  );
 }
 
 function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {

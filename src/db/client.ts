@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
-import { is, SQL } from "drizzle-orm";
+import { count, is, SQL } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
 import * as schema from "./schema.ts";
@@ -87,4 +88,14 @@ export function storageError(err: unknown): ApiError | null {
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   const text = errorChain(err).join(" ");
   return /UNIQUE constraint failed/i.test(text) && (column === undefined || text.includes(column));
+}
+
+/** `SELECT count(*) FROM table WHERE …` — the one way lists compute their totals. */
+export async function countRows(
+  database: Database,
+  table: SQLiteTable,
+  where: SQL | undefined,
+): Promise<number> {
+  const [row] = await database.db.select({ n: count() }).from(table).where(where);
+  return row?.n ?? 0;
 }

@@ -3,7 +3,7 @@ import { futureTimestamp } from "../auth/tokens.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
-import { writeBatch } from "../db/client.ts";
+import { countRows, writeBatch } from "../db/client.ts";
 import { type ApiKeyRow, apiKeys, type ServiceRow, services } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
@@ -70,11 +70,8 @@ export async function listKeys(
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(apiKeys)
-    .where(where);
-  return { items: rows.map((r) => keyView(r, now)), total: Number(count?.n ?? 0) };
+  const count = await countRows(ctx.database, apiKeys, where);
+  return { items: rows.map((r) => keyView(r, now)), total: count };
 }
 
 interface KeyInput {

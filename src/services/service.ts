@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import { apiKeys, claims, deliveries, type ServiceRow, services, webhooks } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
@@ -71,11 +71,8 @@ export async function listServices(ctx: AppContext, ownerId: string, page: Page)
     .orderBy(desc(services.createdAt), desc(services.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(services)
-    .where(eq(services.ownerId, ownerId));
-  return { rows, total: Number(count?.n ?? 0) };
+  const count = await countRows(ctx.database, services, eq(services.ownerId, ownerId));
+  return { rows, total: count };
 }
 
 export async function createService(

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, gte, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { writeBatch } from "../db/client.ts";
+import { countRows, writeBatch } from "../db/client.ts";
 import {
   type DeliveryRow,
   type DeliveryStatus,
@@ -55,8 +55,8 @@ export async function listDeliveries(
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [total] = await ctx.database.db.select({ n: count() }).from(deliveries).where(where);
-  return { items: rows.map(deliveryView), total: total?.n ?? 0 };
+  const total = await countRows(ctx.database, deliveries, where);
+  return { items: rows.map(deliveryView), total: total };
 }
 
 async function findDelivery(

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { writeBatch } from "../db/client.ts";
+import { countRows, writeBatch } from "../db/client.ts";
 import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
@@ -90,11 +90,8 @@ export async function listWebhooks(
     .orderBy(desc(webhooks.createdAt), desc(webhooks.id))
     .limit(page.limit)
     .offset(page.offset);
-  const [count] = await ctx.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(webhooks)
-    .where(where);
-  return { items: rows.map(webhookView), total: Number(count?.n ?? 0) };
+  const count = await countRows(ctx.database, webhooks, where);
+  return { items: rows.map(webhookView), total: count };
 }
 
 export async function createWebhook(
