@@ -1,4 +1,5 @@
 import { and, eq, inArray, ne, or } from "drizzle-orm";
+import { feedTombstoneStatements } from "../claims/lifecycle.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
@@ -114,6 +115,18 @@ export async function checkCredentials(owner: Owner | null, password: string): P
   return owner;
 }
 
+export async function findOwnerByNamespace(
+  ctx: Pick<AppContext, "database">,
+  namespace: string,
+): Promise<Owner | null> {
+  const [owner] = await ctx.database.db
+    .select()
+    .from(owners)
+    .where(eq(owners.namespace, namespace))
+    .limit(1);
+  return owner ?? null;
+}
+
 export async function findOwner(ctx: AppContext, id: string): Promise<Owner | null> {
   const [owner] = await ctx.database.db.select().from(owners).where(eq(owners.id, id)).limit(1);
   return owner ?? null;
@@ -171,6 +184,7 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
     db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
+    ...feedTombstoneStatements(ownerId, ctx.clock.now()),
     db.delete(claims).where(eq(claims.ownerId, ownerId)),
     db.delete(namespacePolicies).where(eq(namespacePolicies.ownerId, ownerId)),
     db.delete(owners).where(eq(owners.id, ownerId)),

@@ -3,9 +3,14 @@ import { authenticateOwnerRequest, ownerGuard, type Principal } from "../auth/gu
 import { SESSION_COOKIE } from "../auth/sessions.ts";
 import type { AppContext } from "../context.ts";
 import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
-import { ApiError, unauthorized, validationError } from "../http/errors.ts";
+import { unauthorized, validationError } from "../http/errors.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import { apiKeyGuard, presentsApiKey, requireApiKey } from "../services/keyGuard.ts";
+import {
+  apiKeyGuard,
+  presentsApiKey,
+  requireApiKey,
+  requireSameService,
+} from "../services/keyGuard.ts";
 import { findServiceBySlug } from "../services/service.ts";
 import { type Action, transitionClaim } from "./lifecycle.ts";
 import {
@@ -189,13 +194,7 @@ function runtimeRoutes(ctx: AppContext) {
         const namespace = query.namespace.trim().toLowerCase();
         if (presentsApiKey(request)) {
           const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-          if (query.service !== undefined && query.service.trim().toLowerCase() !== service.slug) {
-            throw new ApiError(
-              403,
-              "SERVICE_MISMATCH",
-              "`service` must be the slug of the API key's service",
-            );
-          }
+          requireSameService(service.slug, query.service);
           if (query.public_key === undefined) throw validationError("public_key", "is required");
           return verifyAuthorization(
             ctx,
@@ -226,20 +225,14 @@ function runtimeRoutes(ctx: AppContext) {
       "/v1/namespaces/claims",
       async ({ query, request, set }) => {
         const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-        if (query.service !== undefined && query.service.trim().toLowerCase() !== service.slug) {
-          throw new ApiError(
-            403,
-            "SERVICE_MISMATCH",
-            "`service` must be the slug of the API key's service",
-          );
-        }
+        requireSameService(service.slug, query.service);
         const etag = feedEtag(service.id, await feedVersion(ctx, service.id), query);
         set.headers.etag = etag;
         if (request.headers.get("if-none-match") === etag) {
           set.status = 304;
           return "";
         }
-        const page = pageOf(query);
+        const page = pageOf(query, 2000);
         const { items, total, cursor } = await approvedClaimsFeed(
           ctx,
           service.id,

@@ -1,4 +1,4 @@
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, eq, lte, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { writeBatch } from "../db/client.ts";
 import { type ClaimRow, type ClaimStatus, claims } from "../db/schema.ts";
@@ -6,8 +6,29 @@ import { ApiError, notFound } from "../http/errors.ts";
 import type { EventName } from "../webhooks/model.ts";
 import { outboxStatements } from "./events.ts";
 
-/** The next value of the commit-ordered change counter (evaluated inside the write lock). */
-export const nextChangeSeq = sql`(SELECT coalesce(max(change_seq), 0) + 1 FROM claims)`;
+/**
+ * Claim changes are numbered from a sequence that never goes back (deleting claims cannot make a
+ * number come round again): a batch bumps it, then stamps the change with its current value.
+ * Inside the write lock, so numbers follow commit order: the feed's cursor relies on that.
+ */
+export function bumpChangeSeq(by: SQL | number = 1) {
+  return sql`UPDATE sequences SET value = value + ${by} WHERE name = 'claim_changes'`;
+}
+export const currentChangeSeq = sql`(SELECT value FROM sequences WHERE name = 'claim_changes')`;
+
+/**
+ * Before an account's claims are deleted: one numbered feed tombstone per approved claim on a
+ * live service, so services following the feed drop them (each gets its own change number).
+ */
+export function feedTombstoneStatements(ownerId: string, now: number) {
+  const approved = sql`FROM claims WHERE owner_id = ${ownerId} AND status = 'approved' AND service_id IS NOT NULL`;
+  const howMany = sql`(SELECT count(*) ${approved})`;
+  return [
+    bumpChangeSeq(howMany),
+    sql`INSERT INTO feed_tombstones (claim_id, service_id, change_seq, removed_at)
+      SELECT id, service_id, ${currentChangeSeq} - ${howMany} + row_number() OVER (ORDER BY id), ${now} ${approved}`,
+  ];
+}
 
 export type Action = "approve" | "reject" | "revoke" | "expire";
 
@@ -88,7 +109,8 @@ export async function transitionClaim(
     updatedAt: now,
   };
   const db = ctx.database.db;
-  const [updated] = await writeBatch(ctx.database, [
+  const [, updated] = await writeBatch(ctx.database, [
+    bumpChangeSeq(),
     db
       .update(claims)
       .set({
@@ -96,7 +118,7 @@ export async function transitionClaim(
         status: edge.to,
         reason: after.reason,
         updatedAt: now,
-        changeSeq: nextChangeSeq,
+        changeSeq: currentChangeSeq,
       })
       .where(and(eq(claims.id, claim.id), eq(claims.status, edge.from))),
     historyInsert(claim.id, edge.from, edge.to, now, actor, reason, true),

@@ -1,12 +1,13 @@
-import { and, desc, eq, gt, inArray, max, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, max, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
 import { countRows } from "../db/client.ts";
-import { type ClaimRow, claims, owners } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { type ClaimRow, claims, feedTombstones } from "../db/schema.ts";
+import { validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
+import { existingNamespace } from "./submit.ts";
 import { type VerifyAnswer, VerifyCache } from "./verifyCache.ts";
 import { agentKeyOf } from "./view.ts";
 
@@ -84,23 +85,25 @@ export function cursorOf(seq: number): string {
   return `cur_${seq}`;
 }
 
+type Since = { seq: number } | { ms: number } | null;
+
 /** `updated_since` is the previous `cursor` or an ISO timestamp. */
-function sinceFilter(updatedSince: string | undefined): SQL | undefined {
-  if (updatedSince === undefined) return undefined;
+function parseSince(updatedSince: string | undefined): Since {
+  if (updatedSince === undefined) return null;
   const cursor = CURSOR_RE.exec(updatedSince);
-  if (cursor) return gt(claims.changeSeq, Number(cursor[1]));
+  if (cursor) return { seq: Number(cursor[1]) };
   const ms = Date.parse(updatedSince);
-  if (Number.isNaN(ms))
+  if (Number.isNaN(ms)) {
     throw validationError(
       "updated_since",
       "must be a cursor from a previous response or an ISO 8601 timestamp",
     );
-  return gt(claims.updatedAt, ms);
+  }
+  return { ms };
 }
 
 function feedItem(row: ClaimRow) {
-  if (row.status === "revoked")
-    return { claim_id: row.id, status: "revoked" as const, revoked_at: toIso(row.revokedAt) };
+  if (row.status === "revoked") return tombstone(row.id, row.revokedAt);
   return {
     claim_id: row.id,
     namespace: row.namespace,
@@ -116,13 +119,21 @@ function feedItem(row: ClaimRow) {
   };
 }
 
-/** The newest change of the service's claims: the feed's version for ETags. */
+function tombstone(claimId: string, at: number | null) {
+  return { claim_id: claimId, status: "revoked" as const, revoked_at: toIso(at) };
+}
+
+/** The newest change of the service's feed (claims and tombstones): its version for ETags. */
 export async function feedVersion(ctx: AppContext, serviceId: string): Promise<number> {
-  const [row] = await ctx.database.db
+  const [claimMax] = await ctx.database.db
     .select({ seq: max(claims.changeSeq) })
     .from(claims)
     .where(eq(claims.serviceId, serviceId));
-  return row?.seq ?? 0;
+  const [tombMax] = await ctx.database.db
+    .select({ seq: max(feedTombstones.changeSeq) })
+    .from(feedTombstones)
+    .where(eq(feedTombstones.serviceId, serviceId));
+  return Math.max(claimMax?.seq ?? 0, tombMax?.seq ?? 0);
 }
 
 export function feedEtag(
@@ -133,9 +144,28 @@ export function feedEtag(
   return `W/"${sha256Hex(`${serviceId}|${version}|${JSON.stringify(query)}`).slice(0, 32)}"`;
 }
 
+function claimsWhere(serviceId: string, since: Since) {
+  if (!since) return and(eq(claims.serviceId, serviceId), eq(claims.status, "approved"));
+  const after = "seq" in since ? gt(claims.changeSeq, since.seq) : gt(claims.updatedAt, since.ms);
+  return and(
+    eq(claims.serviceId, serviceId),
+    inArray(claims.status, ["approved", "revoked"]),
+    after,
+  );
+}
+
+function tombstonesWhere(serviceId: string, since: NonNullable<Since>) {
+  const after =
+    "seq" in since
+      ? gt(feedTombstones.changeSeq, since.seq)
+      : gt(feedTombstones.removedAt, since.ms);
+  return and(eq(feedTombstones.serviceId, serviceId), after);
+}
+
 /**
- * Without `updated_since`: the service's approved claims. With it: every claim of the service that
- * changed since, approved ones in full and revoked ones as tombstones, in commit order.
+ * Without `updated_since`: the service's approved claims. With it: every change since, in
+ * commit order — approved claims in full, revoked ones and claims removed with their account as
+ * tombstones — so a cache can follow the feed by passing back `cursor`.
  */
 export async function approvedClaimsFeed(
   ctx: AppContext,
@@ -143,34 +173,42 @@ export async function approvedClaimsFeed(
   updatedSince: string | undefined,
   page: Page,
 ) {
-  const since = sinceFilter(updatedSince);
-  const statuses: ClaimRow["status"][] = since ? ["approved", "revoked"] : ["approved"];
-  const where = and(eq(claims.serviceId, serviceId), inArray(claims.status, statuses), since);
-  const rows = await ctx.database.db
+  const since = parseSince(updatedSince);
+  const take = page.offset + page.limit;
+  const db = ctx.database.db;
+  const changed = await db
     .select()
     .from(claims)
-    .where(where)
+    .where(claimsWhere(serviceId, since))
     .orderBy(claims.changeSeq)
-    .limit(page.limit)
-    .offset(page.offset);
-  const total = await countRows(ctx.database, claims, where);
-  const lastSeq = rows.at(-1)?.changeSeq;
-  const given = updatedSince ? CURSOR_RE.exec(updatedSince)?.[1] : undefined;
-  const cursor = cursorOf(
-    lastSeq ?? (given !== undefined ? Number(given) : await feedVersion(ctx, serviceId)),
-  );
-  return { items: rows.map(feedItem), total, cursor };
+    .limit(take);
+  const removed = since
+    ? await db
+        .select()
+        .from(feedTombstones)
+        .where(tombstonesWhere(serviceId, since))
+        .orderBy(feedTombstones.changeSeq)
+        .limit(take)
+    : [];
+  const entries = [
+    ...changed.map((row) => ({ seq: row.changeSeq, item: feedItem(row) })),
+    ...removed.map((row) => ({ seq: row.changeSeq, item: tombstone(row.claimId, row.removedAt) })),
+  ]
+    .sort((a, b) => a.seq - b.seq)
+    .slice(page.offset, take);
+  const total =
+    (await countRows(ctx.database, claims, claimsWhere(serviceId, since))) +
+    (since ? await countRows(ctx.database, feedTombstones, tombstonesWhere(serviceId, since)) : 0);
+  const lastSeq = entries.at(-1)?.seq;
+  const givenSeq = since && "seq" in since ? since.seq : undefined;
+  const cursor = cursorOf(lastSeq ?? givenSeq ?? (await feedVersion(ctx, serviceId)));
+  return { items: entries.map((e) => e.item), total, cursor };
 }
 
 /** GET /v1/namespaces/{namespace}: public facts only, never the owner's id or email. */
 export async function namespaceInfo(ctx: AppContext, namespace: string) {
   const ns = namespace.trim().toLowerCase();
-  const [owner] = await ctx.database.db
-    .select()
-    .from(owners)
-    .where(eq(owners.namespace, ns))
-    .limit(1);
-  if (!owner) throw new ApiError(404, "NAMESPACE_NOT_FOUND", `Namespace '${ns}' does not exist`);
+  const owner = await existingNamespace(ctx, ns);
   const active = await countRows(
     ctx.database,
     claims,

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { findOwnerByNamespace } from "../auth/owners.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
@@ -7,16 +8,16 @@ import {
   claimNonces,
   claims,
   namespacePolicies,
-  owners,
 } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
+import { requireSameService } from "../services/keyGuard.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
 import type { EventName } from "../webhooks/model.ts";
 import { formatIp, parseIp } from "../webhooks/ssrfGuard.ts";
 import { outboxStatements } from "./events.ts";
-import { historyInsert, nextChangeSeq } from "./lifecycle.ts";
+import { bumpChangeSeq, currentChangeSeq, historyInsert } from "./lifecycle.ts";
 import type { SubmitClaimBody } from "./model.ts";
 
 const CLAIM_NONCE_TTL_MS = 24 * 3_600_000;
@@ -45,12 +46,9 @@ function normalizedInput(input: SubmitInput) {
   return { namespace: input.body.namespace.trim().toLowerCase(), publicKey, agentIp: formatIp(ip) };
 }
 
-async function namespaceOwner(ctx: AppContext, namespace: string) {
-  const [owner] = await ctx.database.db
-    .select()
-    .from(owners)
-    .where(eq(owners.namespace, namespace))
-    .limit(1);
+/** The owner of a namespace, or 404 NAMESPACE_NOT_FOUND. */
+export async function existingNamespace(ctx: AppContext, namespace: string) {
+  const owner = await findOwnerByNamespace(ctx, namespace);
   if (!owner)
     throw new ApiError(404, "NAMESPACE_NOT_FOUND", `Namespace '${namespace}' does not exist`);
   return owner;
@@ -181,7 +179,8 @@ async function creationStatements(
 ) {
   const { final, steps } = creationSteps(pending, decision, actor);
   const stmts: Parameters<typeof writeBatch>[1] = [
-    ctx.database.db.insert(claims).values({ ...final, changeSeq: nextChangeSeq }),
+    bumpChangeSeq(),
+    ctx.database.db.insert(claims).values({ ...final, changeSeq: currentChangeSeq }),
   ];
   for (const step of steps) {
     stmts.push(
@@ -213,15 +212,9 @@ const MESSAGES: Record<Decision | "existing", string> = {
  */
 export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<SubmitOutcome> {
   const { service } = input.apiKey;
-  if (input.body.service.trim().toLowerCase() !== service.slug) {
-    throw new ApiError(
-      403,
-      "SERVICE_MISMATCH",
-      "`service` must be the slug of the API key's service",
-    );
-  }
+  requireSameService(service.slug, input.body.service);
   const { namespace, publicKey, agentIp } = normalizedInput(input);
-  const owner = await namespaceOwner(ctx, namespace);
+  const owner = await existingNamespace(ctx, namespace);
   const existing = await activeClaim(ctx, namespace, service.id, publicKey);
   try {
     if (existing) {

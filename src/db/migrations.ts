@@ -3,6 +3,7 @@
 import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
 import m0001 from "../../migrations/0001_claims.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_deliveries.sql" with { type: "text" };
+import m0003 from "../../migrations/0003_feed_sequence.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -14,6 +15,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0000_init": m0000,
   "0001_claims": m0001,
   "0002_deliveries": m0002,
+  "0003_feed_sequence": m0003,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

@@ -186,7 +186,7 @@ export const claims = sqliteTable(
     autoApproved: integer("auto_approved", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
-    /** Commit-ordered change counter (max + 1 inside the write lock): the feed's cursor. */
+    /** Commit-ordered change number from the `claim_changes` sequence: the feed's cursor. */
     changeSeq: integer("change_seq").notNull(),
     pendingExpiresAt: integer("pending_expires_at"),
     decidedAt: integer("decided_at"),
@@ -204,6 +204,30 @@ export const claims = sqliteTable(
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
     index("claims_seq_idx").on(t.changeSeq),
     index("claims_pending_expiry_idx").on(t.status, t.pendingExpiresAt),
+  ],
+);
+
+/** Named counters that never go back (a claim change takes the next `claim_changes` value). */
+export const sequences = sqliteTable("sequences", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+/**
+ * Feed entries for approved claims that disappeared with their namespace's account, so a
+ * service following the feed learns they are gone (served as `revoked` tombstones).
+ */
+export const feedTombstones = sqliteTable(
+  "feed_tombstones",
+  {
+    claimId: text("claim_id").primaryKey(),
+    serviceId: text("service_id").notNull(),
+    changeSeq: integer("change_seq").notNull(),
+    removedAt: integer("removed_at").notNull(),
+  },
+  (t) => [
+    index("feed_tombstones_service_seq_idx").on(t.serviceId, t.changeSeq),
+    index("feed_tombstones_removed_idx").on(t.removedAt),
   ],
 );
 

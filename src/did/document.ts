@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, max } from "drizzle-orm";
+import { findOwnerByNamespace } from "../auth/owners.ts";
 import type { AppContext } from "../context.ts";
-import { claims, owners } from "../db/schema.ts";
+import { claims } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import {
   isValidNamespace,
@@ -47,11 +48,7 @@ function verificationMethod(did: string, publicKey: string) {
  * for neither.
  */
 export async function didDocument(ctx: AppContext, namespace: string, origin: string) {
-  const [owner] = await ctx.database.db
-    .select()
-    .from(owners)
-    .where(eq(owners.namespace, namespace))
-    .limit(1);
+  const owner = await findOwnerByNamespace(ctx, namespace);
   if (!owner) throw notFound("DID");
   const approved = await ctx.database.db
     .select({ publicKey: claims.publicKey, slug: claims.serviceSlug })

@@ -1,12 +1,16 @@
 import { t } from "elysia";
+import { validationError } from "./errors.ts";
 
-/** Query fields every list route accepts (limit 1–max, offset ≥ 0). */
+const MAX_OFFSET = 1_000_000_000;
+
+/**
+ * Query fields every list route accepts. Ranges are checked by `pageOf`, not the schema, so an
+ * out-of-range value is reported on its own field name (Elysia's coercion loses it).
+ */
 export function paginationQuery(maxLimit = 200) {
   return {
-    limit: t.Optional(
-      t.Integer({ minimum: 1, maximum: maxLimit, description: `1–${maxLimit}, default 50` }),
-    ),
-    offset: t.Optional(t.Integer({ minimum: 0, maximum: 1_000_000_000, description: "default 0" })),
+    limit: t.Optional(t.Integer({ description: `1–${maxLimit}, default 50` })),
+    offset: t.Optional(t.Integer({ description: "≥ 0, default 0" })),
   };
 }
 
@@ -15,8 +19,13 @@ export interface Page {
   offset: number;
 }
 
-export function pageOf(query: { limit?: number; offset?: number }): Page {
-  return { limit: query.limit ?? 50, offset: query.offset ?? 0 };
+export function pageOf(query: { limit?: number; offset?: number }, maxLimit = 200): Page {
+  const page = { limit: query.limit ?? 50, offset: query.offset ?? 0 };
+  if (page.limit < 1 || page.limit > maxLimit)
+    throw validationError("limit", `must be an integer from 1 to ${maxLimit}`);
+  if (page.offset < 0 || page.offset > MAX_OFFSET)
+    throw validationError("offset", "must be an integer ≥ 0");
+  return page;
 }
 
 export const PaginationModel = t.Object({

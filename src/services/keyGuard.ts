@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
-import { unauthorized } from "../http/errors.ts";
+import { ApiError, unauthorized } from "../http/errors.ts";
 import { type AuthenticatedKey, authenticateApiKey } from "./apiKeys.ts";
 
 const API_KEY_BEARER = /^Bearer\s+(sgl_sk_\S+)\s*$/i;
@@ -28,4 +28,15 @@ export function apiKeyGuard(ctx: AppContext, perMinute: number) {
   return new Elysia().derive({ as: "scoped" }, async ({ request }) => ({
     apiKey: await requireApiKey(ctx, request, perMinute),
   }));
+}
+
+/** A `service` named by a service-facing request must be the API key's own service. */
+export function requireSameService(keyServiceSlug: string, named: string | undefined): void {
+  if (named !== undefined && named.trim().toLowerCase() !== keyServiceSlug) {
+    throw new ApiError(
+      403,
+      "SERVICE_MISMATCH",
+      "`service` must be the slug of the API key's service",
+    );
+  }
 }
