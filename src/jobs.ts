@@ -2,10 +2,13 @@ import { Cron } from "croner";
 import { lte, or } from "drizzle-orm";
 import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
-import { claimNonces, sessions, signatureNonces } from "./db/schema.ts";
+import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
 import { pruneDeliveries } from "./webhooks/retention.ts";
 
-/** Removes expired sessions and replay-protection nonces (retention). */
+// Long enough for any feed follower that polls at least monthly to see the tombstone.
+const FEED_TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
+
+/** Removes expired sessions, replay-protection nonces and old feed tombstones (retention). */
 export async function pruneExpired(ctx: AppContext): Promise<number> {
   const now = ctx.clock.now();
   const db = ctx.database.db;
@@ -15,6 +18,9 @@ export async function pruneExpired(ctx: AppContext): Promise<number> {
       .where(or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now))),
     db.delete(signatureNonces).where(lte(signatureNonces.expiresAt, now)),
     db.delete(claimNonces).where(lte(claimNonces.expiresAt, now)),
+    db
+      .delete(feedTombstones)
+      .where(lte(feedTombstones.removedAt, now - FEED_TOMBSTONE_RETENTION_MS)),
   ]);
   return results.reduce((n, rs) => n + rs.rowsAffected, 0);
 }
