@@ -105,7 +105,8 @@ export async function transitionClaim(
     ...claim,
     ...edge.stamps(now),
     status: edge.to,
-    reason: reason ?? claim.reason,
+    // Each decision carries its own reason; a revoke does not repeat the approval's.
+    reason,
     updatedAt: now,
   };
   const db = ctx.database.db;

@@ -10,7 +10,6 @@ import {
   webhooks,
 } from "../db/schema.ts";
 import { VERSION } from "../version.ts";
-import { cancelPendingFor } from "./outbox.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
 import { liveSecrets } from "./service.ts";
@@ -57,22 +56,18 @@ export function buildRequest(
   };
 }
 
+/** The attempt's row; with `onlyIfChanged`, only if the statement before it changed a row. */
 export function attemptInsert(
-  ctx: AppContext,
   deliveryId: string,
   attempt: number,
   startedAt: number,
   result: SendResult,
+  onlyIfChanged: boolean,
 ) {
-  return ctx.database.db.insert(deliveryAttempts).values({
-    deliveryId,
-    attempt,
-    startedAt,
-    durationMs: result.durationMs,
-    statusCode: result.statusCode,
-    error: result.error,
-    responseExcerpt: result.responseExcerpt,
-  });
+  const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
+  return sql`INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
+    SELECT ${deliveryId}, ${attempt}, ${startedAt}, ${result.durationMs}, ${result.statusCode}, ${result.error},
+      ${result.responseExcerpt} ${guard}`;
 }
 
 function describeFailure(result: SendResult): string {
@@ -112,16 +107,21 @@ function deliveryUpdate(
     .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
 }
 
-/** Success/failure bookkeeping on the webhook, plus disabling it when gone or failing too long. */
+/**
+ * Success/failure bookkeeping on the webhook, plus disabling it when gone or failing too long.
+ * Each statement runs only if the one before changed a row: nothing is counted for an attempt
+ * whose lease was lost (its delivery update, first in the batch, then changes nothing).
+ */
 function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) {
   const now = ctx.clock.now();
   const db = ctx.database.db;
+  const mine = and(eq(webhooks.id, webhook.id), sql`changes() = 1`);
   if (outcome.kind === "succeeded") {
     return [
       db
         .update(webhooks)
         .set({ lastSuccessAt: now, consecutiveFailures: 0, failingSince: null })
-        .where(eq(webhooks.id, webhook.id)),
+        .where(mine),
     ];
   }
   const failingSince = webhook.failingSince ?? now;
@@ -136,13 +136,28 @@ function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) 
     consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
     failingSince: sql`coalesce(${webhooks.failingSince}, ${now})`,
   };
-  if (reason === null) return [db.update(webhooks).set(stats).where(eq(webhooks.id, webhook.id))];
+  if (reason === null) return [db.update(webhooks).set(stats).where(mine)];
   return [
     db
       .update(webhooks)
       .set({ ...stats, enabled: false, disabledReason: reason })
-      .where(eq(webhooks.id, webhook.id)),
-    cancelPendingFor(ctx, [webhook.id], now),
+      .where(mine),
+    db
+      .update(deliveries)
+      .set({
+        status: "cancelled",
+        completedAt: now,
+        nextAttemptAt: null,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      })
+      .where(
+        and(
+          eq(deliveries.webhookId, webhook.id),
+          eq(deliveries.status, "pending"),
+          sql`changes() = 1`,
+        ),
+      ),
   ];
 }
 
@@ -183,9 +198,10 @@ export async function attemptDelivery(
   const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
   const result = await sendWebhook(ctx, request.url, request.headers, request.body);
   const outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
-    attemptInsert(ctx, deliveryId, attempt, startedAt, result),
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
+    attemptInsert(deliveryId, attempt, startedAt, result, true),
     ...webhookUpdates(ctx, job.webhook, outcome),
   ]);
   ctx.metrics.deliveries.inc({ outcome: outcome.kind });

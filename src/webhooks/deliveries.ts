@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, writeBatch } from "../db/client.ts";
@@ -158,11 +158,15 @@ function recoveryWindow(ctx: AppContext, since: string, until: string | undefine
   if (Number.isNaN(from)) throw validationError("since", "must be an ISO 8601 timestamp");
   if (Number.isNaN(to)) throw validationError("until", "must be an ISO 8601 timestamp");
   if (from < now - RECOVER_WINDOW_MS) throw validationError("since", "must be at most 14 days ago");
+  if (from > now) throw validationError("since", "must not be in the future");
   if (to < from) throw validationError("until", "must not be before since");
   return { from, to };
 }
 
-/** Re-queues every failed delivery of the window as a fresh delivery of its event (once per event). */
+/**
+ * Re-queues every failed or cancelled delivery of the window (dead letters, and the backlog a
+ * disable cancelled) as a fresh delivery of its event, once per event.
+ */
 export async function recover(
   ctx: AppContext,
   ownerId: string,
@@ -178,7 +182,7 @@ export async function recover(
     .where(
       and(
         eq(deliveries.webhookId, webhookId),
-        eq(deliveries.status, "failed"),
+        inArray(deliveries.status, ["failed", "cancelled"]),
         gte(deliveries.createdAt, from),
         lte(deliveries.createdAt, to),
       ),
@@ -203,6 +207,7 @@ export async function sendTestEvent(
 ) {
   const service = await findOwnedService(ctx, ownerId, serviceId);
   const webhook = await findWebhook(ctx, ownerId, serviceId, webhookId);
+  requireEnabled(webhook); // disabled webhooks receive nothing, test events included
   const now = ctx.clock.now();
   const eventId = newId.event();
   const payload = JSON.stringify({
@@ -211,10 +216,13 @@ export async function sendTestEvent(
     timestamp: toIso(now),
     data: { webhook_id: webhook.id, service: service.slug, message: "Test event from Sigilum" },
   });
-  const delivery = {
+  // Recorded as failed ("interrupted") until the attempt finishes, so a crash mid-send leaves
+  // nothing pending that no worker would ever pick up.
+  const delivery: DeliveryRow = {
     ...freshDelivery(ctx, eventId, "webhook.test", webhook.id),
+    status: "failed",
     nextAttemptAt: null,
-    leaseOwner: "test",
+    lastError: "interrupted",
   };
   await writeBatch(ctx.database, [
     ctx.database.db.insert(events).values({
@@ -231,7 +239,7 @@ export async function sendTestEvent(
   const result = await sendWebhook(ctx, request.url, request.headers, request.body);
   const success = isSuccess(result);
   await writeBatch(ctx.database, [
-    attemptInsert(ctx, delivery.id, 1, now, result),
+    attemptInsert(delivery.id, 1, now, result, false),
     ctx.database.db
       .update(deliveries)
       .set({
@@ -240,7 +248,6 @@ export async function sendTestEvent(
         completedAt: ctx.clock.now(),
         lastStatusCode: result.statusCode,
         lastError: success ? null : (result.error ?? `http_${result.statusCode}`),
-        leaseOwner: null,
       })
       .where(eq(deliveries.id, delivery.id)),
   ]);

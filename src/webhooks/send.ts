@@ -42,6 +42,20 @@ async function pinAddress(ctx: AppContext, hostname: string): Promise<Pinned> {
   return { ok: true, address: addresses[0]! };
 }
 
+/** The promise's value, or `{ok: false, error: "timeout"}` when the signal fires first. */
+function withDeadline(work: Promise<Pinned>, signal: AbortSignal): Promise<Pinned> {
+  if (signal.aborted) return Promise.resolve({ ok: false, error: "timeout" });
+  return Promise.race([
+    work,
+    new Promise<Pinned>((resolve) =>
+      signal.addEventListener("abort", () => resolve({ ok: false, error: "timeout" }), {
+        once: true,
+      }),
+    ),
+  ]);
+}
+
+// Read once per process: replacing SIGILUM_WEBHOOK_CA_FILE takes a restart (documented).
 let extraCa: { file: string; pem: string[] } | undefined;
 
 /** The system roots plus SIGILUM_WEBHOOK_CA_FILE, when configured. */
@@ -65,7 +79,10 @@ async function readExcerpt(response: Response): Promise<string> {
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, EXCERPT_LIMIT).toString("utf8");
+  // Decode in streaming mode so a character cut at the limit is dropped, not mangled.
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, EXCERPT_LIMIT), {
+    stream: true,
+  });
 }
 
 function classifyError(err: unknown): string {
@@ -91,7 +108,9 @@ export async function sendWebhook(
     ...result,
     durationMs: Math.round(performance.now() - started),
   });
-  const pinned = await pinAddress(ctx, hostname);
+  // One deadline for the whole attempt: resolving, connecting, sending and reading.
+  const signal = AbortSignal.timeout(ctx.config.webhookTimeoutMs);
+  const pinned = await withDeadline(pinAddress(ctx, hostname), signal);
   if (!pinned.ok)
     return finish({
       statusCode: null,
@@ -103,7 +122,6 @@ export async function sendWebhook(
   const ip = formatIp(pinned.address);
   connect.hostname = ip.includes(":") ? `[${ip}]` : ip;
   const isName = parseIp(hostname) === null;
-  const signal = AbortSignal.timeout(ctx.config.webhookTimeoutMs);
   try {
     const response = await fetch(connect, {
       method: "POST",
