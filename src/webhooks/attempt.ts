@@ -1,14 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { writeBatch } from "../db/client.ts";
-import {
-  type DeliveryRow,
-  deliveries,
-  deliveryAttempts,
-  events,
-  type WebhookRow,
-  webhooks,
-} from "../db/schema.ts";
+import { type DeliveryRow, deliveries, events, type WebhookRow, webhooks } from "../db/schema.ts";
 import { VERSION } from "../version.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
