@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
+import type { LoadConfig, LoadResult } from "./load.ts";
 
 /** A free loopback port (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
@@ -48,4 +51,119 @@ export function table(rows: (string | number)[][]): string {
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...rows.slice(1).map(line),
   ].join("\n");
+}
+
+export interface Spawned {
+  proc: Bun.Subprocess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+export async function stopProcess(proc: Bun.Subprocess, graceMs = 5000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts `cmd` as a separate process listening on a free loopback port (given to `env(port)`) and
+ * waits until `readyPath` answers 200. Stderr goes to `logFile` when given.
+ */
+export async function spawnServer(
+  cmd: string[],
+  env: (port: number) => Record<string, string>,
+  readyPath: string,
+  logFile?: string,
+): Promise<Spawned> {
+  const port = await freePort();
+  const proc = Bun.spawn(
+    cmd.map((c) => c.replaceAll("{port}", String(port))),
+    {
+      env: { ...process.env, ...env(port) },
+      stdout: "ignore",
+      stderr: logFile ? Bun.file(logFile) : "inherit",
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}${readyPath}`, performance.now(), 20_000);
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return { proc, url, stop: () => stopProcess(proc) };
+}
+
+/** CPU time (ms) the whole machine spent busy (not idle or iowait), from /proc/stat. */
+function machineBusyMs(): number {
+  if (!existsSync("/proc/stat")) return Number.NaN;
+  const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 10
+  );
+}
+
+/** CPU time (ms) a live process has used, from /proc/<pid>/stat. */
+function processCpuMs(pid: number): number {
+  const path = `/proc/${pid}/stat`;
+  if (!existsSync(path)) return Number.NaN;
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Where the CPU went during a load run, in cores (1 = one core busy the whole run). */
+export interface CpuSplit {
+  server: number;
+  loadgen: number;
+  /** Everything else: other processes on the machine and kernel time not charged to ours. */
+  other: number;
+  /** Server CPU time per response (warm-up included), in microseconds: robust to noise. */
+  serverUsPerRequest: number;
+}
+
+export type LoadRun = LoadResult & { cpu: CpuSplit };
+
+/**
+ * Runs bench/load.ts in its own process with `config` (written to `configPath`) and reports the
+ * CPU used by the server (`serverPid`), the load generator and everything else meanwhile.
+ */
+export async function runLoadProcess(
+  config: LoadConfig,
+  configPath: string,
+  serverPid: number,
+): Promise<LoadRun> {
+  await Bun.write(configPath, JSON.stringify(config));
+  const started = {
+    wall: performance.now(),
+    busy: machineBusyMs(),
+    server: processCpuMs(serverPid),
+  };
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "load.ts"), configPath], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const out = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error(`load generator failed: ${out}`);
+  const wall = performance.now() - started.wall;
+  const usage = proc.resourceUsage()?.cpuTime;
+  const loadgen = usage ? Number(usage.user + usage.system) / 1000 : Number.NaN;
+  const server = processCpuMs(serverPid) - started.server;
+  const other = machineBusyMs() - started.busy - server - loadgen;
+  const cores = (ms: number) => Math.round((ms / wall) * 100) / 100;
+  const line = out.trim().split("\n").at(-1) ?? "";
+  const result = JSON.parse(line) as LoadResult;
+  const responses = Object.values(result.statuses).reduce((a, b) => a + b, 0);
+  const serverUsPerRequest = Math.round((server * 1000) / Math.max(1, responses));
+  const split = { server: cores(server), loadgen: cores(loadgen), other: cores(other) };
+  return { ...result, cpu: { ...split, serverUsPerRequest } };
+}
+
+/** The last `lines` lines of a log file ("" when missing), for reporting server errors. */
+export function tailOf(path: string, lines = 20): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }

@@ -1,7 +1,23 @@
-// `npm run bench`: runs every benchmark and prints its table (quality.md §5).
+// `npm run bench`: runs every benchmark and prints its table under the machine line (quality.md §5).
 import { cpus, totalmem } from "node:os";
+import { claimsBench } from "./claims.ts";
 import { coldStartBench } from "./coldStart.ts";
+import { verifyBench } from "./verify.ts";
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Bun ${Bun.version}`;
-console.log(`# Sigilum benchmarks — ${new Date().toISOString()}\n# ${machine}\n`);
-console.log(await coldStartBench());
+const BENCHMARKS: [string, () => Promise<string>][] = [
+  ["cold start", coldStartBench],
+  ["GET /v1/verify", verifyBench],
+  ["POST /v1/claims", claimsBench],
+];
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? "cpu";
+  const mem = Math.round(totalmem() / 2 ** 30);
+  return `${cpus().length} × ${cpu}, ${mem} GiB, ${process.platform} ${process.arch}, Bun ${Bun.version}`;
+}
+
+console.log(`# Sigilum benchmarks — ${new Date().toISOString()}\n`);
+for (const [name, bench] of BENCHMARKS) {
+  const table = await bench();
+  console.log(`## ${name}\n# ${new Date().toISOString()} — ${machine()}\n\n${table}\n`);
+}
