@@ -26,6 +26,15 @@ export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
+// Request ids only need to be unique, not secret: a random per-process prefix and a counter.
+const REQUEST_PREFIX = `req_${randomBase62(8)}`;
+let requestCounter = 0;
+
+function nextRequestId(): string {
+  requestCounter += 1;
+  return `${REQUEST_PREFIX}${requestCounter.toString(36).padStart(12, "0")}`;
+}
+
 export const newId = {
   service: () => crypto.randomUUID(),
   owner: () => crypto.randomUUID(),
@@ -36,7 +45,7 @@ export const newId = {
   claim: () => `claim_${randomBase62(24)}`,
   event: () => `evt_${randomBase62(24)}`,
   delivery: () => `dlv_${randomBase62(24)}`,
-  request: () => `req_${randomBase62(20)}`,
+  request: nextRequestId,
 };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

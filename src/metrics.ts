@@ -1,7 +1,20 @@
 /** A small Prometheus registry: counters and histograms with labels, rendered as text format 0.0.4. */
 type Labels = Record<string, string | number>;
 
+// Hot paths record the same few label sets over and over: render each one once.
+const renderedKeys = new Map<string, string>();
+
 function labelKey(labels: Labels): string {
+  const raw = Object.entries(labels).join("\u0000");
+  let key = renderedKeys.get(raw);
+  if (key === undefined) {
+    key = renderLabels(labels);
+    if (renderedKeys.size < 10_000) renderedKeys.set(raw, key);
+  }
+  return key;
+}
+
+function renderLabels(labels: Labels): string {
   return Object.entries(labels)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(

@@ -29,7 +29,8 @@ export function eventPayload(id: string, type: EventName, claim: ClaimRow, at: n
  * The outbox rows for `claim` entering its current status: the event and one delivery per
  * subscribed webhook. With `onlyIfChanged`, the event is written only when the statement before
  * it in the same batch changed a row (SQLite `changes()`), which ties it to a guarded transition
- * inside one transaction; deliveries follow the event row.
+ * inside one transaction; deliveries follow the event row. `deliveries` says whether the
+ * delivery worker needs waking after the commit.
  */
 export async function outboxStatements(
   ctx: AppContext,
@@ -43,5 +44,6 @@ export async function outboxStatements(
   const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
   const event = sql`INSERT INTO events (id, service_id, claim_id, type, payload, created_at)
     SELECT ${id}, ${claim.serviceId}, ${claim.id}, ${type}, ${payload}, ${at} ${guard}`;
-  return [event, ...deliveryInserts(id, type, await subscribers(ctx, claim.serviceId, type), at)];
+  const deliveries = deliveryInserts(id, type, await subscribers(ctx, claim.serviceId, type), at);
+  return { statements: [event, ...deliveries], deliveries: deliveries.length };
 }

@@ -110,6 +110,7 @@ export async function transitionClaim(
     updatedAt: now,
   };
   const db = ctx.database.db;
+  const outbox = await outboxStatements(ctx, edge.event, after, now, true);
   const [, updated] = await writeBatch(ctx.database, [
     bumpChangeSeq(),
     db
@@ -123,7 +124,7 @@ export async function transitionClaim(
       })
       .where(and(eq(claims.id, claim.id), eq(claims.status, edge.from))),
     historyInsert(claim.id, edge.from, edge.to, now, actor, reason, true),
-    ...(await outboxStatements(ctx, edge.event, after, now, true)),
+    ...outbox.statements,
   ]);
   if (updated?.rowsAffected !== 1) {
     const current = await findClaim(ctx, claim.id);
@@ -136,7 +137,7 @@ export async function transitionClaim(
   }
   ctx.verifyCache.forget(after);
   ctx.metrics.claimTransitions.inc({ to: edge.to });
-  ctx.deliveryWorker.wake();
+  if (outbox.deliveries > 0) ctx.deliveryWorker.wake();
   return after;
 }
 

@@ -1,14 +1,8 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { findOwnerByNamespace } from "../auth/owners.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
-import {
-  type ClaimRow,
-  type ClaimStatus,
-  claimNonces,
-  claims,
-  namespacePolicies,
-} from "../db/schema.ts";
+import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { type ClaimRow, type ClaimStatus, claimNonces, claims } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
@@ -75,21 +69,28 @@ async function activeClaim(
   return row ?? null;
 }
 
-async function autoApproves(ctx: AppContext, ownerId: string, slug: string): Promise<boolean> {
-  const [policy] = await ctx.database.db
-    .select()
-    .from(namespacePolicies)
-    .where(eq(namespacePolicies.ownerId, ownerId))
-    .limit(1);
-  return policy ? (JSON.parse(policy.autoApproveServices) as string[]).includes(slug) : false;
-}
-
-async function pendingCount(ctx: AppContext, namespace: string): Promise<number> {
-  return countRows(
-    ctx.database,
-    claims,
-    and(eq(claims.namespace, namespace), eq(claims.status, "pending")),
-  );
+/** What the decision needs, in one round trip: an active claim?, pending count, auto-approve list. */
+async function submissionFacts(
+  ctx: AppContext,
+  ownerId: string,
+  namespace: string,
+  serviceId: string,
+  publicKey: string,
+) {
+  const [row] = await ctx.database.db.all<{
+    active: string | null;
+    pending: number;
+    policy: string | null;
+  }>(sql`SELECT
+    (SELECT id FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId} AND public_key = ${publicKey}
+       AND status IN ('pending', 'approved') LIMIT 1) AS active,
+    (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending') AS pending,
+    (SELECT auto_approve_services FROM namespace_policies WHERE owner_id = ${ownerId}) AS policy`);
+  return {
+    hasActive: row?.active != null,
+    pending: Number(row?.pending ?? 0),
+    autoApprove: row?.policy ? (JSON.parse(row.policy) as string[]) : [],
+  };
 }
 
 function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
@@ -178,6 +179,7 @@ async function creationStatements(
   actor: string,
 ) {
   const { final, steps } = creationSteps(pending, decision, actor);
+  let deliveries = 0;
   const stmts: Parameters<typeof writeBatch>[1] = [
     bumpChangeSeq(),
     ctx.database.db.insert(claims).values({ ...final, changeSeq: currentChangeSeq }),
@@ -194,9 +196,11 @@ async function creationStatements(
         false,
       ),
     );
-    stmts.push(...(await outboxStatements(ctx, step.event, step.snapshot, final.createdAt, false)));
+    const outbox = await outboxStatements(ctx, step.event, step.snapshot, final.createdAt, false);
+    stmts.push(...outbox.statements);
+    deliveries += outbox.deliveries;
   }
-  return { stmts, final };
+  return { stmts, final, deliveries };
 }
 
 const MESSAGES: Record<Decision | "existing", string> = {
@@ -215,8 +219,11 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
   requireSameService(service.slug, input.body.service);
   const { namespace, publicKey, agentIp } = normalizedInput(input);
   const owner = await existingNamespace(ctx, namespace);
-  const existing = await activeClaim(ctx, namespace, service.id, publicKey);
+  const facts = await submissionFacts(ctx, owner.id, namespace, service.id, publicKey);
   try {
+    const existing = facts.hasActive
+      ? await activeClaim(ctx, namespace, service.id, publicKey)
+      : null;
     if (existing) {
       await nonceInsert(ctx, service.id, input.body.nonce);
       return { created: false, claim: existing, message: MESSAGES.existing };
@@ -244,12 +251,12 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
       approvedAt: null,
       revokedAt: null,
     };
-    const decision: Decision = (await autoApproves(ctx, owner.id, service.slug))
+    const decision: Decision = facts.autoApprove.includes(service.slug)
       ? "auto-approved"
-      : (await pendingCount(ctx, namespace)) >= ctx.config.maxPendingClaims
+      : facts.pending >= ctx.config.maxPendingClaims
         ? "rejected-max-pending"
         : "pending";
-    const { stmts, final } = await creationStatements(
+    const { stmts, final, deliveries } = await creationStatements(
       ctx,
       pending,
       decision,
@@ -258,7 +265,7 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
     await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce), ...stmts]);
     ctx.verifyCache.forget(final);
     ctx.metrics.claimTransitions.inc({ to: final.status });
-    ctx.deliveryWorker.wake();
+    if (deliveries > 0) ctx.deliveryWorker.wake();
     return { created: true, claim: final, message: MESSAGES[decision] };
   } catch (err) {
     if (isUniqueViolation(err, "claim_nonces")) throw replay();

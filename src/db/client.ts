@@ -20,16 +20,21 @@ export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded">,
 ): Promise<Database> {
   if (config.embedded) mkdirSync(config.dataDir, { recursive: true });
-  // `timeout` is libsql's per-connection busy timeout, so every pooled connection gets it.
+  // `timeout` is libsql's per-connection busy timeout. An embedded database gets ONE connection:
+  // every write is a single synchronous batch (see writeBatch), so a pool buys nothing, and the
+  // pragmas below (which are per connection) then hold for every statement.
   const client = createClient({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken || undefined,
     timeout: 5000,
+    ...(config.embedded ? { concurrency: 1 } : {}),
   } as Parameters<typeof createClient>[0]);
   if (config.embedded) {
     await client.execute("PRAGMA journal_mode=WAL");
     await client.execute("PRAGMA synchronous=NORMAL");
     await client.execute("PRAGMA foreign_keys=ON");
+    await client.execute("PRAGMA temp_store=MEMORY");
+    await client.execute("PRAGMA cache_size=-32000");
   }
   return { client, db: drizzle(client, { schema }), close: () => client.close() };
 }

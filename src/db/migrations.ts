@@ -4,6 +4,7 @@ import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
 import m0001 from "../../migrations/0001_claims.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_deliveries.sql" with { type: "text" };
 import m0003 from "../../migrations/0003_feed_sequence.sql" with { type: "text" };
+import m0004 from "../../migrations/0004_claims_namespace_status.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -16,6 +17,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0001_claims": m0001,
   "0002_deliveries": m0002,
   "0003_feed_sequence": m0003,
+  "0004_claims_namespace_status": m0004,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

@@ -24,10 +24,15 @@ export function serveHttp(
     port: opts.port,
     maxRequestBodySize: TRANSPORT_BODY_LIMIT,
     fetch: async (request, srv) => {
+      let ip: string | undefined;
       const meta = {
         id: requestIdFrom(request, newId.request),
         startedAt: performance.now(),
-        ip: clientIp(request, srv.requestIP(request)?.address ?? "unknown", opts.trustProxy),
+        // Looked up only when something reads it (rate limits, the request log).
+        get ip() {
+          ip ??= clientIp(request, srv.requestIP(request)?.address ?? "unknown", opts.trustProxy);
+          return ip;
+        },
       };
       attachMeta(request, meta);
       const response = await app.handle(request);
@@ -51,6 +56,7 @@ function logRequest(logger: Logger, metrics: Metrics, request: Request, response
   const route = meta.route ?? "(unmatched)";
   metrics.httpRequests.inc({ route, method: request.method, status: response.status });
   metrics.httpDuration.observe({ route, method: request.method }, seconds);
+  if (!logger.enabled("info")) return;
   logger.info("request", {
     request_id: meta.id,
     method: request.method,

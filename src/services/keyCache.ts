@@ -8,14 +8,16 @@ export interface CachedKey {
 }
 
 /**
- * API-key lookups by SHA-256. Any local key or service change clears it (they are rare), so a
- * revoke is seen at once here and within SIGILUM_CACHE_TTL by other instances.
+ * API-key lookups by SHA-256, and services by slug. Any local key or service change clears both
+ * (they are rare), so a revoke is seen at once here and within SIGILUM_CACHE_TTL elsewhere.
  */
 export class KeyCache {
   private cache: TtlCache<CachedKey>;
+  readonly servicesBySlug: TtlCache<ServiceRow>;
 
   constructor(clock: Clock, ttlMs: number) {
     this.cache = new TtlCache(clock, ttlMs);
+    this.servicesBySlug = new TtlCache(clock, ttlMs);
   }
 
   get(hash: string) {
@@ -28,6 +30,7 @@ export class KeyCache {
 
   clear() {
     this.cache.clear();
+    this.servicesBySlug.clear();
   }
 
   get stats() {

@@ -120,11 +120,25 @@ export async function verifyCertificate(
   }
   const raw = parseCanonicalKey(cert.publicKey);
   if (raw === null) return fail("certificate publicKey is not ed25519:<base64 of 32 bytes>");
-  const sig = fromBase64Url(cert.proof.sig);
-  const payload = utf8Bytes(certificateProofPayload(cert));
-  if (sig === null || !(await verifyEd25519(raw, sig, payload)))
-    return fail("certificate proof does not verify");
+  if (!(await proofVerifies(cert, raw))) return fail("certificate proof does not verify");
   return { ok: true };
+}
+
+// Agents send the same certificate on every request: remember proofs that verified (the check
+// is a pure function of key, payload and signature, so a hit is as good as a verify).
+const VERIFIED_PROOFS = new Map<string, true>();
+const MAX_REMEMBERED_PROOFS = 4096;
+
+async function proofVerifies(cert: AgentCertificate, raw: Uint8Array): Promise<boolean> {
+  const payload = certificateProofPayload(cert);
+  const memo = `${cert.proof.sig}\n${payload}`;
+  if (VERIFIED_PROOFS.has(memo)) return true;
+  const sig = fromBase64Url(cert.proof.sig);
+  if (sig === null || !(await verifyEd25519(raw, sig, utf8Bytes(payload)))) return false;
+  if (VERIFIED_PROOFS.size >= MAX_REMEMBERED_PROOFS)
+    VERIFIED_PROOFS.delete(VERIFIED_PROOFS.keys().next().value as string);
+  VERIFIED_PROOFS.set(memo, true);
+  return true;
 }
 
 function fail(reason: string): CertificateCheck {

@@ -1,0 +1,1 @@
+CREATE INDEX `claims_namespace_status_idx` ON `claims` (`namespace`,`status`);
