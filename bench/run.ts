@@ -16,8 +16,10 @@ function machine(): string {
   return `${cpus().length} × ${cpu}, ${mem} GiB, ${process.platform} ${process.arch}, Bun ${Bun.version}`;
 }
 
+// `npm run bench -- verify` runs only the benchmarks whose name contains "verify".
+const only = process.argv[2]?.toLowerCase();
 console.log(`# Sigilum benchmarks — ${new Date().toISOString()}\n`);
-for (const [name, bench] of BENCHMARKS) {
+for (const [name, bench] of BENCHMARKS.filter(([n]) => !only || n.toLowerCase().includes(only))) {
   const table = await bench();
   console.log(`## ${name}\n# ${new Date().toISOString()} — ${machine()}\n\n${table}\n`);
 }

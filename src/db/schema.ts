@@ -198,12 +198,10 @@ export const claims = sqliteTable(
     uniqueIndex("claims_active_uq")
       .on(t.namespace, t.serviceId, t.publicKey)
       .where(sql`status IN ('pending', 'approved')`),
-    index("claims_namespace_idx").on(t.namespace, t.createdAt),
     index("claims_namespace_status_idx").on(t.namespace, t.status),
     index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
     index("claims_owner_idx").on(t.ownerId, t.createdAt),
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
-    index("claims_seq_idx").on(t.changeSeq),
     index("claims_pending_expiry_idx").on(t.status, t.pendingExpiresAt),
   ],
 );

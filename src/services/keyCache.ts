@@ -1,6 +1,6 @@
 import { TtlCache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
-import type { ApiKeyRow, ServiceRow } from "../db/schema.ts";
+import type { ApiKeyRow, Owner, ServiceRow } from "../db/schema.ts";
 
 export interface CachedKey {
   key: ApiKeyRow;
@@ -8,16 +8,19 @@ export interface CachedKey {
 }
 
 /**
- * API-key lookups by SHA-256, and services by slug. Any local key or service change clears both
+ * API-key lookups by SHA-256, services by slug, owners by namespace. Any local key, service or
+ * account change clears them all
  * (they are rare), so a revoke is seen at once here and within SIGILUM_CACHE_TTL elsewhere.
  */
 export class KeyCache {
   private cache: TtlCache<CachedKey>;
   readonly servicesBySlug: TtlCache<ServiceRow>;
+  readonly ownersByNamespace: TtlCache<Owner>;
 
   constructor(clock: Clock, ttlMs: number) {
     this.cache = new TtlCache(clock, ttlMs);
     this.servicesBySlug = new TtlCache(clock, ttlMs);
+    this.ownersByNamespace = new TtlCache(clock, ttlMs);
   }
 
   get(hash: string) {
@@ -31,6 +34,7 @@ export class KeyCache {
   clear() {
     this.cache.clear();
     this.servicesBySlug.clear();
+    this.ownersByNamespace.clear();
   }
 
   get stats() {
