@@ -3,11 +3,13 @@ import { cpus, totalmem } from "node:os";
 import { claimsBench } from "./claims.ts";
 import { coldStartBench } from "./coldStart.ts";
 import { verifyBench } from "./verify.ts";
+import { webhooksBench } from "./webhooks.ts";
 
 const BENCHMARKS: [string, () => Promise<string>][] = [
   ["cold start", coldStartBench],
   ["GET /v1/verify", verifyBench],
   ["POST /v1/claims", claimsBench],
+  ["webhook delivery", webhooksBench],
 ];
 
 function machine(): string {

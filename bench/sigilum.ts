@@ -16,7 +16,11 @@ const BENCH_LIMITS = {
 };
 
 /** `BENCH_SERVER_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof"` profiles the server. */
-export function startSigilum(dataDir: string, logFile: string): Promise<Spawned> {
+export function startSigilum(
+  dataDir: string,
+  logFile: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Spawned> {
   const flags = process.env.BENCH_SERVER_FLAGS?.split(" ").filter(Boolean) ?? [];
   return spawnServer(
     [process.execPath, ...flags, join(ROOT, "src/main.ts"), "serve"],
@@ -26,6 +30,7 @@ export function startSigilum(dataDir: string, logFile: string): Promise<Spawned>
       SIGILUM_HOST: "127.0.0.1",
       SIGILUM_LOG_LEVEL: "warn",
       ...BENCH_LIMITS,
+      ...extraEnv,
     }),
     "/readyz",
     logFile,

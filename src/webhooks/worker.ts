@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, notInArray, or } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
@@ -8,6 +8,7 @@ import { attemptDelivery } from "./attempt.ts";
 // A lease outlives the attempt's own timeout, so only a crashed worker's lease ever expires.
 const LEASE_MARGIN_MS = 5_000;
 const SWEEP_CRON = "*/5 * * * * *";
+const REFILL_AT = 0.75;
 
 /**
  * Sends due deliveries: claim (lease) → attempt → record → schedule next (see attempt.ts).
@@ -48,7 +49,12 @@ export class DeliveryWorker {
     do {
       this.wakeAgain = false;
       try {
-        await this.claimAndStart();
+        // Keep claiming while rounds find work and capacity is left (a round skips webhooks
+        // that filled their share, so the next one reaches the others' deliveries).
+        while (
+          (await this.claimAndStart()) > 0 &&
+          this.inFlight.size < this.ctx.config.webhookConcurrency
+        ) {}
       } catch (err) {
         this.ctx.logger.warn("delivery claim failed", { error: (err as Error).message });
       }
@@ -62,9 +68,24 @@ export class DeliveryWorker {
   }
 
   /** Due candidates within this process's concurrency caps (overall and per webhook). */
+  /** Webhooks that already have their per-webhook share of attempts in flight here. */
+  private saturatedWebhooks(): string[] {
+    const counts = new Map<string, number>();
+    for (const job of this.inFlight.values())
+      counts.set(job.webhookId, (counts.get(job.webhookId) ?? 0) + 1);
+    return [...counts]
+      .filter(([, n]) => n >= this.ctx.config.webhookPerWebhookConcurrency)
+      .map(([id]) => id);
+  }
+
+  /**
+   * Due candidates within this process's concurrency caps, oldest first. Webhooks already at
+   * their cap are left out of the query, so one webhook's backlog cannot hide the others' work.
+   */
   private async candidates(now: number) {
     const capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
     if (capacity <= 0) return [];
+    const saturated = this.saturatedWebhooks();
     const due = await this.ctx.database.db
       .select({ id: deliveries.id, webhookId: deliveries.webhookId })
       .from(deliveries)
@@ -73,6 +94,7 @@ export class DeliveryWorker {
           eq(deliveries.status, "pending"),
           lte(deliveries.nextAttemptAt, now),
           or(isNull(deliveries.leaseExpiresAt), lte(deliveries.leaseExpiresAt, now)),
+          saturated.length > 0 ? notInArray(deliveries.webhookId, saturated) : undefined,
         ),
       )
       .orderBy(asc(deliveries.nextAttemptAt))
@@ -89,10 +111,10 @@ export class DeliveryWorker {
   }
 
   /** Leases the picked rows in one guarded UPDATE; rows another process took meanwhile drop out. */
-  private async claimAndStart(): Promise<void> {
+  private async claimAndStart(): Promise<number> {
     const now = this.ctx.clock.now();
     const picked = await this.candidates(now);
-    if (picked.length === 0) return;
+    if (picked.length === 0) return 0;
     const leased = await this.ctx.database.db
       .update(deliveries)
       .set({
@@ -111,6 +133,7 @@ export class DeliveryWorker {
       )
       .returning({ id: deliveries.id, webhookId: deliveries.webhookId });
     for (const row of leased) this.launch(row.id, row.webhookId);
+    return leased.length;
   }
 
   private launch(deliveryId: string, webhookId: string): void {
@@ -124,7 +147,8 @@ export class DeliveryWorker {
       )
       .finally(() => {
         this.inFlight.delete(deliveryId);
-        this.wake();
+        // Refill in batches (a claim round per completion would cost two queries per delivery).
+        if (this.inFlight.size <= this.ctx.config.webhookConcurrency * REFILL_AT) this.wake();
       });
     this.inFlight.set(deliveryId, { webhookId, done });
   }
