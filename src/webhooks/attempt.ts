@@ -3,6 +3,7 @@ import type { AppContext } from "../context.ts";
 import { writeBatch } from "../db/client.ts";
 import { type DeliveryRow, deliveries, events, type WebhookRow, webhooks } from "../db/schema.ts";
 import { VERSION } from "../version.ts";
+import { cancelled } from "./outbox.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
 import { liveSecrets } from "./service.ts";
@@ -137,13 +138,7 @@ function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) 
       .where(mine),
     db
       .update(deliveries)
-      .set({
-        status: "cancelled",
-        completedAt: now,
-        nextAttemptAt: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      })
+      .set(cancelled(now))
       .where(
         and(
           eq(deliveries.webhookId, webhook.id),
@@ -159,14 +154,7 @@ async function cancelJob(ctx: AppContext, job: DeliveryJob, owner: string) {
   const now = ctx.clock.now();
   await ctx.database.db
     .update(deliveries)
-    .set({
-      status: "cancelled",
-      completedAt: now,
-      nextAttemptAt: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      lastError: "webhook_disabled",
-    })
+    .set(cancelled(now, "webhook_disabled"))
     .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
 }
 

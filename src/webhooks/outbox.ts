@@ -33,22 +33,22 @@ export function deliveryInserts(eventId: string, type: string, webhookIds: strin
   );
 }
 
+/** The columns of a delivery that will not be attempted (again): finished now, lease dropped. */
+export function cancelled(now: number, lastError?: string) {
+  return {
+    status: "cancelled" as const,
+    completedAt: now,
+    nextAttemptAt: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    ...(lastError ? { lastError } : {}),
+  };
+}
+
 /** Cancels what is still pending for these webhooks (disabled, deleted, gone, failing). */
-export function cancelPendingFor(
-  ctx: AppContext,
-  webhookIds: string[] | ReturnType<typeof sql>,
-  now: number,
-) {
+export function cancelPendingFor(ctx: AppContext, webhookIds: string[], now: number) {
   return ctx.database.db
     .update(deliveries)
-    .set({
-      status: "cancelled",
-      completedAt: now,
-      nextAttemptAt: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    })
-    .where(
-      and(eq(deliveries.status, "pending"), inArray(deliveries.webhookId, webhookIds as string[])),
-    );
+    .set(cancelled(now))
+    .where(and(eq(deliveries.status, "pending"), inArray(deliveries.webhookId, webhookIds)));
 }
