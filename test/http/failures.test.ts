@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { newAgent, signedCall } from "../helpers/agent.ts";
+import { startReceiver } from "../helpers/receiver.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+
+// What the server does when something it relies on breaks underneath it.
+describe("failures underneath", () => {
+  let t: TestServer;
+  let s: ServiceSetup;
+  const receiver = startReceiver();
+  beforeAll(async () => {
+    t = await startTestServer({
+      env: { SIGILUM_WEBHOOK_ALLOW_HTTP: "true", SIGILUM_WEBHOOK_ALLOW_PRIVATE: "true" },
+    });
+    s = await ownerWithKey(t);
+  });
+  afterAll(async () => {
+    await t.close();
+    receiver.stop();
+  });
+
+  test("an unexpected error is 500 INTERNAL_ERROR without stack or SQL in the body, logged with the request id", async () => {
+    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+      url: `${receiver.url}/h`,
+    });
+    // A secret sealed under a master key this process does not have (e.g. after a botched key change).
+    await t.server.ctx.database.client.execute({
+      sql: "UPDATE webhooks SET secret_key_id = 'deadbeef' WHERE id = ?",
+      args: [hook.body.id],
+    });
+    const res = await s.client.post(
+      `/v1/services/${s.serviceId}/webhooks/${hook.body.id}/test`,
+      undefined,
+      {
+        "x-request-id": "boom-1",
+      },
+    );
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      error: "Internal error; see the server log",
+      code: "INTERNAL_ERROR",
+      request_id: "boom-1",
+    });
+    const logged = t.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "unhandled error" && l.request_id === "boom-1");
+    expect(logged?.error).toContain("deadbeef");
+    expect(JSON.stringify(res.body)).not.toContain("deadbeef");
+  });
+
+  test("when the nonce store cannot be written, signed requests fail closed with 503", async () => {
+    const agent = await newAgent(s.namespace);
+    await t.server.ctx.database.client.execute(
+      "ALTER TABLE signature_nonces RENAME TO signature_nonces_gone",
+    );
+    try {
+      const res = await signedCall(
+        t,
+        agent,
+        "GET",
+        `/v1/verify?namespace=${s.namespace}&service=${s.slug}`,
+      );
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe("SERVICE_UNAVAILABLE");
+      expect(res.headers.get("retry-after")).toBe("1");
+    } finally {
+      await t.server.ctx.database.client.execute(
+        "ALTER TABLE signature_nonces_gone RENAME TO signature_nonces",
+      );
+    }
+    const again = await signedCall(
+      t,
+      agent,
+      "GET",
+      `/v1/verify?namespace=${s.namespace}&service=${s.slug}`,
+    );
+    expect(again.status).toBe(200);
+  });
+});
