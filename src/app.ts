@@ -14,6 +14,7 @@ import { docsFeature } from "./docs/index.ts";
 import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
+import { NonceStore } from "./http/nonceStore.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
 import { startJobs } from "./jobs.ts";
@@ -76,6 +77,7 @@ export async function startServer(
     metrics: new Metrics(),
     keyCache: new KeyCache(clock, config.cacheTtl),
     verifyCache: new VerifyCache(clock, config.cacheTtl),
+    signatureNonces: new NonceStore(database, clock, config.signatureNonceTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
   };
   const ctx = base as AppContext;

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
 import type { Database } from "./db/client.ts";
 import type { Logger } from "./http/logger.ts";
+import type { NonceStore } from "./http/nonceStore.ts";
 import type { RateLimiter } from "./http/rateLimit.ts";
 import type { Metrics } from "./metrics.ts";
 import type { KeyCache } from "./services/keyCache.ts";
@@ -22,6 +23,7 @@ export interface AppContext {
   metrics: Metrics;
   keyCache: KeyCache;
   verifyCache: VerifyCache;
+  signatureNonces: NonceStore;
   /** Set right after the context is built (the worker needs the context). */
   deliveryWorker: DeliveryWorker;
   /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */

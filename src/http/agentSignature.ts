@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { rebuildTargetUri, type VerifiedAgent, verifySignedRequest } from "../signing/index.ts";
 import { metaOf } from "./context.ts";
@@ -15,22 +14,11 @@ export function hasAgentSignature(request: Request): boolean {
   return request.headers.has("signature-input") || request.headers.has("signature");
 }
 
-/**
- * Records the nonce for its namespace until the TTL passes. A live duplicate is a replay; an
- * expired one may be reused. The unique key makes this hold across processes; any storage
- * failure fails closed.
- */
+/** Step 10 of signing.md §5: a replay is 409; a store that cannot be written fails closed (503). */
 async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void> {
-  const now = ctx.clock.now();
-  const expiresAt = now + ctx.config.signatureNonceTtl;
-  let recorded: number;
+  let fresh: boolean;
   try {
-    const rs =
-      await ctx.database.db.run(sql`INSERT INTO signature_nonces (namespace, nonce, expires_at)
-      VALUES (${agent.namespace}, ${agent.nonce}, ${expiresAt})
-      ON CONFLICT (namespace, nonce) DO UPDATE SET expires_at = excluded.expires_at
-      WHERE signature_nonces.expires_at <= ${now}`);
-    recorded = rs.rowsAffected;
+    fresh = await ctx.signatureNonces.record(agent.namespace, agent.nonce);
   } catch {
     throw new ApiError(
       503,
@@ -42,7 +30,7 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
       },
     );
   }
-  if (recorded === 0)
+  if (!fresh)
     throw new ApiError(409, "SIGNATURE_NONCE_REPLAY", "This signature nonce was already used");
 }
 
