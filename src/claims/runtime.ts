@@ -26,7 +26,8 @@ const canonicalKeys = new Map<string, string>();
 export function canonicalKeyParam(field: string, value: string): string {
   const known = canonicalKeys.get(value);
   if (known) return known;
-  const key = normalizeAgentKey(value.trim());
+  // An unencoded `+` of base64 arrives as a space in a query string; base64 has no spaces.
+  const key = normalizeAgentKey(value.replaceAll(" ", "+").trim());
   if (key && canonicalKeys.size < 10_000) canonicalKeys.set(value, key);
   if (!key)
     throw validationError(field, "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…");

@@ -157,3 +157,19 @@ describe("claim lifecycle over HTTP", () => {
     expect(late.body.error).toContain("rejected");
   });
 });
+
+describe("verify query encoding", () => {
+  test("an unencoded base64 `+` (read as a space) in public_key still finds the key", async () => {
+    const t = await startTestServer();
+    const s = await ownerWithKey(t);
+    // Find an agent whose canonical key contains a "+" so the case is really exercised.
+    let agent = await newAgent(s.namespace);
+    while (!agent.publicKey.includes("+")) agent = await newAgent(s.namespace);
+    const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
+    await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+    const raw = `${t.url}/v1/verify?namespace=${s.namespace}&public_key=${agent.publicKey}`;
+    const res = await fetch(raw, { headers: { authorization: `Bearer ${s.apiKey}` } });
+    expect(await res.json()).toMatchObject({ authorized: true, claim_id: body.claim_id });
+    await t.close();
+  });
+});
