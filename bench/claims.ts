@@ -24,7 +24,7 @@ const DURATION_MS = 9000;
 const CLAIMS = 20_000;
 
 /** One new agent identity and one signed submission per request (shared headers kept apart). */
-async function presignedClaims(owner: Owner, count: number): Promise<LoadRequest[]> {
+export async function presignedClaims(owner: Owner, count: number): Promise<LoadRequest[]> {
   const now = Date.now();
   return inBatches(count, 1000, async (i) => {
     const agent = await generateIdentity(owner.namespace, now);

@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { claimsBench } from "./claims.ts";
 import { coldStartBench } from "./coldStart.ts";
+import { memoryBench } from "./memory.ts";
 import { verifyBench } from "./verify.ts";
 import { webhooksBench } from "./webhooks.ts";
 
@@ -10,6 +11,7 @@ const BENCHMARKS: [string, () => Promise<string>][] = [
   ["GET /v1/verify", verifyBench],
   ["POST /v1/claims", claimsBench],
   ["webhook delivery", webhooksBench],
+  ["memory", memoryBench],
 ];
 
 function machine(): string {
