@@ -322,6 +322,7 @@ export const deliveries = sqliteTable(
   (t) => [
     index("deliveries_due_idx").on(t.status, t.nextAttemptAt),
     index("deliveries_webhook_idx").on(t.webhookId, t.createdAt),
+    index("deliveries_webhook_due_idx").on(t.webhookId, t.status, t.nextAttemptAt),
     index("deliveries_event_idx").on(t.eventId),
   ],
 );

@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { and, asc, eq, inArray, isNull, lte, notInArray, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
@@ -22,6 +22,7 @@ export class DeliveryWorker {
   private pumping: Promise<void> | null = null;
   private wakeAgain = false;
   private stopped = false;
+  private rounds = 0;
 
   constructor(
     private ctx: AppContext,
@@ -68,44 +69,54 @@ export class DeliveryWorker {
   }
 
   /** Due candidates within this process's concurrency caps (overall and per webhook). */
-  /** Webhooks that already have their per-webhook share of attempts in flight here. */
-  private saturatedWebhooks(): string[] {
-    const counts = new Map<string, number>();
-    for (const job of this.inFlight.values())
-      counts.set(job.webhookId, (counts.get(job.webhookId) ?? 0) + 1);
-    return [...counts]
-      .filter(([, n]) => n >= this.ctx.config.webhookPerWebhookConcurrency)
-      .map(([id]) => id);
+  /** Webhooks with at least one due, unleased delivery (one index probe per webhook). */
+  private async webhooksWithDueWork(now: number): Promise<string[]> {
+    const rows = await this.ctx.database.db.all<{ id: string }>(sql`
+      SELECT w.id FROM webhooks w WHERE EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= ${now}
+          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now}))`);
+    return rows.map((r) => r.id);
   }
 
-  /**
-   * Due candidates within this process's concurrency caps, oldest first. Webhooks already at
-   * their cap are left out of the query, so one webhook's backlog cannot hide the others' work.
-   */
-  private async candidates(now: number) {
-    const capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
-    if (capacity <= 0) return [];
-    const saturated = this.saturatedWebhooks();
-    const due = await this.ctx.database.db
+  /** Up to `room` due, unleased deliveries of one webhook, oldest first. */
+  private dueOf(webhookId: string, now: number, room: number) {
+    return this.ctx.database.db
       .select({ id: deliveries.id, webhookId: deliveries.webhookId })
       .from(deliveries)
       .where(
         and(
+          eq(deliveries.webhookId, webhookId),
           eq(deliveries.status, "pending"),
           lte(deliveries.nextAttemptAt, now),
           or(isNull(deliveries.leaseExpiresAt), lte(deliveries.leaseExpiresAt, now)),
-          saturated.length > 0 ? notInArray(deliveries.webhookId, saturated) : undefined,
         ),
       )
       .orderBy(asc(deliveries.nextAttemptAt))
-      .limit(capacity * 4);
-    const picked: typeof due = [];
-    const counts = new Map<string, number>();
-    for (const row of due) {
-      const n = counts.get(row.webhookId) ?? this.perWebhook(row.webhookId);
-      if (n >= this.ctx.config.webhookPerWebhookConcurrency || picked.length >= capacity) continue;
-      counts.set(row.webhookId, n + 1);
-      picked.push(row);
+      .limit(room);
+  }
+
+  /**
+   * Due candidates within this process's caps, taken webhook by webhook (each up to its share),
+   * starting at a different webhook each round. One webhook's backlog therefore neither hides
+   * the others' work nor makes a round scan it.
+   */
+  private async candidates(now: number) {
+    let capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
+    if (capacity <= 0) return [];
+    const webhooks = await this.webhooksWithDueWork(now);
+    const start = webhooks.length > 0 ? this.rounds++ % webhooks.length : 0;
+    const picked: { id: string; webhookId: string }[] = [];
+    for (let i = 0; i < webhooks.length && capacity > 0; i++) {
+      const webhookId = webhooks[(start + i) % webhooks.length]!;
+      const room = Math.min(
+        this.ctx.config.webhookPerWebhookConcurrency - this.perWebhook(webhookId),
+        capacity,
+      );
+      if (room <= 0) continue;
+      const due = await this.dueOf(webhookId, now, room);
+      picked.push(...due);
+      capacity -= due.length;
     }
     return picked;
   }

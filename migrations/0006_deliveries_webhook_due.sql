@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_webhook_due_idx` ON `deliveries` (`webhook_id`,`status`,`next_attempt_at`);
