@@ -34,7 +34,6 @@ export async function openDatabase(
     await client.execute("PRAGMA synchronous=NORMAL");
     await client.execute("PRAGMA foreign_keys=ON");
     await client.execute("PRAGMA temp_store=MEMORY");
-    await client.execute("PRAGMA cache_size=-32000");
   }
   return { client, db: drizzle(client, { schema }), close: () => client.close() };
 }
