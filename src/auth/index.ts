@@ -3,15 +3,17 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { metaOf, publicOrigin } from "../http/context.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ownerGuard, sessionCookieOptions } from "./guard.ts";
 import {
   CreatedTokenModel,
   IdParams,
   LoginBody,
   PasswordChangeBody,
+  SessionModel,
   SignupBody,
   TokenCreateBody,
+  TokenModel,
   UserModel,
 } from "./model.ts";
 import {
@@ -154,7 +156,13 @@ function accountRoutes(ctx: AppContext) {
         }));
         return paginated("sessions", items, page, total);
       },
-      { query: ListQuery, detail: { summary: "List active sessions" } },
+      {
+        query: ListQuery,
+        response: {
+          200: t.Object({ sessions: t.Array(SessionModel), pagination: PaginationModel }),
+        },
+        detail: { summary: "List active sessions" },
+      },
     )
     .delete(
       "/sessions/:id",
@@ -186,7 +194,11 @@ function accountRoutes(ctx: AppContext) {
         const { rows, total } = await listTokens(ctx, principal.owner.id, page.limit, page.offset);
         return paginated("tokens", rows.map(tokenView), page, total);
       },
-      { query: ListQuery, detail: { summary: "List personal access tokens" } },
+      {
+        query: ListQuery,
+        response: { 200: t.Object({ tokens: t.Array(TokenModel), pagination: PaginationModel }) },
+        detail: { summary: "List personal access tokens" },
+      },
     )
     .post(
       "/tokens",

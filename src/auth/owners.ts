@@ -26,10 +26,6 @@ import { hashPassword, verifyPassword } from "./passwords.ts";
 const RESERVED_NAMESPACES = new Set(["claims", "admin", "root", "sigilum", "system", "api", "www"]);
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export function normalizeNamespace(raw: string): string {
-  return normalizeSlug("namespace", raw);
-}
-
 function normalizeEmail(raw: string): { email: string; normalized: string } {
   const email = raw.trim();
   if (!EMAIL_RE.test(email) || email.length > 254)
@@ -55,7 +51,7 @@ export async function createOwner(
   ctx: Pick<AppContext, "database" | "clock">,
   input: { namespace: string; email: string; password: string },
 ): Promise<Owner> {
-  const namespace = normalizeNamespace(input.namespace);
+  const namespace = normalizeSlug("namespace", input.namespace);
   const { email, normalized } = normalizeEmail(input.email);
   if (RESERVED_NAMESPACES.has(namespace))
     throw new ApiError(409, "NAMESPACE_TAKEN", `Namespace '${namespace}' is reserved`);
