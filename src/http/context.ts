@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { rebuildTargetUri } from "../signing/index.ts";
 
 /** Per-request facts set by the server wrapper before Elysia sees the request. */
 export interface RequestMeta {
@@ -37,15 +38,14 @@ export function publicOrigin(
   request: Request,
   config: Pick<Config, "publicUrl" | "trustProxy">,
 ): string {
-  if (config.publicUrl) return config.publicUrl.origin;
-  const url = new URL(request.url);
-  if (config.trustProxy) {
-    const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
-    const host = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
-    if (proto === "http" || proto === "https") url.protocol = `${proto}:`;
-    if (host) url.host = host;
-  }
-  return url.origin;
+  // One rule for "the URL the client used": the same one signatures are checked against.
+  const url = rebuildTargetUri({
+    requestUrl: request.url,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    headers: request.headers,
+  });
+  return new URL(url).origin;
 }
 
 /** With a trusted proxy, the right-most X-Forwarded-For entry: the one the proxy appended (clients control the rest). */
