@@ -43,9 +43,8 @@ function reportRoutes(ctx: AppContext) {
         body: UsageEventBody,
         response: { 200: UsageAcceptedModel, 201: UsageAcceptedModel },
         detail: {
-          summary: "Report one request an agent made through the service's gateway (API key)",
-          description:
-            "Idempotent per service on `event_id`: the first report is `201`, a repeat `200` with `duplicate: true`.",
+          summary:
+            "Report a request an agent made through the service's gateway (idempotent per event_id)",
         },
       },
     );

@@ -37,8 +37,12 @@ export function usageFilters(query: UsageFilterQuery): UsageFilters {
   const filters: UsageFilters = {
     subject: query.subject?.trim(),
     provider: query.provider === undefined ? undefined : normalizeSlug("provider", query.provider),
-    // An agent key query matches any stored form (keys are stored canonical); an agent id as is.
-    agent: agent === undefined ? undefined : { id: agent, key: normalizeAgentKey(agent) },
+    // A key in any accepted form matches the stored canonical key (an unencoded `+` of base64
+    // arrives as a space); any value also matches an agent id as is.
+    agent:
+      agent === undefined
+        ? undefined
+        : { id: agent, key: normalizeAgentKey(agent.replaceAll(" ", "+")) },
     from: timestampParam("from", query.from),
     to: timestampParam("to", query.to),
   };
