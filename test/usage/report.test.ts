@@ -8,6 +8,7 @@ import { parseCanonicalKey, toDidKey } from "../../src/signing/index.ts";
 import { newAgent } from "../helpers/agent.ts";
 import {
   ApiClient,
+  type JsonResponse,
   ManualClock,
   signUp,
   startTestServer,
@@ -28,8 +29,8 @@ let b: ServiceSetup;
 let owner: Awaited<ReturnType<typeof signUp>>;
 let k1: string;
 let k2: string;
-let usage: (query?: string) => ReturnType<ApiClient["get"]>;
-let events: (query?: string) => ReturnType<ApiClient["get"]>;
+let usage: (query?: string) => Promise<JsonResponse>;
+let events: (query?: string) => Promise<JsonResponse>;
 
 // [minute, service, subject, key, agent id, outcome]
 type Spec = [number, "a" | "b", string, "k1" | "k2", string | null, string];
