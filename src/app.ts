@@ -23,6 +23,7 @@ import { loadMasterKey } from "./secretKey.ts";
 import { servicesFeature } from "./services/index.ts";
 import { KeyCache } from "./services/keyCache.ts";
 import { KeyUsage } from "./services/keyUsage.ts";
+import { usageFeature } from "./usage/index.ts";
 import { webhooksFeature } from "./webhooks/index.ts";
 import { defaultResolve } from "./webhooks/ssrfGuard.ts";
 import { DeliveryWorker } from "./webhooks/worker.ts";
@@ -45,6 +46,7 @@ export function buildApp(ctx: AppContext) {
     .use(servicesFeature(ctx))
     .use(webhooksFeature(ctx))
     .use(claimsFeature(ctx))
+    .use(usageFeature(ctx))
     .use(didFeature(ctx));
   const withDocs = app.use(docsFeature(app));
   routeTable.routes = withDocs.routes;

@@ -316,6 +316,12 @@ export const SETTINGS = {
     durationSetting(3_600_000, 3650 * DAY),
     "succeeded deliveries and all attempts older than this are pruned",
   ),
+  usageRetention: setting(
+    "SIGILUM_USAGE_RETENTION",
+    "90d",
+    durationSetting(3_600_000, 3650 * DAY),
+    "usage events older than this are pruned",
+  ),
   webhookCaFile: setting(
     "SIGILUM_WEBHOOK_CA_FILE",
     "",

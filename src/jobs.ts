@@ -3,6 +3,7 @@ import { lte, or } from "drizzle-orm";
 import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
 import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
+import { pruneUsageEvents } from "./usage/index.ts";
 import { pruneDeliveries } from "./webhooks/retention.ts";
 
 // Long enough for any feed follower that polls at least monthly to see the tombstone.
@@ -43,7 +44,9 @@ export function startJobs(ctx: AppContext): { stop(): Promise<void> } {
     new Cron(
       "30 */10 * * * *",
       { protect: true },
-      guarded("retention", () => Promise.all([pruneExpired(ctx), pruneDeliveries(ctx)])),
+      guarded("retention", () =>
+        Promise.all([pruneExpired(ctx), pruneDeliveries(ctx), pruneUsageEvents(ctx)]),
+      ),
     ),
     new Cron(
       "*/30 * * * * *",

@@ -14,6 +14,7 @@ import {
   personalAccessTokens,
   services,
   sessions,
+  usageEvents,
   webhooks,
 } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
@@ -176,12 +177,18 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
       ),
     db.delete(webhooks).where(inArray(webhooks.serviceId, ownedServices)),
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, ownedServices)),
+    // Events the owner's services reported into other namespaces stay there, orphaned.
+    db
+      .update(usageEvents)
+      .set({ serviceId: null })
+      .where(inArray(usageEvents.serviceId, ownedServices)),
     db.delete(services).where(eq(services.ownerId, ownerId)),
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
     db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
     ...feedTombstoneStatements(ownerId, ctx.clock.now()),
     db.delete(claims).where(eq(claims.ownerId, ownerId)),
+    db.delete(usageEvents).where(eq(usageEvents.ownerId, ownerId)),
     db.delete(namespacePolicies).where(eq(namespacePolicies.ownerId, ownerId)),
     db.delete(owners).where(eq(owners.id, ownerId)),
   ]);

@@ -94,6 +94,11 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
   return /UNIQUE constraint failed/i.test(text) && (column === undefined || text.includes(column));
 }
 
+/** True when a row names a parent (owner, service) that no longer exists. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return /FOREIGN KEY constraint failed/i.test(errorChain(err).join(" "));
+}
+
 /** `SELECT count(*) FROM table WHERE …` — the one way lists compute their totals. */
 export async function countRows(
   database: Database,

@@ -357,6 +357,48 @@ export const namespacePolicies = sqliteTable("namespace_policies", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+export const USAGE_PROTOCOLS = ["http", "mcp"] as const;
+
+/**
+ * What agents did through a service's gateway (POST /v1/usage/events), kept for
+ * SIGILUM_USAGE_RETENTION. The caller's `event_id` is unique per service, so a gateway's retries
+ * are idempotent without one service's ids colliding with another's. Rows belong to the namespace
+ * owner and go with their account; a deleted service leaves its events with `service_id = null`
+ * and the slug they were reported under.
+ */
+export const usageEvents = sqliteTable(
+  "usage_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => owners.id, { onDelete: "cascade" }),
+    namespace: text("namespace").notNull(),
+    serviceId: text("service_id").references(() => services.id, { onDelete: "set null" }),
+    serviceSlug: text("service_slug").notNull(),
+    eventId: text("event_id").notNull(),
+    publicKey: text("public_key").notNull(),
+    subject: text("subject").notNull(),
+    agentId: text("agent_id"),
+    protocol: text("protocol", { enum: USAGE_PROTOCOLS }).notNull(),
+    action: text("action").notNull(),
+    outcome: text("outcome").notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms"),
+    responseBytes: integer("response_bytes"),
+    requestMethod: text("request_method"),
+    requestPath: text("request_path"),
+    remoteIp: text("remote_ip"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("usage_events_service_event_uq").on(t.serviceId, t.eventId),
+    // Every owner query is a range of one owner's rows by time: no other namespace is scanned.
+    index("usage_events_owner_received_idx").on(t.ownerId, t.receivedAt),
+    index("usage_events_received_idx").on(t.receivedAt),
+  ],
+);
+
 export type Owner = typeof owners.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type PersonalAccessToken = typeof personalAccessTokens.$inferSelect;
@@ -367,3 +409,4 @@ export type ClaimRow = typeof claims.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
+export type UsageEventRow = typeof usageEvents.$inferSelect;

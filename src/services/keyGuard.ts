@@ -9,24 +9,28 @@ export function presentsApiKey(request: Request): boolean {
   return API_KEY_BEARER.test(request.headers.get("authorization") ?? "");
 }
 
-/** The service behind `Authorization: Bearer sgl_sk_…`, rate limited per key; else 401. */
+/**
+ * The service behind `Authorization: Bearer sgl_sk_…`, rate limited per key; else 401. Routes
+ * that pass their own `bucket` are counted apart from the others.
+ */
 export async function requireApiKey(
   ctx: AppContext,
   request: Request,
   perMinute: number,
+  bucket = "key",
 ): Promise<AuthenticatedKey> {
   const m = API_KEY_BEARER.exec(request.headers.get("authorization") ?? "");
   if (!m) throw unauthorized("A service API key is required: Authorization: Bearer sgl_sk_…");
   const found = await authenticateApiKey(ctx, m[1]!);
   if (!found) throw unauthorized("Invalid, revoked or expired API key");
-  ctx.limiter.hit(`key:${found.key.id}`, perMinute);
+  ctx.limiter.hit(`${bucket}:${found.key.id}`, perMinute);
   return found;
 }
 
 /** Adds `apiKey` to every route of the plugin that uses it (runs before body validation). */
-export function apiKeyGuard(ctx: AppContext, perMinute: number) {
+export function apiKeyGuard(ctx: AppContext, perMinute: number, bucket?: string) {
   return new Elysia().derive({ as: "scoped" }, async ({ request }) => ({
-    apiKey: await requireApiKey(ctx, request, perMinute),
+    apiKey: await requireApiKey(ctx, request, perMinute, bucket),
   }));
 }
 

@@ -2,7 +2,15 @@ import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
-import { apiKeys, claims, deliveries, type ServiceRow, services, webhooks } from "../db/schema.ts";
+import {
+  apiKeys,
+  claims,
+  deliveries,
+  type ServiceRow,
+  services,
+  usageEvents,
+  webhooks,
+} from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -153,6 +161,8 @@ export async function deleteService(
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
     // Claims stay in their namespaces' history, orphaned: they never verify again.
     db.update(claims).set({ serviceId: null }).where(inArray(claims.serviceId, owned)),
+    // Usage events too, keeping the slug they were reported under.
+    db.update(usageEvents).set({ serviceId: null }).where(inArray(usageEvents.serviceId, owned)),
     db.delete(services).where(ownedBy(ownerId, serviceId)),
   ]);
   ctx.keyCache.clear();

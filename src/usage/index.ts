@@ -1,0 +1,91 @@
+import { Elysia } from "elysia";
+import { ownerGuard } from "../auth/guard.ts";
+import { ownNamespace } from "../claims/queries.ts";
+import type { AppContext } from "../context.ts";
+import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
+import { pageOf } from "../http/pagination.ts";
+import { apiKeyGuard } from "../services/keyGuard.ts";
+import { recordUsageEvent } from "./ingest.ts";
+import {
+  UsageAcceptedModel,
+  UsageEventBody,
+  UsageEventListModel,
+  UsageEventsQuery,
+  UsageNamespaceParams,
+  UsageQuery,
+  UsageReportModel,
+} from "./model.ts";
+import { listUsageEvents, usageFilters, usageReport } from "./queries.ts";
+
+export { pruneUsageEvents } from "./retention.ts";
+
+/** POST /v1/usage/events: a service's gateway reports one request it proxied for an agent. */
+function reportRoutes(ctx: AppContext) {
+  // Its own rate-limit bucket: a gateway reports every call it proxies, and those reports must
+  // not use up the budget of its claim submissions (or the other way round).
+  return new Elysia({ tags: ["usage"] })
+    .use(apiKeyGuard(ctx, ctx.config.rateLimitClaims, "usage"))
+    .post(
+      // TODO(merge): any-content-type — http-api.md §1.1 says this route reads the body as JSON
+      // whatever the Content-Type; wire it into the body parser's list of such routes at merge.
+      "/v1/usage/events",
+      async ({ apiKey, body, request, set }) => {
+        // Signature headers are optional here, but a present one must verify (never ignored).
+        if (hasAgentSignature(request))
+          await verifyAgentRequest(ctx, request, {
+            expectedNamespace: body.namespace.trim().toLowerCase(),
+          });
+        const outcome = await recordUsageEvent(ctx, apiKey, body);
+        set.status = outcome.duplicate ? 200 : 201;
+        return { event_id: outcome.eventId, accepted: true as const, duplicate: outcome.duplicate };
+      },
+      {
+        body: UsageEventBody,
+        response: { 200: UsageAcceptedModel, 201: UsageAcceptedModel },
+        detail: {
+          summary:
+            "Report a request an agent made through the service's gateway (idempotent per event_id)",
+        },
+      },
+    );
+}
+
+/** The namespace owner's views: grouped usage and the raw events. */
+function ownerRoutes(ctx: AppContext) {
+  return new Elysia({ tags: ["usage"] })
+    .use(ownerGuard(ctx))
+    .get(
+      "/v1/namespaces/:namespace/usage",
+      async ({ principal, params, query }) => {
+        ownNamespace(principal.owner, params.namespace);
+        const page = pageOf(query);
+        return usageReport(ctx, principal.owner, usageFilters(query), query.sort ?? "recent", page);
+      },
+      {
+        params: UsageNamespaceParams,
+        query: UsageQuery,
+        response: { 200: UsageReportModel },
+        detail: {
+          summary: "Usage grouped by (subject, service, agent key, agent id), with totals",
+        },
+      },
+    )
+    .get(
+      "/v1/namespaces/:namespace/usage/events",
+      async ({ principal, params, query }) => {
+        ownNamespace(principal.owner, params.namespace);
+        const page = pageOf(query);
+        return listUsageEvents(ctx, principal.owner, usageFilters(query), page);
+      },
+      {
+        params: UsageNamespaceParams,
+        query: UsageEventsQuery,
+        response: { 200: UsageEventListModel },
+        detail: { summary: "The namespace's raw usage events, newest first" },
+      },
+    );
+}
+
+export function usageFeature(ctx: AppContext) {
+  return new Elysia({ name: "usage" }).use(reportRoutes(ctx)).use(ownerRoutes(ctx));
+}
