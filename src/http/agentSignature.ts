@@ -52,8 +52,9 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
 
 /**
  * Verifies the agent signature of a request (signing.md §5) against the raw body read by the
- * body parser and the URL rebuilt from SIGILUM_PUBLIC_URL / trusted proxy headers, then records
- * the nonce. Returns the verified identity or throws the spec's error.
+ * body parser and the URL rebuilt from SIGILUM_PUBLIC_URL / trusted proxy headers (or, as §4's
+ * fallback, that URL spelled as received), then records the nonce. Returns the verified identity
+ * or throws the spec's error.
  */
 export async function verifyAgentRequest(
   ctx: AppContext,
