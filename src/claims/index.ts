@@ -2,9 +2,14 @@ import { Elysia, t } from "elysia";
 import { authenticateOwnerRequest, ownerGuard, type Principal } from "../auth/guard.ts";
 import { SESSION_COOKIE } from "../auth/sessions.ts";
 import type { AppContext } from "../context.ts";
-import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
+import {
+  type SignatureBinding,
+  verifyAgentRequest,
+  verifyPresentedSignature,
+} from "../http/agentSignature.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import type { AuthenticatedKey } from "../services/apiKeys.ts";
 import {
   apiKeyGuard,
   presentsApiKey,
@@ -12,6 +17,7 @@ import {
   requireSameService,
 } from "../services/keyGuard.ts";
 import { findServiceBySlug } from "../services/service.ts";
+import type { VerifiedAgent } from "../signing/index.ts";
 import { type Action, transitionClaim } from "./lifecycle.ts";
 import {
   ClaimModel,
@@ -49,36 +55,60 @@ const ClaimParams = t.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Step 6's binding (signing.md §5) read from the body before it is validated: only string fields
+ * bind (normalised as the handler will); anything else is left to the validation that follows.
+ */
+function claimBinding(request: Request, body: unknown): SignatureBinding {
+  const field = (name: string) => {
+    const value = (body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === "string" ? value.trim() : undefined;
+  };
+  const namespaceOnly =
+    request.headers.get("x-sigilum-claim-binding")?.trim().toLowerCase() === "namespace-only";
+  return {
+    expectedNamespace: field("namespace")?.toLowerCase(),
+    expectedKey: namespaceOnly ? undefined : field("public_key"),
+  };
+}
+
+/**
+ * The agent signature of POST /v1/claims, checked in a transform hook: those run before Elysia
+ * validates the body, and http-api.md §5 wants the signature checked first.
+ */
+function claimSignatureGuard(ctx: AppContext) {
+  return new Elysia().onTransform({ as: "scoped" }, async ({ request, body }) => {
+    await verifyAgentRequest(ctx, request, claimBinding(request, body));
+  });
+}
+
 /** POST /v1/claims: a service (API key) submits on behalf of an agent (signature). */
 function submitRoutes(ctx: AppContext) {
-  return new Elysia({ tags: ["claims"] }).use(apiKeyGuard(ctx, ctx.config.rateLimitClaims)).post(
-    "/v1/claims",
-    async ({ apiKey, body, request, set }) => {
-      const namespaceOnly =
-        request.headers.get("x-sigilum-claim-binding")?.trim().toLowerCase() === "namespace-only";
-      await verifyAgentRequest(ctx, request, {
-        expectedNamespace: body.namespace.trim().toLowerCase(),
-        expectedKey: namespaceOnly ? undefined : body.public_key.trim(),
-      });
-      const outcome = await submitClaim(ctx, { apiKey, body });
-      set.status = outcome.created ? 201 : 200;
-      const view = claimView(outcome.claim);
-      return {
-        claim_id: view.claim_id,
-        status: view.status,
-        namespace: view.namespace,
-        service: view.service,
-        public_key: view.public_key,
-        agent_key: view.agent_key,
-        created_at: view.created_at,
-        message: outcome.message,
-      };
-    },
-    {
-      body: SubmitClaimBody,
-      detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
-    },
-  );
+  return new Elysia({ tags: ["claims"] })
+    .use(apiKeyGuard(ctx, ctx.config.rateLimitClaims))
+    .use(claimSignatureGuard(ctx))
+    .post(
+      "/v1/claims",
+      async ({ apiKey, body, set }) => {
+        const outcome = await submitClaim(ctx, { apiKey, body });
+        set.status = outcome.created ? 201 : 200;
+        const view = claimView(outcome.claim);
+        return {
+          claim_id: view.claim_id,
+          status: view.status,
+          namespace: view.namespace,
+          service: view.service,
+          public_key: view.public_key,
+          agent_key: view.agent_key,
+          created_at: view.created_at,
+          message: outcome.message,
+        };
+      },
+      {
+        body: SubmitClaimBody,
+        detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
+      },
+    );
 }
 
 /** Owner decisions on their namespace's claims. */
@@ -185,36 +215,52 @@ const FeedQuery = t.Object(
   { additionalProperties: true },
 );
 
+type VerifyParams = typeof VerifyQuery.static;
+
 /** Runtime checks: verify (API key or agent signature), the approved-claims feed, namespace facts. */
 function runtimeRoutes(ctx: AppContext) {
+  /** Verify for the API key's service; `public_key` defaults to a verified signer's key. */
+  const verifyForService = (
+    { service }: AuthenticatedKey,
+    namespace: string,
+    query: VerifyParams,
+    agent: VerifiedAgent | null,
+  ) => {
+    requireSameService(service.slug, query.service);
+    const publicKey = query.public_key
+      ? canonicalKeyParam("public_key", query.public_key)
+      : agent?.publicKey;
+    if (publicKey === undefined) throw validationError("public_key", "is required");
+    return verifyAuthorization(ctx, service.id, namespace, publicKey);
+  };
+
+  /** Verify by the agent itself (reference compatibility): the service is named by slug. */
+  const verifyForAgent = async (agent: VerifiedAgent, namespace: string, query: VerifyParams) => {
+    if (query.service === undefined)
+      throw validationError("service", "is required with an agent signature");
+    const service = await findServiceBySlug(ctx, query.service.trim().toLowerCase());
+    const publicKey = query.public_key
+      ? canonicalKeyParam("public_key", query.public_key)
+      : agent.publicKey;
+    if (!service)
+      return { authorized: false, status: "none", reason: "No approved authorization found" };
+    return verifyAuthorization(ctx, service.id, namespace, publicKey);
+  };
+
   return new Elysia({ tags: ["runtime"] })
     .get(
       "/v1/verify",
       async ({ query, request }) => {
         const namespace = query.namespace.trim().toLowerCase();
-        if (presentsApiKey(request)) {
-          const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-          requireSameService(service.slug, query.service);
-          if (query.public_key === undefined) throw validationError("public_key", "is required");
-          return verifyAuthorization(
-            ctx,
-            service.id,
-            namespace,
-            canonicalKeyParam("public_key", query.public_key),
-          );
-        }
-        if (!hasAgentSignature(request))
-          throw unauthorized("A service API key or an agent signature is required");
-        const agent = await verifyAgentRequest(ctx, request, { expectedNamespace: namespace });
-        if (query.service === undefined)
-          throw validationError("service", "is required with an agent signature");
-        const service = await findServiceBySlug(ctx, query.service.trim().toLowerCase());
-        const publicKey = query.public_key
-          ? canonicalKeyParam("public_key", query.public_key)
-          : agent.publicKey;
-        if (!service)
-          return { authorized: false, status: "none", reason: "No approved authorization found" };
-        return verifyAuthorization(ctx, service.id, namespace, publicKey);
+        const apiKey = presentsApiKey(request)
+          ? await requireApiKey(ctx, request, ctx.config.rateLimitVerify)
+          : null;
+        const agent = await verifyPresentedSignature(ctx, request, {
+          expectedNamespace: namespace,
+        });
+        if (apiKey) return verifyForService(apiKey, namespace, query, agent);
+        if (!agent) throw unauthorized("A service API key or an agent signature is required");
+        return verifyForAgent(agent, namespace, query);
       },
       {
         query: VerifyQuery,
@@ -225,6 +271,8 @@ function runtimeRoutes(ctx: AppContext) {
       "/v1/namespaces/claims",
       async ({ query, request, set }) => {
         const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
+        // The feed spans namespaces, so a presented signature is verified without a binding.
+        await verifyPresentedSignature(ctx, request);
         requireSameService(service.slug, query.service);
         const etag = feedEtag(service.id, await feedVersion(ctx, service.id), query);
         set.headers.etag = etag;
@@ -250,10 +298,13 @@ function runtimeRoutes(ctx: AppContext) {
       "/v1/namespaces/:namespace",
       async ({ params, request, cookie }) => {
         const namespace = params.namespace.trim().toLowerCase();
-        if (presentsApiKey(request)) await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-        else if (hasAgentSignature(request))
-          await verifyAgentRequest(ctx, request, { expectedNamespace: namespace });
-        else await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!);
+        const withKey = presentsApiKey(request);
+        if (withKey) await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
+        const agent = await verifyPresentedSignature(ctx, request, {
+          expectedNamespace: namespace,
+        });
+        if (!withKey && !agent)
+          await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!);
         return namespaceInfo(ctx, namespace);
       },
       { params: NamespaceParams, detail: { summary: "Public facts about a namespace" } },

@@ -19,7 +19,8 @@ export const SubmitClaimBody = t.Object(
     agent_ip: t.String({
       minLength: 2,
       maxLength: 64,
-      description: "IPv4 or IPv6 (informational)",
+      description:
+        "IPv4 dotted quad or IPv6, optionally with a port (203.0.113.9:4711, [2001:db8::1]:443; the port is dropped); informational",
     }),
     nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
     subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),

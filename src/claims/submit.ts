@@ -9,7 +9,7 @@ import type { AuthenticatedKey } from "../services/apiKeys.ts";
 import { requireSameService } from "../services/keyGuard.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
 import type { EventName } from "../webhooks/model.ts";
-import { formatIp, parseIp } from "../webhooks/ssrfGuard.ts";
+import { parseAgentIp } from "./agentIp.ts";
 import { outboxStatements } from "./events.ts";
 import { bumpChangeSeq, currentChangeSeq, historyInsert } from "./lifecycle.ts";
 import type { SubmitClaimBody } from "./model.ts";
@@ -34,10 +34,13 @@ function normalizedInput(input: SubmitInput) {
       "public_key",
       "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…",
     );
-  const ip = parseIp(input.body.agent_ip.trim());
-  if (!ip || input.body.agent_ip.includes("/"))
-    throw validationError("agent_ip", "must be an IPv4 or IPv6 address");
-  return { namespace: input.body.namespace.trim().toLowerCase(), publicKey, agentIp: formatIp(ip) };
+  const agentIp = parseAgentIp(input.body.agent_ip.trim());
+  if (!agentIp)
+    throw validationError(
+      "agent_ip",
+      "must be an IPv4 dotted quad or an IPv6 address, optionally with a port",
+    );
+  return { namespace: input.body.namespace.trim().toLowerCase(), publicKey, agentIp };
 }
 
 /** The owner of a namespace, or 404 NAMESPACE_NOT_FOUND. */

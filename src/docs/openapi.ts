@@ -1,4 +1,5 @@
 import type { TSchema } from "elysia";
+import { ANY_CONTENT_TYPE_ROUTES } from "../http/body.ts";
 
 /** What the generator needs from Elysia's route list. */
 export interface RouteInfo {
@@ -103,15 +104,23 @@ function operation(route: RouteInfo): Operation {
     parameters: parameters(route),
     responses: responses(route),
   };
-  if (body) {
-    const optional =
-      (body as unknown as Record<symbol, unknown>)[Symbol.for("TypeBox.Optional")] === "Optional";
-    op.requestBody = {
-      required: !optional,
-      content: { "application/json": { schema: plain(body) } },
-    };
-  }
+  if (body) op.requestBody = requestBody(route, body);
   return op;
+}
+
+/** JSON; on the service/agent routes under any Content-Type too (http-api.md §1.1). */
+function requestBody(route: RouteInfo, body: TSchema) {
+  const optional =
+    (body as unknown as Record<symbol, unknown>)[Symbol.for("TypeBox.Optional")] === "Optional";
+  const schema = plain(body);
+  if (!ANY_CONTENT_TYPE_ROUTES.has(`${route.method} ${route.path}`))
+    return { required: !optional, content: { "application/json": { schema } } };
+  return {
+    required: !optional,
+    description:
+      "JSON, read as JSON whatever the Content-Type (the SDKs send text/plain, a form type or none)",
+    content: { "application/json": { schema }, "*/*": { schema } },
+  };
 }
 
 /** OpenAPI 3.1 built from the very schemas Elysia validates requests with. */

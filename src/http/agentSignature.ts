@@ -1,5 +1,12 @@
 import type { AppContext } from "../context.ts";
-import { rebuildTargetUri, type VerifiedAgent, verifySignedRequest } from "../signing/index.ts";
+import {
+  rebuildReceivedTargetUri,
+  rebuildTargetUri,
+  SIGNATURE_HEADERS,
+  type TargetUriSource,
+  type VerifiedAgent,
+  verifySignedRequest,
+} from "../signing/index.ts";
 import { metaOf } from "./context.ts";
 import { ApiError } from "./errors.ts";
 
@@ -10,8 +17,17 @@ export interface SignatureBinding {
   expectedKey?: string;
 }
 
+/** The profile's headers (signing.md §1) but content-digest, which is plain HTTP on its own. */
+const PRESENTED_SIGNATURE_HEADERS = Object.values(SIGNATURE_HEADERS).filter(
+  (name) => name !== SIGNATURE_HEADERS.contentDigest,
+);
+
+/**
+ * Any one of signature-input, signature or a sigilum-* profile header means the request presents
+ * an agent signature, so a partial set is a 401 SIGNATURE_MISSING rather than silently ignored.
+ */
 export function hasAgentSignature(request: Request): boolean {
-  return request.headers.has("signature-input") || request.headers.has("signature");
+  return PRESENTED_SIGNATURE_HEADERS.some((name) => request.headers.has(name));
 }
 
 /** Step 10 of signing.md §5: a replay is 409; a store that cannot be written fails closed (503). */
@@ -36,23 +52,26 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
 
 /**
  * Verifies the agent signature of a request (signing.md §5) against the raw body read by the
- * body parser and the URL rebuilt from SIGILUM_PUBLIC_URL / trusted proxy headers, then records
- * the nonce. Returns the verified identity or throws the spec's error.
+ * body parser and the URL rebuilt from SIGILUM_PUBLIC_URL / trusted proxy headers (or, as §4's
+ * fallback, that URL spelled as received), then records the nonce. Returns the verified identity
+ * or throws the spec's error.
  */
 export async function verifyAgentRequest(
   ctx: AppContext,
   request: Request,
   binding: SignatureBinding = {},
 ): Promise<VerifiedAgent> {
-  const targetUri = rebuildTargetUri({
+  const source: TargetUriSource = {
     requestUrl: request.url,
     publicUrl: ctx.config.publicUrl,
     trustProxy: ctx.config.trustProxy,
     headers: request.headers,
-  });
+  };
+  const targetUri = rebuildTargetUri(source);
   const result = await verifySignedRequest({
     method: request.method,
     targetUri,
+    receivedTargetUri: rebuildReceivedTargetUri(source, targetUri),
     headers: request.headers,
     body: metaOf(request).rawBody ?? new Uint8Array(),
     now: ctx.clock.now(),
@@ -66,4 +85,18 @@ export async function verifyAgentRequest(
   }
   await recordNonce(ctx, result.identity);
   return result.identity;
+}
+
+/**
+ * http-api.md §5: signature headers are verified whenever present, even next to an API key (a
+ * present but bad signature is never silently ignored). Null when the request presents none.
+ */
+export function verifyPresentedSignature(
+  ctx: AppContext,
+  request: Request,
+  binding: SignatureBinding = {},
+): Promise<VerifiedAgent | null> {
+  return hasAgentSignature(request)
+    ? verifyAgentRequest(ctx, request, binding)
+    : Promise.resolve(null);
 }

@@ -2,6 +2,18 @@ import { ApiError } from "./errors.ts";
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 
+/**
+ * The routes services and agents call (http-api.md §1.1) read their body as JSON whatever the
+ * Content-Type: the official SDKs' default transports send `text/plain`, a form type or none, and
+ * the signature's content digest covers the bytes anyway. Owner routes keep 415. (Verify, the
+ * feed and namespace facts are GETs, whose bodies are never parsed.)
+ * A new service/agent route joins by adding its Elysia `METHOD /path` pattern here.
+ */
+export const ANY_CONTENT_TYPE_ROUTES: ReadonlySet<string> = new Set([
+  "POST /v1/claims",
+  "POST /v1/usage/events",
+]);
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
 }
@@ -51,10 +63,17 @@ function checkShape(value: unknown, depth = 0): void {
   }
 }
 
-/** The single body parser: JSON objects only, size-limited, and an empty body means "no body". */
-export function parseJsonBody(bytes: Uint8Array, contentType: string | null): unknown {
+/**
+ * The single body parser: JSON objects only, size-limited, and an empty body means "no body".
+ * `anyContentType` skips the media-type check (see ANY_CONTENT_TYPE_ROUTES).
+ */
+export function parseJsonBody(
+  bytes: Uint8Array,
+  contentType: string | null,
+  anyContentType = false,
+): unknown {
   if (bytes.byteLength === 0) return undefined;
-  if (!contentType || !JSON_MEDIA_TYPE.test(contentType.trim())) {
+  if (!anyContentType && !JSON_MEDIA_TYPE.test(contentType?.trim() ?? "")) {
     throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json");
   }
   let text: string;

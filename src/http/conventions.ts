@@ -1,6 +1,6 @@
 import { Elysia, ValidationError } from "elysia";
 import { storageError } from "../db/client.ts";
-import { parseJsonBody, readLimitedBody } from "./body.ts";
+import { ANY_CONTENT_TYPE_ROUTES, parseJsonBody, readLimitedBody } from "./body.ts";
 import { metaOf } from "./context.ts";
 import { ApiError, type ErrorDetail, errorBody } from "./errors.ts";
 import type { Logger } from "./logger.ts";
@@ -97,10 +97,11 @@ export function httpConventions(opts: {
   routeTable: RouteTable;
 }) {
   return new Elysia({ name: "http-conventions" })
-    .onParse({ as: "global" }, async ({ request }) => {
+    .onParse({ as: "global" }, async ({ request, route }) => {
       const bytes = await readLimitedBody(request, opts.maxBodyBytes);
       metaOf(request).rawBody = bytes;
-      return parseJsonBody(bytes, request.headers.get("content-type"));
+      const anyContentType = ANY_CONTENT_TYPE_ROUTES.has(`${request.method} ${route}`);
+      return parseJsonBody(bytes, request.headers.get("content-type"), anyContentType);
     })
     .onTransform({ as: "global" }, ({ request, route }) => {
       metaOf(request).route = route;

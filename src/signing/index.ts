@@ -47,7 +47,7 @@ export {
 export type { GeneratedIdentity, SigningIdentity, SignRequestOptions } from "./sign.ts";
 export { generateIdentity, signRequest } from "./sign.ts";
 export type { TargetUriSource } from "./targetUri.ts";
-export { normalizeTargetUri, rebuildTargetUri } from "./targetUri.ts";
+export { normalizeTargetUri, rebuildReceivedTargetUri, rebuildTargetUri } from "./targetUri.ts";
 export type {
   SignatureErrorCode,
   SignatureFailure,

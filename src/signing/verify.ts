@@ -49,6 +49,8 @@ export interface VerifyRequestInput {
   method: string;
   /** The URL the server rebuilt (`rebuildTargetUri`), not necessarily `request.url`. */
   targetUri: string;
+  /** The same URL spelled as received (`rebuildReceivedTargetUri`), used verbatim: §4's fallback. */
+  receivedTargetUri?: string | null;
   headers: Headers;
   /** The raw bytes received; zero length means "no body" (§2). */
   body: Uint8Array;
@@ -214,29 +216,31 @@ function checkDigest(headers: Headers, body: Uint8Array): SignatureFailure | nul
   return failure(401, "SIGNATURE_DIGEST_MISMATCH", "content-digest does not match the body");
 }
 
-/** Step 9: rebuild the base from what was received and check the Ed25519 signature. */
+/**
+ * Step 9: rebuild the base from what was received and check the Ed25519 signature — over the
+ * WHATWG form, then (§4) only if that fails, over the URL as received.
+ */
 async function checkSignature(
   input: VerifyRequestInput,
   headers: RequiredHeaders,
   signatureInput: SignatureInput,
   signature: Uint8Array,
 ): Promise<SignatureFailure | null> {
-  const targetUri = safeTargetUri(input.targetUri);
   const publicKey = parseCanonicalKey(headers[H.agentKey]);
-  const base =
-    targetUri === null
-      ? null
-      : buildSignatureBase({
-          method: input.method,
-          targetUri,
-          components: signatureInput.components,
-          header: (name) => input.headers.get(name),
-          params: signatureInput.params,
-        });
+  const verifiesOver = async (targetUri: string | null) => {
+    if (targetUri === null || publicKey === null) return false;
+    const base = buildSignatureBase({
+      method: input.method,
+      targetUri,
+      components: signatureInput.components,
+      header: (name) => input.headers.get(name),
+      params: signatureInput.params,
+    });
+    return base !== null && verifyEd25519(publicKey, signature, utf8Bytes(base));
+  };
   const valid =
-    base !== null &&
-    publicKey !== null &&
-    (await verifyEd25519(publicKey, signature, utf8Bytes(base)));
+    (await verifiesOver(safeTargetUri(input.targetUri))) ||
+    (await verifiesOver(input.receivedTargetUri ?? null));
   return valid ? null : failure(401, "SIGNATURE_INVALID", "signature does not verify");
 }
 

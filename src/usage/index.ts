@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { ownerGuard } from "../auth/guard.ts";
 import { ownNamespace } from "../claims/queries.ts";
 import type { AppContext } from "../context.ts";
-import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
+import { verifyPresentedSignature } from "../http/agentSignature.ts";
 import { pageOf } from "../http/pagination.ts";
 import { apiKeyGuard } from "../services/keyGuard.ts";
 import { recordUsageEvent } from "./ingest.ts";
@@ -26,15 +26,13 @@ function reportRoutes(ctx: AppContext) {
   return new Elysia({ tags: ["usage"] })
     .use(apiKeyGuard(ctx, ctx.config.rateLimitClaims, "usage"))
     .post(
-      // TODO(merge): any-content-type — http-api.md §1.1 says this route reads the body as JSON
-      // whatever the Content-Type; wire it into the body parser's list of such routes at merge.
+      // Listed in ANY_CONTENT_TYPE_ROUTES: read as JSON whatever the Content-Type (http-api.md §1.1).
       "/v1/usage/events",
       async ({ apiKey, body, request, set }) => {
         // Signature headers are optional here, but a present one must verify (never ignored).
-        if (hasAgentSignature(request))
-          await verifyAgentRequest(ctx, request, {
-            expectedNamespace: body.namespace.trim().toLowerCase(),
-          });
+        await verifyPresentedSignature(ctx, request, {
+          expectedNamespace: body.namespace.trim().toLowerCase(),
+        });
         const outcome = await recordUsageEvent(ctx, apiKey, body);
         set.status = outcome.duplicate ? 200 : 201;
         return { event_id: outcome.eventId, accepted: true as const, duplicate: outcome.duplicate };

@@ -75,24 +75,30 @@ async function expectAllRejected(
 
 const JSON_CT = { "content-type": "application/json" };
 
-/** Raw bodies every JSON route must refuse the same way. */
+/**
+ * Raw bodies every JSON route must refuse the same way. Owner routes refuse a non-JSON
+ * Content-Type (415); service/agent routes read any body as JSON (`anyContentType`, http-api.md
+ * §1.1), so there the same requests carry malformed JSON and must get INVALID_JSON.
+ */
 function rawBodyCases(
   label: string,
   send: (body: string | undefined, headers: Record<string, string>) => Promise<JsonResponse>,
+  anyContentType = false,
 ): [string, () => Promise<JsonResponse>, number, string, string?][] {
   const deep = `${"[".repeat(40)}${"]".repeat(40)}`;
+  const nonJson = anyContentType
+    ? ([400, "INVALID_JSON"] as const)
+    : ([415, "UNSUPPORTED_MEDIA_TYPE"] as const);
   return [
     [
       `${label} text/plain`,
-      () => send('{"a":1}', { "content-type": "text/plain" }),
-      415,
-      "UNSUPPORTED_MEDIA_TYPE",
+      () => send(anyContentType ? '{"a":' : '{"a":1}', { "content-type": "text/plain" }),
+      ...nonJson,
     ],
     [
       `${label} form`,
       () => send("a=1", { "content-type": "application/x-www-form-urlencoded" }),
-      415,
-      "UNSUPPORTED_MEDIA_TYPE",
+      ...nonJson,
     ],
     [`${label} malformed`, () => send('{"namespace":', JSON_CT), 400, "INVALID_JSON"],
     [`${label} trailing comma`, () => send('{"reason":"x",}', JSON_CT), 400, "INVALID_JSON"],
@@ -128,10 +134,11 @@ describe("POST /v1/claims", () => {
     return b;
   };
 
-  test("raw body problems: 415, INVALID_JSON, 413, non-object, no body", async () => {
+  test("raw body problems: INVALID_JSON under any Content-Type, 413, non-object, no body", async () => {
     await expectAllRejected([
-      ...rawBodyCases("claims", post),
-      ["no body", () => post(undefined, {}), 400, "VALIDATION_ERROR", "body"],
+      ...rawBodyCases("claims", post, true),
+      // The signature is checked before the body is validated (http-api.md §5).
+      ["no body", () => post(undefined, {}), 401, "SIGNATURE_MISSING"],
       [
         "invalid UTF-8",
         async () => {
@@ -148,23 +155,38 @@ describe("POST /v1/claims", () => {
     ]);
   });
 
-  test("missing fields, wrong types and strings out of range → 400 VALIDATION_ERROR (before the signature check)", async () => {
+  // The signature is checked first (http-api.md §5), so these are signed by the body's agent; a
+  // string namespace or public_key that is not the signer's fails the binding before validation.
+  test("missing fields, wrong types and strings out of range → 400 VALIDATION_ERROR (after the signature)", async () => {
+    const signedPost = (body: unknown) =>
+      signedCall(t, agent, "POST", "/v1/claims", body, { apiKey: s.apiKey });
     const cases: [string, () => Promise<JsonResponse>, number, string, string?][] = [];
     for (const field of ["namespace", "public_key", "service", "agent_ip", "nonce"]) {
       cases.push([
         `missing ${field}`,
-        () => postJson(without(field)),
+        () => signedPost(without(field)),
         400,
         "VALIDATION_ERROR",
         field,
       ]);
     }
+    for (const namespace of ["", "n".repeat(65)]) {
+      cases.push([
+        `namespace=${namespace.slice(0, 5)}`,
+        () => signedPost({ ...valid(), namespace }),
+        403,
+        "SIGNATURE_NAMESPACE_MISMATCH",
+      ]);
+    }
+    cases.push([
+      "public_key too long",
+      () => signedPost({ ...valid(), public_key: "p".repeat(201) }),
+      403,
+      "SIGNATURE_KEY_MISMATCH",
+    ]);
     const bad: [string, unknown][] = [
       ["namespace", 5],
-      ["namespace", ""],
-      ["namespace", "n".repeat(65)],
       ["public_key", { key: "x" }],
-      ["public_key", "p".repeat(201)],
       ["service", ["svc"]],
       ["service", "s".repeat(65)],
       ["agent_ip", 7],
@@ -184,7 +206,7 @@ describe("POST /v1/claims", () => {
     for (const [field, value] of bad) {
       cases.push([
         `${field}=${JSON.stringify(value).slice(0, 20)}`,
-        () => postJson({ ...valid(), [field]: value }),
+        () => signedPost({ ...valid(), [field]: value }),
         400,
         "VALIDATION_ERROR",
         field,

@@ -790,7 +790,9 @@ describe("POST /v1/claims: API key, body and claim-nonce outcomes", () => {
     ["agent_ip", { agent_ip: "10.0.0.0/8" }],
     ["agent_ip", { agent_ip: "example.com" }],
     ["nonce", { nonce: "short" }],
-    ["namespace", { namespace: "" }],
+    // A string namespace binds first (an empty one is 403 SIGNATURE_NAMESPACE_MISMATCH, see
+    // keyAndSignature.test.ts); a non-string one is left to validation.
+    ["namespace", { namespace: 5 }],
   ])("invalid %s (%j) → 400 VALIDATION_ERROR", async (field, extra) => {
     const { agent, res } = await claim({}, extra);
     expectError(res, 400, "VALIDATION_ERROR");

@@ -12,9 +12,10 @@ describe("HTTP conventions", () => {
   });
   afterAll(() => t.close());
 
-  test("healthz and readyz", async () => {
+  test("healthz (and /health, the reference's path) and readyz", async () => {
     const anon = new ApiClient(t.url);
     expect(await anon.get("/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await anon.get("/health")).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await anon.get("/readyz")).toMatchObject({
       status: 200,
       body: { status: "ready", database: "ok" },
@@ -129,6 +130,13 @@ describe("HTTP conventions", () => {
     expect(spec.body.paths["/v1/services/{serviceId}/keys/{keyId}/roll"].post).toBeDefined();
     expect(spec.body.paths["/v1/auth/signup"].post.requestBody.required).toBe(true);
     expect(spec.body.paths["/v1/services/{serviceId}/keys"].post.requestBody.required).toBe(false);
+    // Owner routes take application/json only; service/agent routes read any body as JSON.
+    expect(Object.keys(create.requestBody.content)).toEqual(["application/json"]);
+    const submit = spec.body.paths["/v1/claims"].post.requestBody;
+    expect(Object.keys(submit.content)).toEqual(["application/json", "*/*"]);
+    expect(submit.content["*/*"].schema.required).toContain("agent_ip");
+    expect(submit.description).toContain("whatever the Content-Type");
+    expect(spec.body.paths["/health"].get.summary).toBeDefined();
     const docs = await fetch(`${t.url}/docs`);
     expect(docs.headers.get("content-type")).toContain("text/html");
     const html = await docs.text();

@@ -1,11 +1,14 @@
 /** @target-uri normalisation (§4, §8) and the URL the server rebuilds behind proxies. */
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import {
+  expectedComponents,
   normalizeTargetUri,
+  rebuildReceivedTargetUri,
   rebuildTargetUri,
   verifySignedRequest,
 } from "../../src/signing/index.ts";
-import { NOW_MS, signedFixture } from "./support.ts";
+import { fixedIdentity, identityHeaders, NOW_MS, signCustom, signedFixture } from "./support.ts";
 
 describe("normalizeTargetUri", () => {
   test.each([
@@ -58,6 +61,16 @@ describe("rebuildTargetUri", () => {
       headers: forwarded,
     });
     expect(rebuilt).toBe("https://public.example:8443/v1/x?b=2&a=1");
+  });
+
+  test("a bare trailing ? is kept, as WHATWG keeps it", () => {
+    const rebuilt = rebuildTargetUri({
+      requestUrl: "http://127.0.0.1:3000/v1/x?",
+      publicUrl: new URL("https://public.example"),
+      trustProxy: false,
+      headers: new Headers(),
+    });
+    expect(rebuilt).toBe("https://public.example/v1/x?");
   });
 
   test("a request path starting with // cannot change the host", () => {
@@ -156,6 +169,165 @@ describe("behind a TLS-terminating proxy (§8)", () => {
 
   test("X-Forwarded-* are ignored unless the proxy is trusted", async () => {
     const result = await verifyBehindProxy({ trustProxy: false, proxyHeaders: PROXY });
+    expect(result.ok || result.code).toBe("SIGNATURE_INVALID");
+  });
+});
+
+describe("rebuildReceivedTargetUri (§4: the URL as received, tried when the WHATWG form fails)", () => {
+  const source = (requestUrl: string, headers: Record<string, string>, extra = {}) => ({
+    requestUrl,
+    trustProxy: false,
+    headers: new Headers(headers),
+    ...extra,
+  });
+
+  test.each([
+    [
+      "Host as sent (case kept), raw ' put back in the query",
+      source("http://localhost:8080/v1/x?q=it%27s", { host: "LOCALHOST:8080" }),
+      "http://LOCALHOST:8080/v1/x?q=it's",
+    ],
+    [
+      "a ? inside the query and a bare trailing ? are kept",
+      source("http://a.example/v1/x?a=%27?b=%27", { host: "A.example" }),
+      "http://A.example/v1/x?a='?b='",
+    ],
+    [
+      "an empty query keeps its ?",
+      source("http://a.example/v1/x?", { host: "A.example" }),
+      "http://A.example/v1/x?",
+    ],
+    [
+      "an explicit default port in Host is kept",
+      source("http://localhost/v1/x", { host: "localhost:80" }),
+      "http://localhost:80/v1/x",
+    ],
+    [
+      "percent-escapes other than %27 are left alone",
+      source("http://a.example/v1/x?q=%27%20%2F%22", { host: "a.example" }),
+      "http://a.example/v1/x?q='%20%2F%22",
+    ],
+    [
+      "SIGILUM_PUBLIC_URL: its origin as configured, the raw query",
+      source(
+        "http://127.0.0.1:3000/v1/x?q=it%27s",
+        { host: "127.0.0.1:3000" },
+        { publicUrl: new URL("https://registry.example.com") },
+      ),
+      "https://registry.example.com/v1/x?q=it's",
+    ],
+    [
+      "SIGILUM_PUBLIC_URL: a Host that spells the public host in another case is kept",
+      source(
+        "http://registry.example.com/v1/x",
+        { host: "Registry.Example.COM" },
+        { publicUrl: new URL("https://registry.example.com") },
+      ),
+      "https://Registry.Example.COM/v1/x",
+    ],
+    [
+      "SIGILUM_PUBLIC_URL: a Host naming another host is never used",
+      source(
+        "http://evil.example/v1/x?q=%27",
+        { host: "EVIL.example" },
+        { publicUrl: new URL("https://registry.example.com") },
+      ),
+      "https://registry.example.com/v1/x?q='",
+    ],
+    [
+      "trusted proxy: X-Forwarded-Host as sent",
+      source(
+        "http://10.0.0.5:8080/v1/x",
+        {
+          host: "10.0.0.5:8080",
+          "x-forwarded-host": "Public.Example",
+          "x-forwarded-proto": "https",
+        },
+        { trustProxy: true },
+      ),
+      "https://Public.Example/v1/x",
+    ],
+    [
+      "untrusted proxy: X-Forwarded-Host ignored, Host as sent",
+      source("http://api.example/v1/x?a=%27", {
+        host: "API.example",
+        "x-forwarded-host": "Public.Example",
+      }),
+      "http://API.example/v1/x?a='",
+    ],
+  ])("%s", (_name, input, expected) => {
+    expect(rebuildReceivedTargetUri(input)).toBe(expected);
+  });
+
+  test("null when the received spelling is the WHATWG one (no second verify)", () => {
+    const input = source("http://a.example/v1/x?q=1", { host: "a.example" });
+    expect(rebuildReceivedTargetUri(input)).toBeNull();
+    expect(rebuildReceivedTargetUri(source("http://a.example/v1/x", {}))).toBeNull();
+  });
+
+  test("property: the received form is always another spelling of the WHATWG form", () => {
+    const hostCase = fc.array(fc.boolean(), { minLength: 9, maxLength: 9 });
+    const query = fc.array(fc.constantFrom("a", "'", "%27", "=", "&", "%20", "?", "b"), {
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(hostCase, query, (upper, parts) => {
+        const host = [..."a.example"].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join("");
+        const requestUrl = new URL(`http://a.example/v1/x?${parts.join("")}`).href;
+        const input = source(requestUrl, { host });
+        const whatwg = rebuildTargetUri(input);
+        const received = rebuildReceivedTargetUri(input) ?? whatwg;
+        expect(normalizeTargetUri(received)).toBe(whatwg);
+      }),
+    );
+  });
+});
+
+describe("verifySignedRequest with the received form as fallback", () => {
+  const RAW = "http://LOCALHOST:8080/v1/x?q=it's";
+  const WHATWG = "http://localhost:8080/v1/x?q=it%27s";
+
+  async function signedRaw(targetUri: string) {
+    const identity = await fixedIdentity();
+    const headers = signCustom({
+      identity,
+      method: "GET",
+      targetUri,
+      headers: identityHeaders(identity),
+      components: expectedComponents({ hasBody: false, hasAgentId: false }),
+    });
+    return { method: "GET", headers, body: new Uint8Array(), now: NOW_MS };
+  }
+
+  test("signed over the raw URL: WHATWG alone fails, with the received form it verifies", async () => {
+    const request = await signedRaw(RAW);
+    const alone = await verifySignedRequest({ ...request, targetUri: WHATWG });
+    expect(alone.ok || alone.code).toBe("SIGNATURE_INVALID");
+    const withFallback = await verifySignedRequest({
+      ...request,
+      targetUri: WHATWG,
+      receivedTargetUri: RAW,
+    });
+    expect(withFallback.ok).toBe(true);
+  });
+
+  test("signed over the WHATWG form: verifies first time, the fallback is not needed", async () => {
+    const request = await signedRaw(WHATWG);
+    const result = await verifySignedRequest({
+      ...request,
+      targetUri: WHATWG,
+      receivedTargetUri: "http://unrelated.example/",
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  test("signed over a third spelling: neither verifies → SIGNATURE_INVALID", async () => {
+    const request = await signedRaw("http://LOCALHOST:8080/v1/x?q=its");
+    const result = await verifySignedRequest({
+      ...request,
+      targetUri: WHATWG,
+      receivedTargetUri: RAW,
+    });
     expect(result.ok || result.code).toBe("SIGNATURE_INVALID");
   });
 });

@@ -56,6 +56,25 @@ describe("POST /v1/usage/events", () => {
     expect(JSON.stringify(row)).not.toContain("ignored");
   });
 
+  test("reads the body as JSON whatever the Content-Type the gateway's transport sends", async () => {
+    for (const contentType of [
+      null,
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+    ]) {
+      const body = gatewayEvent(ns.namespace, s.slug, agent.publicKey);
+      const headers: Record<string, string> = { authorization: `Bearer ${s.apiKey}` };
+      if (contentType) headers["content-type"] = contentType;
+      const res = await fetch(`${t.url}/v1/usage/events`, {
+        method: "POST",
+        headers,
+        body: new Blob([JSON.stringify(body)]),
+      });
+      expect(res.status).toBe(201);
+      expect((await usageRows(t, "event_id = ?", [body.event_id])).length).toBe(1);
+    }
+  });
+
   test("a repeated event_id is 200 duplicate and stores nothing more", async () => {
     const client = serviceClient(t, s.apiKey);
     const body = gatewayEvent(ns.namespace, s.slug, agent.publicKey);
