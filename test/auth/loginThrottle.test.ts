@@ -42,7 +42,7 @@ describe("password sign-in throttling never locks the owner out", () => {
   });
   afterAll(() => t.close());
 
-  async function owner(ip: string) {
+  async function signUpFrom(ip: string) {
     clock.advance(16 * 60_000);
     const namespace = uniqueName("thr");
     const res = await client.post(
@@ -51,8 +51,10 @@ describe("password sign-in throttling never locks the owner out", () => {
       { "x-forwarded-for": ip },
     );
     expect(res.status).toBe(201);
-    return namespace;
+    return { namespace, id: res.body.user.id as string };
   }
+
+  const owner = async (ip: string) => (await signUpFrom(ip)).namespace;
 
   const login = (login: string, password: string, ip: string) =>
     client.post("/v1/auth/login", { login, password }, { "x-forwarded-for": ip });
@@ -129,5 +131,11 @@ describe("password sign-in throttling never locks the owner out", () => {
       expect((await login(namespace, WRONG, `10.78.0.${i}`)).status).toBe(401);
     expectRateLimited(await login(namespace, PASSWORD, "10.6.0.3"), 60);
     expect((await login(namespace, PASSWORD, "10.6.0.2")).status).toBe(200);
+  });
+
+  test("a login text spelling the owner's id is another account, not theirs", async () => {
+    const { namespace, id } = await signUpFrom("10.9.0.1");
+    for (let i = 0; i < 6; i++) expect((await login(id, WRONG, `10.79.0.${i}`)).status).toBe(401);
+    expect((await login(namespace, PASSWORD, "10.9.0.2")).status).toBe(200);
   });
 });
