@@ -13,6 +13,7 @@ import { didFeature } from "./did/index.ts";
 import { docsFeature } from "./docs/index.ts";
 import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
+import { listenNotices } from "./http/listen.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { NonceStore } from "./http/nonceStore.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
@@ -39,7 +40,8 @@ export interface AppOptions {
 /** Builds the Elysia app from the feature plugins. */
 export function buildApp(ctx: AppContext) {
   const routeTable: RouteTable = { routes: [] };
-  const app = new Elysia({ normalize: false })
+  // The router finds the path after "http://", not at a fixed offset into the Host (server.ts).
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(httpConventions({ maxBodyBytes: ctx.config.maxBodyBytes, logger: ctx.logger, routeTable }))
     .use(healthFeature(ctx))
     .use(authFeature(ctx))
@@ -93,7 +95,13 @@ export async function startServer(
   });
   const jobs = startJobs(ctx);
   ctx.deliveryWorker.start();
-  logger.info("listening", { url: http.url, database: config.embedded ? "embedded" : "remote" });
+  const where = listenNotices(config, http.bound);
+  logger.info("listening", {
+    address: where.address,
+    url: where.url,
+    database: config.embedded ? "embedded" : "remote",
+  });
+  for (const warning of where.warnings) logger.warn(warning);
   return {
     ...http,
     ctx,

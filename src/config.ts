@@ -224,7 +224,13 @@ export const SETTINGS = {
     "SIGILUM_RATE_LIMIT_AUTH",
     "10",
     parseInteger(1, 1_000_000),
-    "login/signup attempts per minute per IP and per account",
+    "sign-up/login attempts per minute per IP; login failures per 15 minutes per account and IP",
+  ),
+  rateLimitAuthAccount: setting(
+    "SIGILUM_RATE_LIMIT_AUTH_ACCOUNT",
+    "100",
+    parseInteger(1, 1_000_000),
+    "login failures per minute on one account from all unfamiliar addresses together",
   ),
   rateLimitDefault: setting(
     "SIGILUM_RATE_LIMIT_DEFAULT",

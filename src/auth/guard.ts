@@ -12,12 +12,13 @@ export type Principal =
   | { kind: "token"; owner: Owner; token: PersonalAccessToken };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/** `Secure` on the session cookie unless this is plain-http loopback development. */
+/**
+ * `Secure` exactly when the browser's origin is https (http-api.md §1.5): browsers drop a Secure
+ * cookie set over plain http, which would sign nobody in on a LAN box or VM.
+ */
 export function cookieSecure(ctx: AppContext, request: Request): boolean {
-  const origin = new URL(publicOrigin(request, ctx.config));
-  return origin.protocol === "https:" || !LOOPBACK_HOST.test(origin.hostname);
+  return publicOrigin(request, ctx.config).startsWith("https:");
 }
 
 export function sessionCookieOptions(ctx: AppContext, request: Request, expiresAt: number) {

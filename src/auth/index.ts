@@ -31,6 +31,7 @@ import {
   SESSION_COOKIE,
   sessionExpiresAt,
 } from "./sessions.ts";
+import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
@@ -49,6 +50,7 @@ function refuseForeignOrigin(ctx: AppContext, request: Request) {
 }
 
 function publicAuthRoutes(ctx: AppContext) {
+  const throttle = new PasswordThrottle(ctx);
   return new Elysia({ prefix: "/v1/auth", tags: ["auth"] })
     .post(
       "/signup",
@@ -68,6 +70,7 @@ function publicAuthRoutes(ctx: AppContext) {
           ctx.config.rateLimitAuth,
         );
         const owner = await createOwner(ctx, body);
+        throttle.signedIn(accountOf(owner, body.email), ip);
         const { session, token } = await createSession(ctx, owner.id, {
           ip,
           userAgent: request.headers.get("user-agent"),
@@ -90,12 +93,11 @@ function publicAuthRoutes(ctx: AppContext) {
       async ({ body, request, cookie }) => {
         refuseForeignOrigin(ctx, request);
         const ip = metaOf(request).ip;
-        ctx.limiter.hit(`login:ip:${ip}`, ctx.config.rateLimitAuth);
+        throttle.countAttempt(ip);
         const named = await findOwnerByLogin(ctx, body.login);
-        // Per account, not per spelling: email and namespace share one budget.
-        const account = named?.id ?? body.login.trim().toLowerCase();
-        ctx.limiter.hit(`login:account:${account}`, ctx.config.rateLimitAuth);
+        const attempt = throttle.reserveFailure(accountOf(named, body.login), ip);
         const owner = await checkCredentials(named, body.password);
+        attempt.succeeded();
         const { session, token } = await createSession(ctx, owner.id, {
           ip,
           userAgent: request.headers.get("user-agent"),

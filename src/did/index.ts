@@ -7,6 +7,18 @@ import { didDocument, namespaceOfDid } from "./document.ts";
 const DidParams = t.Object({ did: t.String({ maxLength: 200 }) }, { additionalProperties: false });
 const CACHE = "public, max-age=60";
 
+/**
+ * Headers for a publicly cached document. Its service endpoints name the origin the client used,
+ * which without SIGILUM_PUBLIC_URL comes from Host (and the forwarded headers behind a trusted
+ * proxy); a shared cache must key on those, or one client's Host would be served to the next.
+ */
+function cacheHeaders(ctx: AppContext, contentType: string): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": contentType, "cache-control": CACHE };
+  if (ctx.config.publicUrl) return headers;
+  headers.vary = ctx.config.trustProxy ? "Host, X-Forwarded-Host, X-Forwarded-Proto" : "Host";
+  return headers;
+}
+
 /** Public DID documents (http-api.md §6): the plain document and the W3C resolution envelope. */
 export function didFeature(ctx: AppContext) {
   return new Elysia({ name: "did", tags: ["did"] })
@@ -19,7 +31,7 @@ export function didFeature(ctx: AppContext) {
           publicOrigin(request, ctx.config),
         );
         return new Response(JSON.stringify(document), {
-          headers: { "content-type": "application/did+json", "cache-control": CACHE },
+          headers: cacheHeaders(ctx, "application/did+json"),
         });
       },
       { params: DidParams, detail: { summary: "The DID document of did:sigilum:<namespace>" } },
@@ -44,10 +56,10 @@ export function didFeature(ctx: AppContext) {
           },
         };
         return new Response(JSON.stringify(envelope), {
-          headers: {
-            "content-type": 'application/ld+json;profile="https://w3id.org/did-resolution"',
-            "cache-control": CACHE,
-          },
+          headers: cacheHeaders(
+            ctx,
+            'application/ld+json;profile="https://w3id.org/did-resolution"',
+          ),
         });
       },
       { params: DidParams, detail: { summary: "W3C DID resolution of did:sigilum:<namespace>" } },

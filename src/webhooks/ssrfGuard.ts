@@ -314,6 +314,7 @@ export function checkAddress(ip: IpBytes, policy: AddressPolicy): string | null 
 
 const TOO_LONG = `webhook URL must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`;
 const BLOCKED_SUFFIXES = [".localhost", ".local", ".internal"];
+const HTTP_REFUSAL = `webhook URL must use https (set ${ALLOW_HTTP_SETTING}=true to allow http)`;
 
 function isBlockedHostName(host: string): boolean {
   const name = host.toLowerCase().replace(/\.+$/, "");
@@ -328,29 +329,26 @@ function parseAbsoluteUrl(raw: string): URL | null {
   }
 }
 
-function schemeReason(protocol: string, allowHttp: boolean): string | null {
-  if (protocol === "https:") return null;
-  if (protocol === "http:") {
-    return allowHttp
-      ? null
-      : `webhook URL must use https (set ${ALLOW_HTTP_SETTING}=true to allow http)`;
-  }
-  return allowHttp ? "webhook URL must use https or http" : "webhook URL must use https";
-}
-
-function urlShapeReason(url: URL, allowHttp: boolean): string | null {
+/** Refusals that no setting lifts: length, a scheme other than http(s), credentials, no host. */
+function shapeReason(url: URL, allowHttp: boolean): string | null {
   if (url.href.length > MAX_WEBHOOK_URL_LENGTH) return TOO_LONG;
-  const scheme = schemeReason(url.protocol, allowHttp);
-  if (scheme) return scheme;
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return allowHttp ? "webhook URL must use https or http" : "webhook URL must use https";
+  }
   if (url.username !== "" || url.password !== "") {
     return "webhook URL must not contain credentials";
   }
   if (url.hostname === "") return "webhook URL must have a host";
-  if (isBlockedHostName(url.hostname)) return `webhook host '${url.hostname}' is not allowed`;
   return null;
 }
 
 function fail(reason: string): UrlCheck {
+  return { ok: false, reason };
+}
+
+type HostCheck = { ok: true; resolved: string[] } | { ok: false; reason: string };
+
+function refuse(reason: string): HostCheck {
   return { ok: false, reason };
 }
 
@@ -363,38 +361,57 @@ async function resolveQuietly(host: string, policy: UrlPolicy): Promise<string[]
   }
 }
 
-async function checkResolvedHost(url: URL, policy: UrlPolicy): Promise<UrlCheck> {
-  const host = url.hostname;
+async function checkResolvedHost(host: string, policy: UrlPolicy): Promise<HostCheck> {
   const addresses = await resolveQuietly(host, policy);
   const resolved: string[] = [];
   for (const address of addresses) {
     const ip = parseIp(address);
-    if (!ip) return fail(`webhook host '${host}' resolves to '${address}', not an IP address`);
+    if (!ip) return refuse(`webhook host '${host}' resolves to '${address}', not an IP address`);
     const denied = checkAddress(ip, policy);
-    if (denied) return fail(`webhook host '${host}' resolves to a blocked address: ${denied}`);
+    if (denied) return refuse(`webhook host '${host}' resolves to a blocked address: ${denied}`);
     const text = formatIp(ip);
     if (!resolved.includes(text)) resolved.push(text);
   }
-  return { ok: true, url, resolved };
+  return { ok: true, resolved };
 }
 
-/** Configuration-time check of a webhook URL: scheme, credentials, host name, and every resolved address. */
+/** The host-name rule and the address check; SIGILUM_WEBHOOK_ALLOW_PRIVATE lifts both. */
+async function checkHost(host: string, policy: UrlPolicy): Promise<HostCheck> {
+  if (!policy.allowPrivate && isBlockedHostName(host)) {
+    return refuse(
+      `webhook host '${host}' is not allowed (a local name; set ${ALLOW_PRIVATE_SETTING}=true to allow it)`,
+    );
+  }
+  const literal = parseIp(host);
+  if (literal) {
+    const denied = checkAddress(literal, policy);
+    return denied ? refuse(`webhook host ${denied}`) : { ok: true, resolved: [formatIp(literal)] };
+  }
+  // With allowPrivate every address passes, so resolving would only add latency.
+  if (policy.allowPrivate) return { ok: true, resolved: [] };
+  return checkResolvedHost(host, policy);
+}
+
+/**
+ * Configuration-time check of a webhook URL: shape, scheme, host name, and every resolved address.
+ * The scheme and the host are both checked before refusing, so the message names every setting
+ * the URL needs (webhooks.md §5) and one restart does.
+ */
 export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<UrlCheck> {
   if (raw.length > MAX_WEBHOOK_URL_LENGTH) return fail(TOO_LONG);
   const url = parseAbsoluteUrl(raw);
   if (!url) return fail("webhook URL must be an absolute URL");
-  const reason = urlShapeReason(url, policy.allowHttp);
-  if (reason) return fail(reason);
-  const literal = parseIp(url.hostname);
-  if (literal) {
-    const denied = checkAddress(literal, policy);
-    return denied
-      ? fail(`webhook host ${denied}`)
-      : { ok: true, url, resolved: [formatIp(literal)] };
-  }
-  // With allowPrivate every address passes, so resolving would only add latency.
-  if (policy.allowPrivate) return { ok: true, url, resolved: [] };
-  return checkResolvedHost(url, policy);
+  const shape = shapeReason(url, policy.allowHttp);
+  if (shape) return fail(shape);
+  const httpRefused = url.protocol === "http:" && !policy.allowHttp;
+  const host = await checkHost(url.hostname, policy);
+  if (host.ok && !httpRefused) return { ok: true, url, resolved: host.resolved };
+  const reasons = [...(httpRefused ? [HTTP_REFUSAL] : []), ...(host.ok ? [] : [host.reason])];
+  if (reasons.length === 1) return fail(reasons[0]!);
+  const numbered = reasons.map((reason, i) => `(${i + 1}) ${reason}`).join(" ");
+  return fail(
+    `webhook URL is refused for ${reasons.length} reasons; change every setting named, then restart once: ${numbered}`,
+  );
 }
 
 /** Resolves every A/AAAA address of host via the OS resolver, giving up after 3 s. */

@@ -37,6 +37,17 @@ function parseResponse(raw: string): RawResponse {
   return { status: Number(statusLine!.split(" ")[1]), headers, body: body as never, text };
 }
 
+/** Writes `bytes` to a loopback socket and reads the whole response (the server closes). */
+function exchange(hostname: string, port: number, bytes: Buffer): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, hostname, () => socket.write(bytes));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(parseResponse(Buffer.concat(chunks).toString("utf8"))));
+  });
+}
+
 /**
  * Writes an HTTP/1.1 request byte for byte — request line, header names and values exactly as
  * given, body as given — to `baseUrl`'s socket, so no client library re-encodes the target,
@@ -54,11 +65,15 @@ export function rawHttp(
     Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"),
     Buffer.from(body, "utf8"),
   ]);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(Number(port), hostname, () => socket.write(bytes));
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", reject);
-    socket.on("end", () => resolve(parseResponse(Buffer.concat(chunks).toString("utf8"))));
-  });
+  return exchange(hostname, Number(port), bytes);
+}
+
+/**
+ * Sends `head` (request line and headers, without the blank line) as written, so tests can send
+ * what `fetch` refuses to: a short, empty, malformed or missing Host header. `body` is the text.
+ */
+export async function rawRequest(port: number, head: string, body = "") {
+  const bytes = Buffer.from(`${head}\r\nConnection: close\r\n\r\n${body}`, "latin1");
+  const res = await exchange("127.0.0.1", port, bytes);
+  return { status: res.status, headers: res.headers, body: res.text };
 }

@@ -438,7 +438,9 @@ describe("checkWebhookUrl: host names", () => {
     ["https://metadata.google.internal/", "metadata.google.internal"],
   ])("%s is rejected without resolving", async (raw, host) => {
     const h = harness();
-    expect(await rejection(raw, h)).toBe(`webhook host '${host}' is not allowed`);
+    expect(await rejection(raw, h)).toBe(
+      `webhook host '${host}' is not allowed (a local name; set SIGILUM_WEBHOOK_ALLOW_PRIVATE=true to allow it)`,
+    );
     expect(h.calls).toEqual([]);
   });
 
