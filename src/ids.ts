@@ -90,7 +90,9 @@ export function pathWithIds(template: string, ids: Partial<Record<IdKind, string
     const value = ids[kind as IdKind];
     if (value === undefined) throw new InvalidIdError(`no value for {${kind}}`);
     if (!isId(kind as IdKind, value))
-      throw new InvalidIdError(`not a valid ${ID_LABELS[kind as IdKind]}: ${JSON.stringify(value)}`);
+      throw new InvalidIdError(
+        `not a valid ${ID_LABELS[kind as IdKind]}: ${JSON.stringify(value)}`,
+      );
     return value;
   });
 }

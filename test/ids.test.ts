@@ -45,9 +45,9 @@ describe("id formats", () => {
   test("pathWithIds refuses dot segments, encoded dots and slashes as ids", () => {
     const service = newId.service();
     for (const bad of HOSTILE) {
-      expect(() => pathWithIds("/v1/services/{service}/keys/{apiKey}", { service, apiKey: bad })).toThrow(
-        InvalidIdError,
-      );
+      expect(() =>
+        pathWithIds("/v1/services/{service}/keys/{apiKey}", { service, apiKey: bad }),
+      ).toThrow(InvalidIdError);
       expect(() => pathWithIds("/v1/services/{service}", { service: bad })).toThrow(
         /not a valid service id/,
       );

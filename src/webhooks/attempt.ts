@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
+import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
 import { type DeliveryRow, deliveries, events, type WebhookRow, webhooks } from "../db/schema.ts";
 import { VERSION } from "../version.ts";
@@ -47,6 +48,21 @@ export function buildRequest(
       "x-sigilum-attempt": String(attempt),
       ...signatureHeaders(liveSecrets(ctx, job.webhook), delivery.eventId, t, job.payload),
     },
+  };
+}
+
+/**
+ * The attempt that could not be made because this server cannot decrypt the webhook's secret
+ * (another master key sealed it): recorded like any failure, so the deliveries log says why.
+ */
+export function unsealFailure(err: unknown): SendResult {
+  if (!(err instanceof SecretUnavailableError)) throw err;
+  return {
+    statusCode: null,
+    error: `cannot decrypt webhook secret: ${err.message}; check SIGILUM_SECRET_KEY / secret.key`,
+    retryAfterMs: null,
+    durationMs: 0,
+    responseExcerpt: null,
   };
 }
 
@@ -176,9 +192,17 @@ export async function attemptDelivery(
   }
   const attempt = job.delivery.attemptCount + 1;
   const startedAt = ctx.clock.now();
-  const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
-  const result = await sendWebhook(ctx, request.url, request.headers, request.body);
-  const outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  let result: SendResult;
+  let outcome: Outcome;
+  try {
+    const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
+    result = await sendWebhook(ctx, request.url, request.headers, request.body);
+    outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  } catch (err) {
+    // Retrying cannot help until the server holds the right key: fail now, visibly.
+    result = unsealFailure(err);
+    outcome = { kind: "failed", reason: "secret_unavailable" };
+  }
   // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
