@@ -6,17 +6,10 @@ import {
   parseCommandArgs,
   UsageError,
 } from "./cli/args.ts";
-import { backupDatabase } from "./cli/backup.ts";
-import { STORAGE_OPTIONS, storageFlags } from "./cli/database.ts";
+import { backupCommand } from "./cli/backup.ts";
 import { identityInitCommand } from "./cli/identity.ts";
 import { OWNER_USAGE, ownerCommands } from "./cli/owner.ts";
-import {
-  configFrom,
-  healthcheckCommand,
-  migrateCommand,
-  SETTINGS_HELP,
-  serveCommand,
-} from "./cli/serve.ts";
+import { healthcheckCommand, migrateCommand, SETTINGS_HELP, serveCommand } from "./cli/serve.ts";
 import { signCommand } from "./cli/sign.ts";
 import { webhookVerifyCommand } from "./cli/webhook.ts";
 import { ConfigError } from "./config.ts";
@@ -53,20 +46,6 @@ interface Group {
   commands: Record<string, Command>;
 }
 
-const backupCommand: Command = {
-  usage: `sigilum backup <file> [--data-dir D]
-  Write a consistent copy of the embedded database to <file> (VACUUM INTO, safe while the
-  server runs) and, when the master key lives in the data dir, the key to <file>.key (0600):
-  restore both (the key as secret.key), or webhook secrets cannot be decrypted.
-  Refuses when there is no database where it looks, or when a target file exists.`,
-  options: STORAGE_OPTIONS,
-  async run({ values, positionals }) {
-    const [file] = expectPositionals(positionals, ["<file>"]);
-    for (const line of await backupDatabase(configFrom(storageFlags(values)), file!))
-      console.log(line);
-  },
-};
-
 const versionCommand: Command = {
   usage: "sigilum version\n  Print the version.",
   options: {},
@@ -80,7 +59,7 @@ const COMMANDS: Record<string, Command | Group> = {
   serve: serveCommand,
   migrate: migrateCommand,
   backup: backupCommand,
-  owner: { usage: OWNER_USAGE, commands: ownerCommands(configFrom) },
+  owner: { usage: OWNER_USAGE, commands: ownerCommands },
   identity: {
     usage: identityInitCommand.usage,
     commands: { init: identityInitCommand },

@@ -88,7 +88,7 @@ export function stringValue(values: Values, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** Exactly `count` positionals, or a UsageError naming what is missing or extra. */
+/** Exactly the named positionals, or a UsageError naming what is missing or extra. */
 export function expectPositionals(positionals: string[], names: string[]): string[] {
   if (positionals.length < names.length)
     throw new UsageError(`missing ${names.slice(positionals.length).join(", ")}`);

@@ -2,8 +2,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { masterKeyFile } from "../secretKey.ts";
-import { CliError } from "./args.ts";
-import { openExistingDatabase } from "./database.ts";
+import { CliError, type Command, expectPositionals } from "./args.ts";
+import { configFrom, openExistingDatabase, STORAGE_OPTIONS, storageFlags } from "./database.ts";
 
 /**
  * A consistent online copy of the embedded database (VACUUM INTO works while the server runs),
@@ -43,3 +43,17 @@ export async function backupDatabase(config: Config, target: string): Promise<st
   }
   return lines;
 }
+
+export const backupCommand: Command = {
+  usage: `sigilum backup <file> [--data-dir D]
+  Write a consistent copy of the embedded database to <file> (VACUUM INTO, safe while the
+  server runs) and, when the master key lives in the data dir, the key to <file>.key (0600):
+  restore both (the key as secret.key), or webhook secrets cannot be decrypted.
+  Refuses when there is no database where it looks, or when a target file exists.`,
+  options: STORAGE_OPTIONS,
+  async run({ values, positionals }) {
+    const [file] = expectPositionals(positionals, ["<file>"]);
+    for (const line of await backupDatabase(configFrom(storageFlags(values)), file!))
+      console.log(line);
+  },
+};

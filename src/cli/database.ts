@@ -1,7 +1,12 @@
-import type { Config } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import { databaseExists, embeddedDatabasePath, openStorage } from "../db/storage.ts";
 import { CliError, type Options, type Values } from "./args.ts";
+
+/** Reads the configuration from the environment, with `--flag` values taking precedence. */
+export function configFrom(flags: Record<string, string>): Config {
+  return loadConfig(process.env, flags, Boolean(process.stderr.isTTY));
+}
 
 /** The settings a command that works on the database takes as flags (the rest: environment). */
 export const STORAGE_OPTIONS = {

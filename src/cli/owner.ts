@@ -8,7 +8,7 @@ import { migrate } from "../db/migrate.ts";
 import { owners, sessions } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
 import { CliError, type Command, UsageError, type Values } from "./args.ts";
-import { openExistingDatabase, STORAGE_OPTIONS, storageFlags } from "./database.ts";
+import { configFrom, openExistingDatabase, STORAGE_OPTIONS, storageFlags } from "./database.ts";
 import { readHidden, readStdinLine } from "./prompt.ts";
 
 const PASSWORD_RULE = "10–256 characters";
@@ -94,32 +94,29 @@ async function resetPasswordCommand(config: Config, login: string, values: Value
   }
 }
 
-type LoadConfig = (flags: Record<string, string>) => Config;
+const COMMON_OPTIONS = { "password-stdin": { type: "boolean" }, ...STORAGE_OPTIONS } as const;
 
-export function ownerCommands(loadConfig: LoadConfig): Record<string, Command> {
-  const common = { "password-stdin": { type: "boolean" }, ...STORAGE_OPTIONS } as const;
-  return {
-    create: {
-      usage: CREATE_USAGE,
-      options: { ...common, email: { type: "string" } },
-      async run({ values, positionals }) {
-        const [namespace, ...extra] = positionals;
-        const email = values.email;
-        if (!namespace || typeof email !== "string" || extra.length > 0)
-          throw new UsageError("owner create needs <namespace> and --email <email>");
-        const config = loadConfig(storageFlags(values));
-        console.log(await createOwnerCommand(config, namespace, email, values));
-      },
+export const ownerCommands: Record<string, Command> = {
+  create: {
+    usage: CREATE_USAGE,
+    options: { ...COMMON_OPTIONS, email: { type: "string" } },
+    async run({ values, positionals }) {
+      const [namespace, ...extra] = positionals;
+      const email = values.email;
+      if (!namespace || typeof email !== "string" || extra.length > 0)
+        throw new UsageError("owner create needs <namespace> and --email <email>");
+      const config = configFrom(storageFlags(values));
+      console.log(await createOwnerCommand(config, namespace, email, values));
     },
-    "reset-password": {
-      usage: RESET_USAGE,
-      options: common,
-      async run({ values, positionals }) {
-        if (positionals.length !== 1)
-          throw new UsageError("owner reset-password needs one <namespace|email>");
-        const config = loadConfig(storageFlags(values));
-        console.log(await resetPasswordCommand(config, positionals[0]!, values));
-      },
+  },
+  "reset-password": {
+    usage: RESET_USAGE,
+    options: COMMON_OPTIONS,
+    async run({ values, positionals }) {
+      if (positionals.length !== 1)
+        throw new UsageError("owner reset-password needs one <namespace|email>");
+      const config = configFrom(storageFlags(values));
+      console.log(await resetPasswordCommand(config, positionals[0]!, values));
     },
-  };
-}
+  },
+};

@@ -1,14 +1,9 @@
 import { existsSync } from "node:fs";
-import { type Config, flagName, isBooleanSetting, loadConfig, SETTINGS } from "../config.ts";
+import { flagName, isBooleanSetting, SETTINGS } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import { embeddedDatabasePath, openStorage } from "../db/storage.ts";
 import { type Command, expectPositionals, type Options, type Values } from "./args.ts";
-import { STORAGE_OPTIONS, storageFlags } from "./database.ts";
-
-/** Reads the configuration from the environment, with `--flag` values taking precedence. */
-export function configFrom(flags: Record<string, string>): Config {
-  return loadConfig(process.env, flags, Boolean(process.stderr.isTTY));
-}
+import { configFrom, STORAGE_OPTIONS, storageFlags } from "./database.ts";
 
 export const SETTINGS_HELP = `Every setting is an environment variable and a serve flag (on/off ones need no value:
 --trust-proxy, or --trust-proxy=false):
