@@ -24,7 +24,13 @@ function readKeyFile(file: string): Uint8Array | null {
 function generateKeyFile(file: string, dataDir: string): Uint8Array {
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, `${Buffer.from(key).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    writeFileSync(file, `${Buffer.from(key).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    // Another instance on this data dir made one first: use theirs.
+    if ((err as { code?: string }).code === "EEXIST") return readKeyFile(file)!;
+    throw err;
+  }
   chmodSync(file, 0o600);
   return key;
 }

@@ -51,15 +51,21 @@ export function buildRequest(
   };
 }
 
+/** What owners see (delivery log, test event): the key ids stay in the operator's log. */
+export const UNSEALABLE_SECRET =
+  "cannot decrypt webhook secret: it was sealed under a master key this server does not hold (check SIGILUM_SECRET_KEY / secret.key)";
+
 /**
  * The attempt that could not be made because this server cannot decrypt the webhook's secret
- * (another master key sealed it): recorded like any failure, so the deliveries log says why.
+ * (another master key sealed it): logged with the key ids for the operator, and recorded like
+ * any failure, so the deliveries log says why.
  */
-export function unsealFailure(err: unknown): SendResult {
+export function unsealFailure(ctx: AppContext, webhookId: string, err: unknown): SendResult {
   if (!(err instanceof SecretUnavailableError)) throw err;
+  ctx.logger.warn("cannot decrypt webhook secret", { webhook_id: webhookId, error: err.message });
   return {
     statusCode: null,
-    error: `cannot decrypt webhook secret: ${err.message}; check SIGILUM_SECRET_KEY / secret.key`,
+    error: UNSEALABLE_SECRET,
     retryAfterMs: null,
     durationMs: 0,
     responseExcerpt: null,
@@ -200,7 +206,7 @@ export async function attemptDelivery(
     outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
   } catch (err) {
     // Retrying cannot help until the server holds the right key: fail now, visibly.
-    result = unsealFailure(err);
+    result = unsealFailure(ctx, job.webhook.id, err);
     outcome = { kind: "failed", reason: "secret_unavailable" };
   }
   // The delivery update is guarded on still holding the lease; the rest follow it.

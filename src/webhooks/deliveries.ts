@@ -263,11 +263,11 @@ export async function sendTestEvent(
   try {
     request = buildRequest(ctx, { delivery, webhook, payload }, 1);
   } catch (err) {
-    await recordTestAttempt(ctx, delivery.id, now, unsealFailure(err));
+    await recordTestAttempt(ctx, delivery.id, now, unsealFailure(ctx, webhook.id, err));
     throw new ApiError(
       500,
       "SECRET_UNAVAILABLE",
-      `Cannot decrypt this webhook's signing secret (${(err as Error).message}); start the server with the master key that sealed it (SIGILUM_SECRET_KEY or the data dir's secret.key)`,
+      "Cannot decrypt this webhook's signing secret: it was sealed under a master key this server does not hold; the operator must start it with that key (SIGILUM_SECRET_KEY or the data dir's secret.key)",
     );
   }
   const result = await sendWebhook(ctx, request.url, request.headers, request.body);
