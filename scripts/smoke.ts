@@ -2,11 +2,22 @@
  * CI smoke test of the compiled binary (operations.md §2):
  *   bun scripts/smoke.ts [path/to/dist/sigilum]
  * Runs a copy of the binary from an empty temp dir with no node_modules on PATH: signs up,
- * creates a service, a key and a webhook, stops it with SIGTERM, restarts it on the same
- * data dir and finds everything again. Prints "ok - …" / "not ok - …" lines.
+ * creates a service, a key and a webhook, backs it up while serving, stops it with SIGTERM,
+ * restarts it on the same data dir and finds everything again; then restores the backup without
+ * its master key (refused) and with it (works). Prints "ok - …" / "not ok - …" lines.
  */
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -172,9 +183,59 @@ async function expectWebhookListed(
   if (hasField(listed, "secret")) throw new Error("the list exposes the webhook secret");
 }
 
+/** `sigilum backup` while serving: the copy, and the master key beside it (0600). */
+async function backUp(run: SmokeRun, target: string): Promise<void> {
+  const { code, stdout, stderr } = await runCommand(run, ["backup", target]);
+  if (code !== 0) throw new Error(`exit code ${code}: ${excerpt(stderr)}`);
+  if (!stdout.includes(`${target}.key`)) throw new Error(`no key file named: ${excerpt(stdout)}`);
+  const mode = (statSync(`${target}.key`).mode & 0o777).toString(8);
+  if (mode !== "600") throw new Error(`${target}.key has mode ${mode}, not 600`);
+}
+
+/** A data dir holding only the backup's database (and, when given, its key as secret.key). */
+function restore(backup: string, dataDir: string, withKey: boolean): void {
+  mkdirSync(dataDir);
+  copyFileSync(backup, join(dataDir, "sigilum.db"));
+  if (withKey) copyFileSync(`${backup}.key`, join(dataDir, "secret.key"));
+}
+
+/** Without the key that sealed the webhook secrets the server must refuse to start. */
+async function expectRefusalWithoutKey(run: SmokeRun, dataDir: string): Promise<void> {
+  const proc = Bun.spawn([run.binary, "serve"], {
+    cwd: run.workDir,
+    env: isolatedEnv(run, {
+      SIGILUM_PORT: "0",
+      SIGILUM_HOST: "127.0.0.1",
+      SIGILUM_DATA_DIR: dataDir,
+      SIGILUM_LOG_FORMAT: "json",
+    }),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: COMMAND_TIMEOUT_MS,
+  });
+  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 2)
+    throw new Error(`exit code ${code} (${exitDescription(proc)}): ${excerpt(stderr)}`);
+  if (!stderr.includes("SIGILUM_SECRET_KEY"))
+    throw new Error(`unclear refusal: ${excerpt(stderr)}`);
+  if (existsSync(join(dataDir, "secret.key"))) throw new Error("a new secret.key was generated");
+}
+
+/** Run from a directory with no database, `backup` must refuse instead of copying an empty one. */
+async function expectBackupRefusedWithoutDatabase(run: SmokeRun): Promise<void> {
+  const elsewhere = join(run.workDir, "elsewhere");
+  mkdirSync(elsewhere);
+  const { code, stderr } = await runCommand(run, ["backup", "b.db"], { cwd: elsewhere, env: {} });
+  if (code !== 2) throw new Error(`exit code ${code}: ${excerpt(stderr)}`);
+  if (!stderr.includes(join(elsewhere, "data", "sigilum.db")))
+    throw new Error(`the path looked at is not named: ${excerpt(stderr)}`);
+  if (existsSync(join(elsewhere, "data"))) throw new Error("an empty data dir was created");
+}
+
 // ---------- the server process ----------
 
-async function startServer(run: SmokeRun): Promise<RunningServer> {
+async function startServer(run: SmokeRun, dataDir = run.dataDir): Promise<RunningServer> {
   const port = await freePort();
   const startedAt = performance.now();
   const proc = Bun.spawn([run.binary, "serve"], {
@@ -182,7 +243,7 @@ async function startServer(run: SmokeRun): Promise<RunningServer> {
     env: isolatedEnv(run, {
       SIGILUM_PORT: String(port),
       SIGILUM_HOST: "127.0.0.1",
-      SIGILUM_DATA_DIR: run.dataDir,
+      SIGILUM_DATA_DIR: dataDir,
       SIGILUM_WEBHOOK_ALLOW_HTTP: "true",
       SIGILUM_WEBHOOK_ALLOW_PRIVATE: "true",
       SIGILUM_LOG_FORMAT: "json",
@@ -277,10 +338,14 @@ function exitDescription(proc: Subprocess): string {
 
 // ---------- one-shot commands, ports, environment ----------
 
-async function runCommand(run: SmokeRun, args: string[]) {
+async function runCommand(
+  run: SmokeRun,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+) {
   const proc = Bun.spawn([run.binary, ...args], {
-    cwd: run.workDir,
-    env: isolatedEnv(run, { SIGILUM_DATA_DIR: run.dataDir }),
+    cwd: opts.cwd ?? run.workDir,
+    env: isolatedEnv(run, opts.env ?? { SIGILUM_DATA_DIR: run.dataDir }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -419,6 +484,10 @@ async function smoke(run: SmokeRun): Promise<void> {
   const webhook = await step(run, "create a webhook", () =>
     createWebhook(first, signupCookie, service.id),
   );
+  const backup = join(run.workDir, "backup.db");
+  await step(run, "`sigilum backup` while serving writes the copy and <file>.key (0600)", () =>
+    backUp(run, backup),
+  );
   await step(run, "SIGTERM: exit code 0 within 10 s", () => stopServer(first));
 
   const second = await step(run, "restart on the same data dir, /readyz 200", () =>
@@ -438,6 +507,27 @@ async function smoke(run: SmokeRun): Promise<void> {
     expectWebhookListed(second, cookie, service.id, webhook.id),
   );
   await step(run, "SIGTERM after restart: exit code 0 within 10 s", () => stopServer(second));
+
+  const keyless = join(run.workDir, "restored-without-key");
+  await step(run, "a restore without the master key refuses to start (exit 2)", () => {
+    restore(backup, keyless, false);
+    return expectRefusalWithoutKey(run, keyless);
+  });
+  const restoredDir = join(run.workDir, "restored");
+  const restored = await step(run, "a restore with <file>.key starts, /readyz 200", () => {
+    restore(backup, restoredDir, true);
+    return startServer(run, restoredDir);
+  });
+  const restoredCookie = await step(run, "log in to the restored copy", () =>
+    logIn(restored, account),
+  );
+  await step(run, "the webhook survived the backup", () =>
+    expectWebhookListed(restored, restoredCookie, service.id, webhook.id),
+  );
+  await step(run, "SIGTERM on the restored copy: exit code 0", () => stopServer(restored));
+  await step(run, "`sigilum backup` with no database where it looks: exit 2, nothing created", () =>
+    expectBackupRefusedWithoutDatabase(run),
+  );
 }
 
 async function cleanUp(run: SmokeRun): Promise<void> {

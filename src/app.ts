@@ -6,21 +6,21 @@ import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
-import { createSecretBox } from "./crypto.ts";
-import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { openStorage } from "./db/storage.ts";
 import { didFeature } from "./did/index.ts";
 import { docsFeature } from "./docs/index.ts";
 import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
 import { listenNotices } from "./http/listen.ts";
+import { listenError } from "./http/listenError.ts";
 import { createLogger, type Logger } from "./http/logger.ts";
 import { NonceStore } from "./http/nonceStore.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
 import { startJobs } from "./jobs.ts";
 import { Metrics } from "./metrics.ts";
-import { loadMasterKey } from "./secretKey.ts";
+import { openSecretBox } from "./secretKey.ts";
 import { servicesFeature } from "./services/index.ts";
 import { KeyCache } from "./services/keyCache.ts";
 import { KeyUsage } from "./services/keyUsage.ts";
@@ -67,16 +67,23 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase(config);
-  const applied = await migrate(database);
-  if (applied.length > 0) logger.info("migrations applied", { migrations: applied });
+  const database = await openStorage(config);
+  let secretBox: AppContext["secretBox"];
+  try {
+    const applied = await migrate(database);
+    if (applied.length > 0) logger.info("migrations applied", { migrations: applied });
+    secretBox = await openSecretBox(config, database);
+  } catch (err) {
+    database.close();
+    throw err;
+  }
   const base: Omit<AppContext, "deliveryWorker"> = {
     config,
     database,
     clock,
     logger,
     limiter: new RateLimiter(clock),
-    secretBox: createSecretBox(loadMasterKey(config)),
+    secretBox,
     keyUsage: new KeyUsage(clock),
     metrics: new Metrics(),
     keyCache: new KeyCache(clock, config.cacheTtl),
@@ -86,13 +93,19 @@ export async function startServer(
   };
   const ctx = base as AppContext;
   ctx.deliveryWorker = new DeliveryWorker(ctx, options.random);
-  const http = serveHttp(buildApp(ctx) as unknown as Elysia, {
-    host: config.host,
-    port: config.port,
-    trustProxy: config.trustProxy,
-    logger,
-    metrics: ctx.metrics,
-  });
+  let http: HttpServer;
+  try {
+    http = serveHttp(buildApp(ctx) as unknown as Elysia, {
+      host: config.host,
+      port: config.port,
+      trustProxy: config.trustProxy,
+      logger,
+      metrics: ctx.metrics,
+    });
+  } catch (err) {
+    database.close();
+    throw listenError(err, config);
+  }
   const jobs = startJobs(ctx);
   ctx.deliveryWorker.start();
   const where = listenNotices(config, http.bound);

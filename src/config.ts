@@ -364,6 +364,11 @@ export interface Config extends Omit<Parsed, "databaseUrl" | "logFormat"> {
   logFormat: "json" | "pretty";
 }
 
+/** True for on/off settings: their serve flag needs no value (`--trust-proxy`). */
+export function isBooleanSetting(s: { parse: unknown }): boolean {
+  return s.parse === parseBool;
+}
+
 export function flagName(env: string): string {
   return `--${env
     .replace(/^SIGILUM_/, "")

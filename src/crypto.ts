@@ -33,6 +33,9 @@ export function crc32(text: string): number {
  * AES-256-GCM box for secrets at rest. The key id (first 8 hex of the key's SHA-256) is stored
  * with each ciphertext so the master key can be rotated later.
  */
+/** A sealed secret this server cannot open: sealed under another master key, or damaged. */
+export class SecretUnavailableError extends Error {}
+
 export interface SecretBox {
   keyId: string;
   seal(plaintext: string): { keyId: string; ciphertext: string };
@@ -52,14 +55,22 @@ export function createSecretBox(masterKey: Uint8Array): SecretBox {
     },
     open(ciphertext, storedKeyId) {
       if (storedKeyId !== keyId)
-        throw new Error(`secret sealed under unknown key id ${storedKeyId}`);
+        throw new SecretUnavailableError(
+          `sealed under master key id ${storedKeyId}, this server holds key id ${keyId}`,
+        );
       const raw = Buffer.from(ciphertext, "base64");
-      const decipher = createDecipheriv("aes-256-gcm", masterKey, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(raw.length - 16));
-      return Buffer.concat([
-        decipher.update(raw.subarray(12, raw.length - 16)),
-        decipher.final(),
-      ]).toString("utf8");
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", masterKey, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(raw.length - 16));
+        return Buffer.concat([
+          decipher.update(raw.subarray(12, raw.length - 16)),
+          decipher.final(),
+        ]).toString("utf8");
+      } catch {
+        throw new SecretUnavailableError(
+          `the ciphertext under key id ${keyId} does not authenticate`,
+        );
+      }
     },
   };
 }

@@ -48,8 +48,63 @@ export const newId = {
   request: nextRequestId,
 };
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/**
+ * The format of every identifier that appears in a URL path (http-api.md §1.3), shared by the
+ * server and its clients (CLI, dashboard): Bun resolves `.` and `..` segments before the app sees
+ * the path, so a client must check an id before building a path from it (see `pathWithIds`).
+ */
+export const ID_FORMATS = {
+  service: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  apiKey: /^key_[0-9A-Za-z]{20}$/,
+  webhook: /^wh_[0-9A-Za-z]{20}$/,
+  claim: /^claim_[0-9A-Za-z]{24}$/,
+  event: /^evt_[0-9A-Za-z]{24}$/,
+  delivery: /^dlv_[0-9A-Za-z]{24}$/,
+  token: /^pat_[0-9A-Za-z]{20}$/,
+  session: /^ses_[0-9A-Za-z]{20}$/,
+  /** Namespaces and service slugs (input is lower-cased before checking). */
+  namespace: /^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$/,
+} as const;
+
+export type IdKind = keyof typeof ID_FORMATS;
+
+export function isId(kind: IdKind, value: string): boolean {
+  return ID_FORMATS[kind].test(value);
+}
 
 export function isUuid(value: string): boolean {
-  return UUID_RE.test(value);
+  return isId("service", value);
 }
+
+export class InvalidIdError extends Error {}
+
+/**
+ * Fills `{kind}` placeholders of a path template with ids checked against their formats, e.g.
+ * `pathWithIds("/v1/services/{service}/keys/{apiKey}", {service, apiKey})`. Throws
+ * InvalidIdError for anything else — `..`, `.`, `%2e%2e`, `a/b` — rather than build a path that
+ * would reach a different resource.
+ */
+export function pathWithIds(template: string, ids: Partial<Record<IdKind, string>>): string {
+  return template.replace(/\{([A-Za-z]+)\}/g, (_, kind: string) => {
+    if (!Object.hasOwn(ID_FORMATS, kind)) throw new InvalidIdError(`unknown id kind {${kind}}`);
+    const value = ids[kind as IdKind];
+    if (value === undefined) throw new InvalidIdError(`no value for {${kind}}`);
+    if (!isId(kind as IdKind, value))
+      throw new InvalidIdError(
+        `not a valid ${ID_LABELS[kind as IdKind]}: ${JSON.stringify(value)}`,
+      );
+    return value;
+  });
+}
+
+const ID_LABELS: Record<IdKind, string> = {
+  service: "service id",
+  apiKey: "API key id",
+  webhook: "webhook id",
+  claim: "claim id",
+  event: "event id",
+  delivery: "delivery id",
+  token: "token id",
+  session: "session id",
+  namespace: "namespace",
+};

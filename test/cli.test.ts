@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,9 @@ import { signUp, startTestServer } from "./helpers/server.ts";
 import { ownerWithKey } from "./helpers/setup.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
+
+// Each test runs real processes; on a busy 2-core machine a few take more than 5 s.
+setDefaultTimeout(30_000);
 
 function sigilum(args: string[], env: Record<string, string> = {}) {
   const proc = Bun.spawnSync([process.execPath, MAIN, ...args], {
@@ -63,6 +66,7 @@ describe("sigilum CLI", () => {
 
   test("owner create makes an account that can log in while sign-up is closed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sigilum-owner-"));
+    expect(sigilum(["migrate"], { SIGILUM_DATA_DIR: dir }).code).toBe(0); // owner create needs a database
     const made = sigilum(["owner", "create", "Closed-Co", "--email", "boss@closed.example"], {
       SIGILUM_DATA_DIR: dir,
       SIGILUM_OWNER_PASSWORD: "a-long-password-1",

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdentity, sigilumHome, signRequest } from "../signing/index.ts";
-import { UsageError } from "./args.ts";
+import { CliError, type Command, type Parsed, stringValue, UsageError } from "./args.ts";
 
-export const SIGN_USAGE = `sigilum sign [options] <url>
+const USAGE = `sigilum sign [options] <url>
   Send a request signed as an agent (Sigilum RFC 9421 profile), curl-style.
   -X, --request METHOD     HTTP method (default GET, or POST with a body)
   -d, --data BODY          request body; @file reads it from a file
@@ -15,7 +15,11 @@ export const SIGN_USAGE = `sigilum sign [options] <url>
   --agent-id ID            sigilum-agent-id
   --claim-binding namespace-only   send X-Sigilum-Claim-Binding (gateway submissions)
   -i, --include            print the response status line and headers
-  --dry-run                print the signed request instead of sending it`;
+  -w, --write-out FORMAT   print FORMAT after the body (%{http_code} and \\n are replaced)
+  --dry-run                print the signed request instead of sending it
+  URLs whose path has "." or ".." segments (also as %2e) are refused: servers resolve them
+  before routing, so the request would reach a different resource.
+  Exit code 0 for a 2xx answer, 1 otherwise, 2 for bad arguments.`;
 
 export interface SignArgs {
   url: string;
@@ -27,26 +31,17 @@ export interface SignArgs {
   subject?: string;
   agentId?: string;
   include: boolean;
+  writeOut?: string;
   dryRun: boolean;
 }
 
-const VALUE_FLAGS: Record<string, string> = {
-  "-X": "method",
-  "--request": "method",
-  "-d": "data",
-  "--data": "data",
-  "-H": "header",
-  "--header": "header",
-  "--api-key": "apiKey",
-  "--namespace": "namespace",
-  "--home": "home",
-  "--subject": "subject",
-  "--agent-id": "agentId",
-  "--claim-binding": "binding",
-};
-
 function readBody(data: string): string {
-  return data.startsWith("@") ? readFileSync(data.slice(1), "utf8") : data;
+  if (!data.startsWith("@")) return data;
+  try {
+    return readFileSync(data.slice(1), "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read the body file: ${(err as Error).message}`);
+  }
 }
 
 function addHeader(headers: Record<string, string>, raw: string) {
@@ -55,45 +50,63 @@ function addHeader(headers: Record<string, string>, raw: string) {
   headers[raw.slice(0, colon).trim().toLowerCase()] = raw.slice(colon + 1).trim();
 }
 
-/** curl-like argument parsing (short flags, repeatable -H). */
-export function parseSignArgs(argv: string[]): SignArgs {
-  const values: Record<string, string> = {};
-  const headers: Record<string, string> = {};
-  const positionals: string[] = [];
-  const switches = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "-i" || arg === "--include" || arg === "--dry-run") {
-      switches.add(arg === "--dry-run" ? "dryRun" : "include");
-      continue;
-    }
-    const name = VALUE_FLAGS[arg];
-    if (!name) {
-      if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}\n\n${SIGN_USAGE}`);
-      positionals.push(arg);
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined) throw new UsageError(`${arg} needs a value`);
-    if (name === "header") addHeader(headers, value);
-    else values[name] = value;
+/**
+ * The first `.` or `..` path segment of a URL as written (also percent-encoded, also after a
+ * backslash, which URL parsers treat as `/`), or null. Checked on the raw text because `new URL`
+ * already resolves them — as Bun does on the server, where `…/keys/..` becomes the service.
+ */
+export function dotSegment(url: string): string | null {
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:[\\/]*[^\\/?#]*/i, "").split(/[?#]/, 1)[0]!;
+  for (const segment of path.split(/[\\/]/)) {
+    const decoded = segment.replace(/%2e/gi, ".");
+    if (decoded === "." || decoded === "..") return segment;
   }
-  if (positionals.length !== 1) throw new UsageError(`exactly one URL is needed\n\n${SIGN_USAGE}`);
-  if (values.apiKey) headers.authorization = `Bearer ${values.apiKey}`;
-  if (values.binding) headers["x-sigilum-claim-binding"] = values.binding;
-  const body = values.data !== undefined ? readBody(values.data) : null;
+  return null;
+}
+
+function checkedUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`not an absolute URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`the URL must use http or https: ${JSON.stringify(raw)}`);
+  const segment = dotSegment(raw);
+  if (segment !== null) {
+    throw new CliError(
+      `refusing ${JSON.stringify(raw)}: its path has a dot segment ${JSON.stringify(segment)}, which the server resolves before routing (so it would reach a different resource); check the ids in the URL`,
+      2,
+    );
+  }
+  return raw;
+}
+
+export function signArgs({ values, positionals }: Parsed): SignArgs {
+  if (positionals.length !== 1) throw new UsageError("exactly one URL is needed");
+  const url = checkedUrl(positionals[0]!);
+  const headers: Record<string, string> = {};
+  for (const raw of (values.header as string[] | undefined) ?? []) addHeader(headers, raw);
+  const apiKey = stringValue(values, "api-key");
+  const binding = stringValue(values, "claim-binding");
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  if (binding) headers["x-sigilum-claim-binding"] = binding;
+  const data = stringValue(values, "data");
+  const body = data !== undefined ? readBody(data) : null;
   if (body !== null && !headers["content-type"]) headers["content-type"] = "application/json";
   return {
-    url: positionals[0]!,
-    method: (values.method ?? (body !== null ? "POST" : "GET")).toUpperCase(),
+    url,
+    method: (stringValue(values, "request") ?? (body !== null ? "POST" : "GET")).toUpperCase(),
     body,
     headers,
-    namespace: values.namespace,
-    home: values.home ?? sigilumHome(),
-    subject: values.subject,
-    agentId: values.agentId,
-    include: switches.has("include"),
-    dryRun: switches.has("dryRun"),
+    namespace: stringValue(values, "namespace"),
+    home: stringValue(values, "home") ?? sigilumHome(),
+    subject: stringValue(values, "subject"),
+    agentId: stringValue(values, "agent-id"),
+    include: values.include === true,
+    writeOut: stringValue(values, "write-out"),
+    dryRun: values["dry-run"] === true,
   };
 }
 
@@ -105,7 +118,7 @@ function onlyIdentity(home: string): string {
     // no identities yet
   }
   if (names.length === 1) return names[0]!;
-  throw new UsageError(
+  throw new CliError(
     names.length === 0
       ? `no identity in ${home}; create one with: sigilum identity init <namespace>`
       : `several identities in ${home} (${names.join(", ")}); choose one with --namespace`,
@@ -143,5 +156,34 @@ export async function signAndSend(args: SignArgs): Promise<{ output: string; ok:
   const head = args.include
     ? `HTTP ${res.status} ${res.statusText}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n`
     : "";
-  return { output: `${head}${text}`, ok: res.ok };
+  const tail = (args.writeOut ?? "")
+    .replaceAll("%{http_code}", String(res.status))
+    .replaceAll("\\n", "\n");
+  return { output: `${head}${text}${tail}`, ok: res.ok };
 }
+
+export const signCommand: Command = {
+  usage: USAGE,
+  options: {
+    request: { type: "string", short: "X" },
+    data: { type: "string", short: "d" },
+    header: { type: "string", short: "H", multiple: true },
+    "api-key": { type: "string" },
+    namespace: { type: "string" },
+    home: { type: "string" },
+    subject: { type: "string" },
+    "agent-id": { type: "string" },
+    "claim-binding": { type: "string" },
+    include: { type: "boolean", short: "i" },
+    "write-out": { type: "string", short: "w" },
+    "dry-run": { type: "boolean" },
+  },
+  async run(parsed) {
+    const { output, ok } = await signAndSend(signArgs(parsed));
+    // curl prints the body as it came; a trailing newline only when -w does not decide.
+    process.stdout.write(
+      output.endsWith("\n") || parsed.values["write-out"] ? output : `${output}\n`,
+    );
+    if (!ok) process.exitCode = 1;
+  },
+};

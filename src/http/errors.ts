@@ -32,6 +32,7 @@ export type ErrorCode =
   | "SIGNATURE_NONCE_REPLAY"
   | "RATE_LIMITED"
   | "SERVICE_UNAVAILABLE"
+  | "SECRET_UNAVAILABLE"
   | "INTERNAL_ERROR";
 
 export interface ErrorDetail {

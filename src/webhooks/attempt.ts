@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
+import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
 import { type DeliveryRow, deliveries, events, type WebhookRow, webhooks } from "../db/schema.ts";
 import { VERSION } from "../version.ts";
@@ -47,6 +48,27 @@ export function buildRequest(
       "x-sigilum-attempt": String(attempt),
       ...signatureHeaders(liveSecrets(ctx, job.webhook), delivery.eventId, t, job.payload),
     },
+  };
+}
+
+/** What owners see (delivery log, test event): the key ids stay in the operator's log. */
+export const UNSEALABLE_SECRET =
+  "cannot decrypt webhook secret: it was sealed under a master key this server does not hold (check SIGILUM_SECRET_KEY / secret.key)";
+
+/**
+ * The attempt that could not be made because this server cannot decrypt the webhook's secret
+ * (another master key sealed it): logged with the key ids for the operator, and recorded like
+ * any failure, so the deliveries log says why.
+ */
+export function unsealFailure(ctx: AppContext, webhookId: string, err: unknown): SendResult {
+  if (!(err instanceof SecretUnavailableError)) throw err;
+  ctx.logger.warn("cannot decrypt webhook secret", { webhook_id: webhookId, error: err.message });
+  return {
+    statusCode: null,
+    error: UNSEALABLE_SECRET,
+    retryAfterMs: null,
+    durationMs: 0,
+    responseExcerpt: null,
   };
 }
 
@@ -176,9 +198,17 @@ export async function attemptDelivery(
   }
   const attempt = job.delivery.attemptCount + 1;
   const startedAt = ctx.clock.now();
-  const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
-  const result = await sendWebhook(ctx, request.url, request.headers, request.body);
-  const outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  let result: SendResult;
+  let outcome: Outcome;
+  try {
+    const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
+    result = await sendWebhook(ctx, request.url, request.headers, request.body);
+    outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
+  } catch (err) {
+    // Retrying cannot help until the server holds the right key: fail now, visibly.
+    result = unsealFailure(ctx, job.webhook.id, err);
+    outcome = { kind: "failed", reason: "secret_unavailable" };
+  }
   // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),

@@ -13,9 +13,9 @@ import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { findOwnedService } from "../services/service.ts";
-import { attemptInsert, buildRequest } from "./attempt.ts";
+import { attemptInsert, buildRequest, unsealFailure } from "./attempt.ts";
 import { isSuccess } from "./retryPolicy.ts";
-import { sendWebhook } from "./send.ts";
+import { type SendResult, sendWebhook } from "./send.ts";
 import { findWebhook } from "./service.ts";
 
 const RECOVER_WINDOW_MS = 14 * 86_400_000;
@@ -198,6 +198,30 @@ export async function recover(
   return { requeued: rows.length };
 }
 
+/** The test event's one attempt and its outcome; true when it succeeded. */
+async function recordTestAttempt(
+  ctx: AppContext,
+  deliveryId: string,
+  startedAt: number,
+  result: SendResult,
+): Promise<boolean> {
+  const success = isSuccess(result);
+  await writeBatch(ctx.database, [
+    attemptInsert(deliveryId, 1, startedAt, result, false),
+    ctx.database.db
+      .update(deliveries)
+      .set({
+        status: success ? "succeeded" : "failed",
+        attemptCount: 1,
+        completedAt: ctx.clock.now(),
+        lastStatusCode: result.statusCode,
+        lastError: success ? null : (result.error ?? `http_${result.statusCode}`),
+      })
+      .where(eq(deliveries.id, deliveryId)),
+  ]);
+  return success;
+}
+
 /** `webhook.test`, sent now and outside the retry machinery; recorded like any other attempt. */
 export async function sendTestEvent(
   ctx: AppContext,
@@ -235,22 +259,19 @@ export async function sendTestEvent(
     }),
     ctx.database.db.insert(deliveries).values(delivery),
   ]);
-  const request = buildRequest(ctx, { delivery, webhook, payload }, 1);
+  let request: ReturnType<typeof buildRequest>;
+  try {
+    request = buildRequest(ctx, { delivery, webhook, payload }, 1);
+  } catch (err) {
+    await recordTestAttempt(ctx, delivery.id, now, unsealFailure(ctx, webhook.id, err));
+    throw new ApiError(
+      500,
+      "SECRET_UNAVAILABLE",
+      "Cannot decrypt this webhook's signing secret: it was sealed under a master key this server does not hold; the operator must start it with that key (SIGILUM_SECRET_KEY or the data dir's secret.key)",
+    );
+  }
   const result = await sendWebhook(ctx, request.url, request.headers, request.body);
-  const success = isSuccess(result);
-  await writeBatch(ctx.database, [
-    attemptInsert(delivery.id, 1, now, result, false),
-    ctx.database.db
-      .update(deliveries)
-      .set({
-        status: success ? "succeeded" : "failed",
-        attemptCount: 1,
-        completedAt: ctx.clock.now(),
-        lastStatusCode: result.statusCode,
-        lastError: success ? null : (result.error ?? `http_${result.statusCode}`),
-      })
-      .where(eq(deliveries.id, delivery.id)),
-  ]);
+  const success = await recordTestAttempt(ctx, delivery.id, now, result);
   return {
     delivery_id: delivery.id,
     status_code: result.statusCode,

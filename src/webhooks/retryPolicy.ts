@@ -10,7 +10,7 @@ export interface AttemptResult {
 export type Outcome =
   | { kind: "succeeded" }
   | { kind: "retry"; delayMs: number }
-  | { kind: "failed"; reason: "exhausted" }
+  | { kind: "failed"; reason: "exhausted" | "secret_unavailable" }
   | { kind: "gone" };
 
 const MIN_AFTER_TIMEOUT_OR_429 = 60_000;
