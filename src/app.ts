@@ -13,7 +13,7 @@ import { didFeature } from "./did/index.ts";
 import { docsFeature } from "./docs/index.ts";
 import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
-import { createLogger, type Logger } from "./http/logger.ts";
+import { createLogger, type Logger, stderrLines } from "./http/logger.ts";
 import { NonceStore } from "./http/nonceStore.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
@@ -61,7 +61,14 @@ export async function startServer(
   config: Config,
   options: AppOptions = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  const metrics = new Metrics();
+  const logger =
+    options.logger ??
+    createLogger(
+      config.logLevel,
+      config.logFormat,
+      stderrLines(() => metrics.logLinesDropped.inc()),
+    );
   const clock = options.clock ?? systemClock;
   const database = await openDatabase(config);
   const applied = await migrate(database);
@@ -74,7 +81,7 @@ export async function startServer(
     limiter: new RateLimiter(clock),
     secretBox: createSecretBox(loadMasterKey(config)),
     keyUsage: new KeyUsage(clock),
-    metrics: new Metrics(),
+    metrics,
     keyCache: new KeyCache(clock, config.cacheTtl),
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     signatureNonces: new NonceStore(database, clock, config.signatureNonceTtl),
