@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { authFeature } from "./auth/index.ts";
+import { ChangeLogFollower } from "./changeLog.ts";
 import { claimsFeature } from "./claims/index.ts";
 import { VerifyCache } from "./claims/verifyCache.ts";
 import type { Clock } from "./clock.ts";
@@ -96,6 +97,8 @@ export async function startServer(
     logger,
     metrics: ctx.metrics,
   });
+  const changeLog = new ChangeLogFollower(ctx);
+  await changeLog.start();
   const jobs = startJobs(ctx);
   ctx.deliveryWorker.start();
   logger.info("listening", { url: http.url, database: config.embedded ? "embedded" : "remote" });
@@ -105,6 +108,7 @@ export async function startServer(
     /** Graceful: stop accepting requests, let in-flight deliveries finish, flush, close storage. */
     async close() {
       await http.stop();
+      changeLog.stop();
       await ctx.deliveryWorker.stop();
       await jobs.stop();
       database.close();

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { lte, or } from "drizzle-orm";
+import { pruneChangeLog } from "./changeLog.ts";
 import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
 import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
@@ -43,7 +44,9 @@ export function startJobs(ctx: AppContext): { stop(): Promise<void> } {
     new Cron(
       "30 */10 * * * *",
       { protect: true },
-      guarded("retention", () => Promise.all([pruneExpired(ctx), pruneDeliveries(ctx)])),
+      guarded("retention", () =>
+        Promise.all([pruneExpired(ctx), pruneDeliveries(ctx), pruneChangeLog(ctx)]),
+      ),
     ),
     new Cron(
       "*/30 * * * * *",
