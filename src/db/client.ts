@@ -38,10 +38,16 @@ export async function openDatabase(
       timeout: config.embedded ? DRIVER_BUSY_TIMEOUT_MS : 5000,
       ...(config.embedded ? { concurrency: 1 } : {}),
     } as Parameters<typeof createClient>[0]);
-  const client = config.embedded
-    ? new LockWaitingClient(connect, config.databaseBusyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS)
-    : connect();
-  if (config.embedded) await client.execute("PRAGMA journal_mode=WAL");
+  if (!config.embedded) {
+    const client = connect();
+    return { client, db: drizzle(client, { schema }), close: () => client.close() };
+  }
+  const client = new LockWaitingClient(
+    connect,
+    config.databaseBusyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+  );
+  await client.ready;
+  await client.execute("PRAGMA journal_mode=WAL");
   return { client, db: drizzle(client, { schema }), close: () => client.close() };
 }
 

@@ -39,6 +39,8 @@ function lockTimeout(): Error {
 
 interface Connection {
   client: Client;
+  /** Settles once the per-connection pragmas are set. */
+  ready: Promise<void>;
   inFlight: number;
   retired: boolean;
 }
@@ -71,8 +73,14 @@ export class LockWaitingClient implements Client {
     const client = this.connect();
     // Called before anyone else can use the client: its single connection is taken right here,
     // so every other call waits until the pragmas are set.
-    client.executeMultiple(CONNECTION_PRAGMAS).catch(() => undefined);
-    return { client, inFlight: 0, retired: false };
+    const ready = client.executeMultiple(CONNECTION_PRAGMAS);
+    ready.catch(() => undefined); // a replacement's failure shows in the calls made on it
+    return { client, ready, inFlight: 0, retired: false };
+  }
+
+  /** The first connection's pragmas (openDatabase waits, so a failure stops start-up). */
+  get ready(): Promise<void> {
+    return this.conn.ready;
   }
 
   private replaceConnection(): void {
