@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { authFeature } from "./auth/index.ts";
+import { ChangeLogFollower } from "./changeLog.ts";
 import { claimsFeature } from "./claims/index.ts";
 import { VerifyCache } from "./claims/verifyCache.ts";
 import type { Clock } from "./clock.ts";
@@ -14,7 +15,7 @@ import { healthFeature } from "./health/index.ts";
 import { httpConventions, type RouteTable } from "./http/conventions.ts";
 import { listenNotices } from "./http/listen.ts";
 import { listenError } from "./http/listenError.ts";
-import { createLogger, type Logger } from "./http/logger.ts";
+import { createLogger, type Logger, stderrLines } from "./http/logger.ts";
 import { NonceStore } from "./http/nonceStore.ts";
 import { RateLimiter } from "./http/rateLimit.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
@@ -65,7 +66,14 @@ export async function startServer(
   config: Config,
   options: AppOptions = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
+  const metrics = new Metrics();
+  const logger =
+    options.logger ??
+    createLogger(
+      config.logLevel,
+      config.logFormat,
+      stderrLines(() => metrics.logLinesDropped.inc()),
+    );
   const clock = options.clock ?? systemClock;
   const database = await openStorage(config);
   let secretBox: AppContext["secretBox"];
@@ -85,7 +93,7 @@ export async function startServer(
     limiter: new RateLimiter(clock),
     secretBox,
     keyUsage: new KeyUsage(clock),
-    metrics: new Metrics(),
+    metrics,
     keyCache: new KeyCache(clock, config.cacheTtl),
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     signatureNonces: new NonceStore(database, clock, config.signatureNonceTtl),
@@ -106,6 +114,8 @@ export async function startServer(
     database.close();
     throw listenError(err, config);
   }
+  const changeLog = new ChangeLogFollower(ctx);
+  await changeLog.start();
   const jobs = startJobs(ctx);
   ctx.deliveryWorker.start();
   const where = listenNotices(config, http.bound);
@@ -121,6 +131,7 @@ export async function startServer(
     /** Graceful: stop accepting requests, let in-flight deliveries finish, flush, close storage. */
     async close() {
       await http.stop();
+      changeLog.stop();
       await ctx.deliveryWorker.stop();
       await jobs.stop();
       database.close();

@@ -151,6 +151,12 @@ export const SETTINGS = {
     parseDatabaseUrl,
     "file:, libsql://, https:// URL",
   ),
+  databaseBusyTimeout: setting(
+    "SIGILUM_DATABASE_BUSY_TIMEOUT",
+    "5s",
+    durationSetting(0, 60_000),
+    "how long a statement waits for another process's lock on an embedded database before 503",
+  ),
   databaseAuthToken: setting(
     "SIGILUM_DATABASE_AUTH_TOKEN",
     "",

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { lte, or } from "drizzle-orm";
+import { pruneChangeLog } from "./changeLog.ts";
 import { expirePendingClaims } from "./claims/lifecycle.ts";
 import type { AppContext } from "./context.ts";
 import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
@@ -45,7 +46,12 @@ export function startJobs(ctx: AppContext): { stop(): Promise<void> } {
       "30 */10 * * * *",
       { protect: true },
       guarded("retention", () =>
-        Promise.all([pruneExpired(ctx), pruneDeliveries(ctx), pruneUsageEvents(ctx)]),
+        Promise.all([
+          pruneExpired(ctx),
+          pruneDeliveries(ctx),
+          pruneUsageEvents(ctx),
+          pruneChangeLog(ctx),
+        ]),
       ),
     ),
     new Cron(

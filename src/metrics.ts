@@ -98,6 +98,14 @@ export class Metrics {
     "sigilum_signature_failures_total",
     "Rejected agent signatures by error code",
   );
+  readonly logLinesDropped = new Counter(
+    "sigilum_log_lines_dropped_total",
+    "Log lines dropped because the log stream was broken or full",
+  );
+
+  constructor() {
+    this.logLinesDropped.inc({}, 0);
+  }
 
   render(gauges: { name: string; help: string; value: number; labels?: Labels }[]): string {
     const lines = [
@@ -106,6 +114,7 @@ export class Metrics {
       ...this.deliveries.render(),
       ...this.claimTransitions.render(),
       ...this.signatureFailures.render(),
+      ...this.logLinesDropped.render(),
     ];
     const byName = new Map<string, typeof gauges>();
     for (const g of gauges) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);

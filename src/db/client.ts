@@ -5,7 +5,11 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
+import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
+
+/** How long a statement waits for another process's lock unless SIGILUM_DATABASE_BUSY_TIMEOUT says. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export type Db = LibSQLDatabase<typeof schema>;
 
@@ -15,26 +19,35 @@ export interface Database {
   close(): void;
 }
 
-/** Opens the configured database; embedded files get WAL, foreign keys and a 5 s busy timeout. */
+/**
+ * Opens the configured database. Embedded files get WAL and foreign keys, and waits for another
+ * process's lock happen on timers, never in SQLite's busy handler (see LockWaitingClient).
+ */
 export async function openDatabase(
-  config: Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded">,
+  config: Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded"> &
+    Partial<Pick<Config, "databaseBusyTimeout">>,
 ): Promise<Database> {
   if (config.embedded) mkdirSync(config.dataDir, { recursive: true });
-  // `timeout` is libsql's per-connection busy timeout. An embedded database gets ONE connection:
-  // every write is a single synchronous batch (see writeBatch), so a pool buys nothing, and the
-  // pragmas below (which are per connection) then hold for every statement.
-  const client = createClient({
-    url: config.databaseUrl,
-    authToken: config.databaseAuthToken || undefined,
-    timeout: 5000,
-    ...(config.embedded ? { concurrency: 1 } : {}),
-  } as Parameters<typeof createClient>[0]);
-  if (config.embedded) {
-    await client.execute("PRAGMA journal_mode=WAL");
-    await client.execute("PRAGMA synchronous=NORMAL");
-    await client.execute("PRAGMA foreign_keys=ON");
-    await client.execute("PRAGMA temp_store=MEMORY");
+  // An embedded database gets ONE connection: every write is a single synchronous batch (see
+  // writeBatch), so a pool buys nothing, and per-connection pragmas then hold for every statement.
+  // `timeout` is the driver's busy timeout; embedded lock waits happen in LockWaitingClient.
+  const connect = () =>
+    createClient({
+      url: config.databaseUrl,
+      authToken: config.databaseAuthToken || undefined,
+      timeout: config.embedded ? DRIVER_BUSY_TIMEOUT_MS : 5000,
+      ...(config.embedded ? { concurrency: 1 } : {}),
+    } as Parameters<typeof createClient>[0]);
+  if (!config.embedded) {
+    const client = connect();
+    return { client, db: drizzle(client, { schema }), close: () => client.close() };
   }
+  const client = new LockWaitingClient(
+    connect,
+    config.databaseBusyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+  );
+  await client.ready;
+  await client.execute("PRAGMA journal_mode=WAL");
   return { client, db: drizzle(client, { schema }), close: () => client.close() };
 }
 

@@ -230,6 +230,27 @@ export const feedTombstones = sqliteTable(
   ],
 );
 
+export const CACHE_CHANGE_KINDS = ["claim", "api_key", "service", "owner"] as const;
+export type CacheChangeKind = (typeof CACHE_CHANGE_KINDS)[number];
+
+/**
+ * The database's change log for in-memory caches (operations.md §6): one row per change that can
+ * alter a cached answer, written by triggers (migrations/0008_change_log.sql) in the transaction
+ * that makes the change, so no code path can forget it. `key` names what changed: a claim's
+ * `[service_id, namespace, public_key]` as JSON, an API key's hash, a service's slug, an owner's
+ * namespace. Every instance follows it (src/changeLog.ts); old rows are pruned by retention.
+ */
+export const cacheChanges = sqliteTable(
+  "cache_changes",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: CACHE_CHANGE_KINDS }).notNull(),
+    key: text("key").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("cache_changes_at_idx").on(t.at)],
+);
+
 /** Every transition of a claim, never overwritten. */
 export const claimTransitions = sqliteTable(
   "claim_transitions",

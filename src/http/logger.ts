@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 /** Structured logging: one JSON object per line (or a readable line on a TTY). Never pass secrets. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -12,10 +14,29 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+/**
+ * Writes each line to stderr with its own system call. A broken pipe or a full disk throws here
+ * (SIGPIPE is ignored): the line is dropped and reported to `onDrop`, never left to an error
+ * event that would stop the process; the next line tries again (a disk may free up).
+ */
+export function stderrLines(onDrop: () => void = () => undefined): (line: string) => void {
+  return (line) => {
+    const bytes = Buffer.from(`${line}\n`);
+    try {
+      // A pipe or file may take part of a long line; bounded, since each write moves on or throws.
+      for (let at = 0, tries = 0; at < bytes.length && tries < 100; tries++) {
+        at += writeSync(2, bytes, at);
+      }
+    } catch {
+      onDrop();
+    }
+  };
+}
+
 export function createLogger(
   level: LogLevel,
   format: "json" | "pretty",
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  write: (line: string) => void = stderrLines(),
 ): Logger {
   const emit = (lvl: LogLevel, msg: string, fields: LogFields = {}) => {
     if (RANK[lvl] < RANK[level]) return;

@@ -9,8 +9,8 @@ export interface CachedKey {
 
 /**
  * API-key lookups by SHA-256, services by slug, owners by namespace. Any local key, service or
- * account change clears them all
- * (they are rare), so a revoke is seen at once here and within SIGILUM_CACHE_TTL elsewhere.
+ * account change clears them all (they are rare), so a revoke is seen at once here; other
+ * instances drop the entry when they read the change log (src/changeLog.ts), within 250 ms.
  */
 export class KeyCache {
   private cache: TtlCache<CachedKey>;
@@ -29,6 +29,11 @@ export class KeyCache {
 
   set(hash: string, value: CachedKey) {
     this.cache.set(hash, value);
+  }
+
+  /** One key changed elsewhere (the change log names it by hash). */
+  forget(hash: string) {
+    this.cache.delete(hash);
   }
 
   clear() {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, writeBatch } from "../db/client.ts";
@@ -164,8 +164,22 @@ function recoveryWindow(ctx: AppContext, since: string, until: string | undefine
 }
 
 /**
+ * A fresh delivery of the event, unless one to this webhook is already pending or succeeded:
+ * checked in the INSERT itself, so repeated or concurrent recovers queue each event once.
+ */
+function requeueOnce(row: DeliveryRow) {
+  return sql`INSERT INTO ${deliveries}
+      (id, event_id, webhook_id, event_type, status, attempt_count, next_attempt_at, created_at)
+    SELECT ${row.id}, ${row.eventId}, ${row.webhookId}, ${row.eventType}, 'pending', 0,
+      ${row.nextAttemptAt}, ${row.createdAt}
+    WHERE NOT EXISTS (SELECT 1 FROM ${deliveries} WHERE event_id = ${row.eventId}
+      AND webhook_id = ${row.webhookId} AND status IN ('pending', 'succeeded'))`;
+}
+
+/**
  * Re-queues every failed or cancelled delivery of the window (dead letters, and the backlog a
- * disable cancelled) as a fresh delivery of its event, once per event.
+ * disable cancelled) as a fresh delivery of its event, once per event, and only for events that
+ * have no pending or succeeded delivery to this webhook (idempotent).
  */
 export async function recover(
   ctx: AppContext,
@@ -189,13 +203,10 @@ export async function recover(
     );
   const byEvent = new Map(failed.map((f) => [f.eventId, f.eventType]));
   const rows = [...byEvent].map(([eventId, type]) => freshDelivery(ctx, eventId, type, webhookId));
-  if (rows.length > 0)
-    await writeBatch(
-      ctx.database,
-      rows.map((row) => ctx.database.db.insert(deliveries).values(row)),
-    );
-  ctx.deliveryWorker.wake();
-  return { requeued: rows.length };
+  const results = rows.length > 0 ? await writeBatch(ctx.database, rows.map(requeueOnce)) : [];
+  const requeued = results.reduce((n, rs) => n + rs.rowsAffected, 0);
+  if (requeued > 0) ctx.deliveryWorker.wake();
+  return { requeued };
 }
 
 /** The test event's one attempt and its outcome; true when it succeeded. */

@@ -262,15 +262,38 @@ const BLOCKED_V6: NamedRange[] = [
 
 interface Embedding {
   range: NamedRange;
-  offset: number;
+  /** The IPv4 addresses an address of this form carries (Teredo carries two). */
+  ipv4s: (ip: IpBytes) => IpBytes[];
 }
 
-// IPv6 ranges that carry an IPv4 address; offset is where its 4 bytes start.
+const ipv4At =
+  (offset: number) =>
+  (ip: IpBytes): IpBytes[] => [ip.subarray(offset, offset + 4)];
+
+/**
+ * Local-use NAT64 lets the operator pick the prefix length (RFC 8215, RFC 6052 layouts). The /96
+ * layout keeps the IPv4 in the last 32 bits, where the /48 and /56 layouts leave zeros (0.0.0.0,
+ * blocked); the /64 layout puts it in bits 72–103, after a zero octet, with a zero suffix.
+ */
+function localNat64Ipv4s(ip: IpBytes): IpBytes[] {
+  const found = [ip.subarray(12, 16)];
+  if (ip[8] === 0 && ip[13] === 0 && ip[14] === 0 && ip[15] === 0) found.push(ip.subarray(9, 13));
+  return found;
+}
+
+/** Teredo: the server's IPv4 in bits 32–63, the client's in the last 32 bits, inverted. */
+function teredoIpv4s(ip: IpBytes): IpBytes[] {
+  return [ip.subarray(4, 8), ip.slice(12, 16).map((b) => b ^ 0xff)];
+}
+
+// IPv6 ranges that carry an IPv4 address, and where it sits.
 const EMBEDDINGS: Embedding[] = [
-  { range: namedRange("::ffff:0:0/96", "IPv4-mapped"), offset: 12 },
-  { range: namedRange("::/96", "IPv4-compatible"), offset: 12 },
-  { range: namedRange("64:ff9b::/96", "NAT64"), offset: 12 },
-  { range: namedRange("2002::/16", "6to4"), offset: 2 },
+  { range: namedRange("::ffff:0:0/96", "IPv4-mapped"), ipv4s: ipv4At(12) },
+  { range: namedRange("::/96", "IPv4-compatible"), ipv4s: ipv4At(12) },
+  { range: namedRange("64:ff9b::/96", "NAT64"), ipv4s: ipv4At(12) },
+  { range: namedRange("64:ff9b:1::/48", "local-use NAT64"), ipv4s: localNat64Ipv4s },
+  { range: namedRange("2002::/16", "6to4"), ipv4s: ipv4At(2) },
+  { range: namedRange("2001::/32", "Teredo"), ipv4s: teredoIpv4s },
 ];
 
 function describe(range: NamedRange): string {
@@ -282,10 +305,13 @@ function firstMatch(ranges: NamedRange[], ip: IpBytes): NamedRange | undefined {
 }
 
 function embeddedReason(ip: IpBytes): string | null {
-  for (const { range, offset } of EMBEDDINGS) {
+  for (const { range, ipv4s } of EMBEDDINGS) {
     if (!cidrContains(range.cidr, ip)) continue;
-    const inner = firstMatch(BLOCKED_V4, ip.subarray(offset, offset + 4));
-    return inner ? `${describe(inner)} embedded in ${describe(range)}` : null;
+    for (const v4 of ipv4s(ip)) {
+      const inner = firstMatch(BLOCKED_V4, v4);
+      if (inner) return `${describe(inner)} embedded in ${describe(range)}`;
+    }
+    return null;
   }
   return null;
 }

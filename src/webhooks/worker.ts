@@ -1,5 +1,5 @@
 import { Cron } from "croner";
-import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
@@ -8,12 +8,14 @@ import { attemptDelivery } from "./attempt.ts";
 // A lease outlives the attempt's own timeout, so only a crashed worker's lease ever expires.
 const LEASE_MARGIN_MS = 5_000;
 const SWEEP_CRON = "*/5 * * * * *";
+const SWEEP_MS = 5_000;
 const REFILL_AT = 0.75;
 
 /**
  * Sends due deliveries: claim (lease) → attempt → record → schedule next (see attempt.ts).
- * Woken right after a commit that adds deliveries; a croner sweep every 5 s picks up anything
- * due or left behind by a crashed process (expired leases are taken over).
+ * Woken right after a commit that adds deliveries, and by a timer at the earliest retry due
+ * before the next sweep, so retries leave on time; a croner sweep every 5 s picks up anything
+ * else due or left behind by a crashed process (expired leases are taken over).
  */
 export class DeliveryWorker {
   readonly owner = `wrk_${randomBase62(16)}`;
@@ -23,6 +25,7 @@ export class DeliveryWorker {
   private wakeAgain = false;
   private stopped = false;
   private rounds = 0;
+  private timer: { handle: ReturnType<typeof setTimeout>; at: number } | null = null;
 
   constructor(
     private ctx: AppContext,
@@ -60,6 +63,35 @@ export class DeliveryWorker {
         this.ctx.logger.warn("delivery claim failed", { error: (err as Error).message });
       }
     } while (this.wakeAgain && !this.stopped);
+    await this.wakeAtNextDue();
+  }
+
+  /** Sets the wake-up timer for the earliest future retry, if it is due before the next sweep. */
+  private async wakeAtNextDue(): Promise<void> {
+    const now = this.ctx.clock.now();
+    try {
+      const [next] = await this.ctx.database.db
+        .select({ at: min(deliveries.nextAttemptAt) })
+        .from(deliveries)
+        .where(and(eq(deliveries.status, "pending"), gt(deliveries.nextAttemptAt, now)));
+      if (next?.at != null) this.wakeIn(next.at - now);
+    } catch (err) {
+      this.ctx.logger.warn("delivery schedule lookup failed", { error: (err as Error).message });
+    }
+  }
+
+  /** One timer, for the earliest wake-up asked for; later ones are left to the sweep's round. */
+  private wakeIn(delayMs: number): void {
+    if (this.stopped || delayMs > SWEEP_MS) return;
+    const at = performance.now() + delayMs;
+    if (this.timer && this.timer.at <= at) return;
+    if (this.timer) clearTimeout(this.timer.handle);
+    const handle = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, delayMs);
+    handle.unref?.();
+    this.timer = { handle, at };
   }
 
   private perWebhook(webhookId: string): number {
@@ -149,7 +181,9 @@ export class DeliveryWorker {
 
   private launch(deliveryId: string, webhookId: string): void {
     const done = attemptDelivery(this.ctx, deliveryId, this.owner, this.random)
-      .then(() => undefined)
+      .then((outcome) => {
+        if (outcome?.kind === "retry") this.wakeIn(outcome.delayMs);
+      })
       .catch((err) =>
         this.ctx.logger.error("delivery attempt failed", {
           delivery_id: deliveryId,
@@ -182,6 +216,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cron?.stop();
+    if (this.timer) clearTimeout(this.timer.handle);
     await this.pumping;
     await Promise.all([...this.inFlight.values()].map((j) => j.done));
   }
