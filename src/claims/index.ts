@@ -19,6 +19,7 @@ import {
   ClaimWithHistoryModel,
   DecisionBody,
   PolicyBody,
+  PolicyModel,
   SubmitClaimBody,
 } from "./model.ts";
 import {
@@ -150,18 +151,23 @@ function ownerRoutes(ctx: AppContext) {
         ownNamespace(principal.owner, params.namespace);
         return getPolicy(ctx, principal.owner);
       },
-      { params: NamespaceParams, detail: { summary: "The namespace's auto-approve policy" } },
+      {
+        params: NamespaceParams,
+        response: { 200: PolicyModel },
+        detail: { summary: "The namespace's policy: auto-approved and blocked services" },
+      },
     )
     .put(
       "/v1/namespaces/:namespace/policy",
       async ({ principal, params, body }) => {
         ownNamespace(principal.owner, params.namespace);
-        return putPolicy(ctx, principal.owner, body.auto_approve_services);
+        return putPolicy(ctx, principal.owner, body);
       },
       {
         params: NamespaceParams,
         body: PolicyBody,
-        detail: { summary: "Replace the auto-approve list" },
+        response: { 200: PolicyModel },
+        detail: { summary: "Replace the named lists (slugs in, {id, slug} out)" },
       },
     );
 }

@@ -73,9 +73,24 @@ export const ClaimWithHistoryModel = t.Composite([
   t.Object({ history: t.Array(TransitionModel) }),
 ]);
 
+const SlugList = t.Array(t.String({ minLength: 3, maxLength: 64 }), {
+  maxItems: 1000,
+  description: "service slugs, resolved to service ids when the policy is written",
+});
+
+/** A list left out keeps its current content; at least one must be named. */
 export const PolicyBody = t.Object(
-  { auto_approve_services: t.Array(t.String({ minLength: 3, maxLength: 64 }), { maxItems: 1000 }) },
-  { additionalProperties: false },
+  { auto_approve_services: t.Optional(SlugList), blocked_services: t.Optional(SlugList) },
+  { additionalProperties: false, minProperties: 1 },
 );
+
+const PolicyEntry = t.Object({ id: t.String({ format: "uuid" }), slug: t.String() });
+
+export const PolicyModel = t.Object({
+  namespace: t.String(),
+  auto_approve_services: t.Array(PolicyEntry),
+  blocked_services: t.Array(PolicyEntry),
+  updated_at: Nullable(t.String()),
+});
 
 export type Claim = typeof ClaimModel.static;

@@ -7,6 +7,7 @@ import m0003 from "../../migrations/0003_feed_sequence.sql" with { type: "text" 
 import m0004 from "../../migrations/0004_claims_namespace_status.sql" with { type: "text" };
 import m0005 from "../../migrations/0005_drop_unused_claim_indexes.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_deliveries_webhook_due.sql" with { type: "text" };
+import m0007 from "../../migrations/0007_policy_service_ids.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -22,6 +23,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0004_claims_namespace_status": m0004,
   "0005_drop_unused_claim_indexes": m0005,
   "0006_deliveries_webhook_due": m0006,
+  "0007_policy_service_ids": m0007,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

@@ -2,7 +2,15 @@ import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
-import { apiKeys, claims, deliveries, type ServiceRow, services, webhooks } from "../db/schema.ts";
+import {
+  apiKeys,
+  claims,
+  deliveries,
+  namespacePolicyServices,
+  type ServiceRow,
+  services,
+  webhooks,
+} from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -131,7 +139,7 @@ export async function updateService(
   return findOwnedService(ctx, ownerId, serviceId);
 }
 
-/** Deletes the service with its keys and webhooks in one transaction. */
+/** Deletes the service with its keys, webhooks and policy entries in one transaction. */
 export async function deleteService(
   ctx: AppContext,
   ownerId: string,
@@ -153,6 +161,8 @@ export async function deleteService(
     db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
     // Claims stay in their namespaces' history, orphaned: they never verify again.
     db.update(claims).set({ serviceId: null }).where(inArray(claims.serviceId, owned)),
+    // Trust (or a block) never passes to whoever registers the slug next.
+    db.delete(namespacePolicyServices).where(inArray(namespacePolicyServices.serviceId, owned)),
     db.delete(services).where(ownedBy(ownerId, serviceId)),
   ]);
   ctx.keyCache.clear();
