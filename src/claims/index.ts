@@ -4,6 +4,7 @@ import { SESSION_COOKIE } from "../auth/sessions.ts";
 import type { AppContext } from "../context.ts";
 import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
+import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import {
   apiKeyGuard,
@@ -101,12 +102,13 @@ function ownerRoutes(ctx: AppContext) {
         await transitionClaim(ctx, claim, action, `owner:${principal.owner.namespace}`, reason),
       );
     };
-  const decision = (action: Action) => ({
-    params: ClaimParams,
-    body: DecisionBody,
-    response: { 200: ClaimModel },
-    detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
-  });
+  const decision = (action: Action) =>
+    ownerInput({
+      params: ClaimParams,
+      body: DecisionBody,
+      response: { 200: ClaimModel },
+      detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
+    });
   return new Elysia({ tags: ["claims"] })
     .use(ownerGuard(ctx))
     .get(
@@ -117,7 +119,7 @@ function ownerRoutes(ctx: AppContext) {
         const { items, total } = await listNamespaceClaims(ctx, principal.owner, query, page);
         return paginated("claims", items, page, total);
       },
-      {
+      ownerInput({
         params: NamespaceParams,
         query: t.Object(
           {
@@ -128,7 +130,7 @@ function ownerRoutes(ctx: AppContext) {
           { additionalProperties: false },
         ),
         detail: { summary: "List your namespace's claims, newest first" },
-      },
+      }),
     )
     .get(
       "/v1/claims/:claimId",
@@ -136,11 +138,11 @@ function ownerRoutes(ctx: AppContext) {
         const claim = await findOwnedClaim(ctx, principal.owner, params.claimId);
         return { ...claimView(claim), history: await claimHistory(ctx, claim.id) };
       },
-      {
+      ownerInput({
         params: ClaimParams,
         response: { 200: ClaimWithHistoryModel },
         detail: { summary: "A claim with its history" },
-      },
+      }),
     )
     .post("/v1/claims/:claimId/approve", decide("approve"), decision("approve"))
     .post("/v1/claims/:claimId/reject", decide("reject"), decision("reject"))
@@ -151,11 +153,11 @@ function ownerRoutes(ctx: AppContext) {
         ownNamespace(principal.owner, params.namespace);
         return getPolicy(ctx, principal.owner);
       },
-      {
+      ownerInput({
         params: NamespaceParams,
         response: { 200: PolicyModel },
         detail: { summary: "The namespace's policy: auto-approved and blocked services" },
-      },
+      }),
     )
     .put(
       "/v1/namespaces/:namespace/policy",
@@ -163,12 +165,12 @@ function ownerRoutes(ctx: AppContext) {
         ownNamespace(principal.owner, params.namespace);
         return putPolicy(ctx, principal.owner, body);
       },
-      {
+      ownerInput({
         params: NamespaceParams,
         body: PolicyBody,
         response: { 200: PolicyModel },
         detail: { summary: "Replace the named lists (slugs in, {id, slug} out)" },
-      },
+      }),
     );
 }
 

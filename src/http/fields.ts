@@ -20,6 +20,28 @@ export function FreeText(maxLength = 1000) {
   return t.String({ maxLength, pattern: TEXT_PATTERN });
 }
 
+const closed = { additionalProperties: false } as const;
+
+/** No query parameters at all. */
+export const NoQuery = t.Object({}, closed);
+
+/** No body; an empty object is accepted (clients that always send JSON send `{}`). */
+export const NoBody = t.Optional(t.Object({}, closed));
+
+type WithDeclaredInput<H> = Omit<H, "query" | "body"> & {
+  query: H extends { query: infer Q } ? Q : typeof NoQuery;
+  body: H extends { body: infer B } ? B : typeof NoBody;
+};
+
+/**
+ * Owner routes take only what they declare (http-api.md §1.1): a route that names no query or
+ * no body gets a closed, empty one, so `?x=1` or `{"x":1}` is a 400 instead of being ignored.
+ * (An Elysia guard cannot do this: its schema would replace the routes' own.)
+ */
+export function ownerInput<const H extends object>(hook: H): WithDeclaredInput<H> {
+  return { query: NoQuery, body: NoBody, ...hook } as WithDeclaredInput<H>;
+}
+
 // Elysia's own t.Integer / t.Boolean accept "60" / "true" strings; JSON bodies must carry real
 // numbers and booleans, so bodies use TypeBox's strict ones.
 
