@@ -4,7 +4,7 @@ import { SESSION_COOKIE } from "../auth/sessions.ts";
 import type { AppContext } from "../context.ts";
 import { hasAgentSignature, verifyAgentRequest } from "../http/agentSignature.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
-import { ownerInput } from "../http/fields.ts";
+import { ownerInput, Text } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import {
   apiKeyGuard,
@@ -125,7 +125,7 @@ function ownerRoutes(ctx: AppContext) {
           {
             ...paginationQuery(),
             status: t.Optional(ClaimStatus),
-            service: t.Optional(t.String({ maxLength: 64 })),
+            service: t.Optional(Text({ maxLength: 64 })),
           },
           { additionalProperties: false },
         ),

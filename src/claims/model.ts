@@ -1,36 +1,37 @@
 import { t } from "elysia";
+import { Text } from "../http/fields.ts";
 
 const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
 // Service- and agent-facing bodies ignore unknown fields (reference-client compatibility).
 export const SubmitClaimBody = t.Object(
   {
-    namespace: t.String({ minLength: 1, maxLength: 64 }),
-    public_key: t.String({
+    namespace: Text({ minLength: 1, maxLength: 64 }),
+    public_key: Text({
       minLength: 1,
       maxLength: 200,
       description: "ed25519:<base64>, did:key:z6Mk… or z6Mk…",
     }),
-    service: t.String({
+    service: Text({
       minLength: 1,
       maxLength: 64,
       description: "slug of the API key's service",
     }),
-    agent_ip: t.String({
+    agent_ip: Text({
       minLength: 2,
       maxLength: 64,
       description: "IPv4 or IPv6 (informational)",
     }),
-    nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
-    subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),
-    agent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-    agent_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+    nonce: Text({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
+    subject: t.Optional(Text({ minLength: 1, maxLength: 256 })),
+    agent_id: t.Optional(Text({ minLength: 1, maxLength: 128 })),
+    agent_name: t.Optional(Text({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: true },
 );
 
 export const DecisionBody = t.Optional(
-  t.Object({ reason: t.Optional(t.String({ maxLength: 500 })) }, { additionalProperties: false }),
+  t.Object({ reason: t.Optional(Text({ maxLength: 500 })) }, { additionalProperties: false }),
 );
 
 export const ClaimStatus = t.Union([
@@ -73,7 +74,7 @@ export const ClaimWithHistoryModel = t.Composite([
   t.Object({ history: t.Array(TransitionModel) }),
 ]);
 
-const SlugList = t.Array(t.String({ minLength: 3, maxLength: 64 }), {
+const SlugList = t.Array(Text({ minLength: 3, maxLength: 64 }), {
   maxItems: 1000,
   description: "service slugs, resolved to service ids when the policy is written",
 });

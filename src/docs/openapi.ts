@@ -103,7 +103,11 @@ function operation(route: RouteInfo): Operation {
     parameters: parameters(route),
     responses: responses(route),
   };
-  if (body) {
+  // Routes without a body declare an empty, closed one (http/fields.ts NoBody): nothing to show.
+  const declaresFields = Object.keys(
+    (body as { properties?: object } | undefined)?.properties ?? {},
+  );
+  if (body && declaresFields.length > 0) {
     const optional =
       (body as unknown as Record<symbol, unknown>)[Symbol.for("TypeBox.Optional")] === "Optional";
     op.requestBody = {

@@ -129,6 +129,9 @@ describe("HTTP conventions", () => {
     expect(spec.body.paths["/v1/services/{serviceId}/keys/{keyId}/roll"].post).toBeDefined();
     expect(spec.body.paths["/v1/auth/signup"].post.requestBody.required).toBe(true);
     expect(spec.body.paths["/v1/services/{serviceId}/keys"].post.requestBody.required).toBe(false);
+    // Routes that take no body (an empty, closed one) show none.
+    expect(spec.body.paths["/v1/auth/me"].get.requestBody).toBeUndefined();
+    expect(spec.body.paths["/v1/auth/logout"].post.requestBody).toBeUndefined();
     const docs = await fetch(`${t.url}/docs`);
     expect(docs.headers.get("content-type")).toContain("text/html");
     const html = await docs.text();

@@ -12,7 +12,7 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, queryRows } from "../services/support.ts";
+import { everyRow, expectError } from "../services/support.ts";
 
 // http-api.md §1.1 / quality.md §2: owner routes reject what they do not declare — unknown query
 // parameters and body fields (a route without a body takes none, `{}` aside) — and the data is
@@ -50,33 +50,7 @@ afterAll(async () => {
   receiver.stop();
 });
 
-async function rows(table: string, order: string) {
-  const all = await queryRows(t, `SELECT * FROM ${table} ORDER BY ${order}`);
-  // Usage timestamps are flushed in the background; they are not what these requests change.
-  return all.map(({ last_used_at: _ignored, ...rest }) => rest);
-}
-
-/** Every row an owner route may write, in a stable order. */
-async function snapshot(): Promise<string> {
-  const tables: [string, string][] = [
-    ["owners", "id"],
-    ["sessions", "id"],
-    ["personal_access_tokens", "id"],
-    ["services", "id"],
-    ["api_keys", "id"],
-    ["webhooks", "id"],
-    ["events", "id"],
-    ["deliveries", "id"],
-    ["delivery_attempts", "id"],
-    ["claims", "id"],
-    ["claim_transitions", "id"],
-    ["namespace_policies", "owner_id"],
-    ["namespace_policy_services", "owner_id, service_id"],
-  ];
-  const out: Record<string, unknown> = {};
-  for (const [table, order] of tables) out[table] = await rows(table, order);
-  return JSON.stringify(out);
-}
+const snapshot = () => everyRow(t);
 
 interface OwnerRoute {
   method: string;
