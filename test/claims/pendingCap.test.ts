@@ -86,6 +86,16 @@ describe("pending cap per (namespace, service) and the namespace brake", () => {
     expect(await fill(c, victim.namespace, 1)).toEqual(["pending"]);
   });
 
+  test("a deleted service's pending claims (orphaned, never verifiable) do not count against the brake", async () => {
+    const victim = await signUp(t);
+    const [a, b, c] = [await service(), await service(), await service()];
+    await fill(a, victim.namespace, 2);
+    await fill(b, victim.namespace, 2);
+    expect(await fill(c, victim.namespace, 1)).toEqual(["rejected"]);
+    expect((await b.client.delete(`/v1/services/${b.serviceId}`)).status).toBe(200);
+    expect(await fill(c, victim.namespace, 1)).toEqual(["pending"]);
+  });
+
   test("the brake is per namespace", async () => {
     const first = await signUp(t);
     const second = await signUp(t);
