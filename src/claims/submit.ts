@@ -78,10 +78,20 @@ async function activeClaim(
 }
 
 /**
- * What the decision needs, in one round trip: an active claim?, the pending counts (each stops at
- * its cap; the partial index claims_pending_idx holds pending rows only), the policy entry.
- * Orphaned and blocked services' pending claims do not count against the namespace brake, so
- * blocking a flooder frees the namespace at once.
+ * Pending claims of this service in the namespace. The per-service cap can only bind below the
+ * namespace brake (the service's claims are among the namespace's), so above it this is skipped.
+ */
+function servicePendingCount(ctx: AppContext, namespace: string, serviceId: string) {
+  if (ctx.config.maxPendingClaims >= ctx.config.maxPendingClaimsPerNamespace) return sql`0`;
+  return sql`(SELECT count(*) FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId}
+    AND status = 'pending')`;
+}
+
+/**
+ * What the decision needs, in one round trip: an active claim?, the pending counts, the policy
+ * entry. Counts read the partial index claims_pending_idx (pending rows only) and stay bounded:
+ * the caps keep pending rows from piling up. Claims of deleted (orphaned) and blocked services do
+ * not count against the namespace brake, so blocking a flooder frees the namespace at once.
  */
 async function submissionFacts(
   ctx: AppContext,
@@ -90,7 +100,6 @@ async function submissionFacts(
   serviceId: string,
   publicKey: string,
 ) {
-  const { maxPendingClaims, maxPendingClaimsPerNamespace } = ctx.config;
   const [row] = await ctx.database.db.all<{
     active: string | null;
     servicePending: number;
@@ -99,19 +108,18 @@ async function submissionFacts(
   }>(sql`SELECT
     (SELECT id FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId} AND public_key = ${publicKey}
        AND status IN ('pending', 'approved') LIMIT 1) AS active,
-    (SELECT count(*) FROM (SELECT 1 FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId}
-       AND status = 'pending' LIMIT ${maxPendingClaims})) AS servicePending,
-    (SELECT count(*) FROM (SELECT 1 FROM claims c WHERE c.namespace = ${namespace} AND c.status = 'pending'
-       AND c.service_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM namespace_policy_services b
-         WHERE b.owner_id = ${ownerId} AND b.service_id = c.service_id AND b.kind = 'blocked')
-       LIMIT ${maxPendingClaimsPerNamespace})) AS namespacePending,
+    ${servicePendingCount(ctx, namespace, serviceId)} AS servicePending,
+    (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IS NOT NULL)
+      - (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IN
+          (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${ownerId} AND kind = 'blocked'))
+      AS namespacePending,
     (SELECT kind FROM namespace_policy_services WHERE owner_id = ${ownerId} AND service_id = ${serviceId}) AS policy`);
   return {
     hasActive: row?.active != null,
     policy: row?.policy ?? null,
     overCap:
-      Number(row?.servicePending ?? 0) >= maxPendingClaims ||
-      Number(row?.namespacePending ?? 0) >= maxPendingClaimsPerNamespace,
+      Number(row?.servicePending ?? 0) >= ctx.config.maxPendingClaims ||
+      Number(row?.namespacePending ?? 0) >= ctx.config.maxPendingClaimsPerNamespace,
   };
 }
 

@@ -105,3 +105,28 @@ describe("pending cap per (namespace, service) and the namespace brake", () => {
     expect(await fill(a, second.namespace, 1)).toEqual(["pending"]);
   });
 });
+
+describe("a per-service cap at or above the brake", () => {
+  test("the brake alone decides (cap 3, brake 2)", async () => {
+    const other = await startTestServer({
+      env: {
+        SIGILUM_MAX_PENDING_CLAIMS: "3",
+        SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE: "2",
+      },
+    });
+    try {
+      const owner = await signUp(other);
+      const slug = uniqueName("svc");
+      const svc = await owner.client.post("/v1/services", { slug, name: "S" });
+      const key = (await owner.client.post(`/v1/services/${svc.body.id}/keys`)).body.key;
+      const statuses: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await submitClaim(other, await newAgent(owner.namespace), key, slug);
+        statuses.push(res.body.status);
+      }
+      expect(statuses).toEqual(["pending", "pending", "rejected"]);
+    } finally {
+      await other.close();
+    }
+  });
+});
