@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, writeBatch } from "../db/client.ts";
@@ -106,8 +106,8 @@ export async function getPolicy(ctx: AppContext, owner: Pick<Owner, "id" | "name
 }
 
 /**
- * Resolves each named list's slugs to service ids now (http-api.md §5): an unknown slug is a 400,
- * so trust can never wait for whoever registers that slug later. A list left out stays as it is.
+ * Resolves the named lists' slugs to service ids now (http-api.md §5): an unknown slug is a 400,
+ * so trust can never wait for whoever registers that slug later. Returns id → kind.
  */
 async function resolvePolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) {
   const named = POLICY_KINDS.flatMap((kind) =>
@@ -123,16 +123,18 @@ async function resolvePolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) 
         .where(inArray(services.slug, [...new Set(named.map((n) => n.slug))]))
     : [];
   const idOf = new Map(found.map((row) => [row.slug, row.id]));
-  const kinds = new Map<string, PolicyKind>();
+  // What the lists left out hold now: a named service must not be in them as well.
   const current = await getPolicy(ctx, owner);
+  const kept = new Map<string, PolicyKind>();
   for (const kind of POLICY_KINDS) {
     if (lists[LIST_OF[kind]] !== undefined) continue;
-    for (const entry of current[LIST_OF[kind]]) kinds.set(entry.id, kind);
+    for (const entry of current[LIST_OF[kind]]) kept.set(entry.id, kind);
   }
+  const kinds = new Map<string, PolicyKind>();
   const details: ErrorDetail[] = [];
   for (const { kind, field, slug } of named) {
     const id = idOf.get(slug);
-    const other = id && kinds.get(id);
+    const other = id && (kinds.get(id) ?? kept.get(id));
     if (!id) details.push({ field, message: `'${slug}' is not a registered service` });
     else if (other && other !== kind)
       details.push({ field, message: `'${slug}' is also in ${LIST_OF[other]}` });
@@ -145,24 +147,41 @@ async function resolvePolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) 
   return kinds;
 }
 
-/** Replaces the named lists of the namespace's policy in one batch. */
+/**
+ * Replaces the named lists of the namespace's policy in one batch; the lists left out keep their
+ * rows (a concurrent write to them is not undone).
+ */
 export async function putPolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) {
   const kinds = await resolvePolicy(ctx, owner, lists);
   const db = ctx.database.db;
   const now = ctx.clock.now();
+  const replaced = POLICY_KINDS.filter((kind) => lists[LIST_OF[kind]] !== undefined);
   const idsOf = (kind: PolicyKind) => [...kinds].filter(([, k]) => k === kind).map(([id]) => id);
   await writeBatch(ctx.database, [
     db
       .insert(namespacePolicies)
       .values({ ownerId: owner.id, updatedAt: now })
       .onConflictDoUpdate({ target: namespacePolicies.ownerId, set: { updatedAt: now } }),
-    db.delete(namespacePolicyServices).where(eq(namespacePolicyServices.ownerId, owner.id)),
+    // The replaced lists, and the named services wherever they were.
+    db
+      .delete(namespacePolicyServices)
+      .where(
+        and(
+          eq(namespacePolicyServices.ownerId, owner.id),
+          or(
+            inArray(namespacePolicyServices.kind, replaced),
+            inArray(namespacePolicyServices.serviceId, [...kinds.keys()]),
+          ),
+        ),
+      ),
     // Inserted only while the service still exists: one deleted since it was resolved stays out.
-    ...POLICY_KINDS.filter((kind) => idsOf(kind).length > 0).map(
-      (kind) => sql`INSERT INTO ${namespacePolicyServices} (owner_id, service_id, kind)
-        SELECT ${owner.id}, ${services.id}, ${kind} FROM ${services}
-        WHERE ${inArray(services.id, idsOf(kind))}`,
-    ),
+    ...replaced
+      .filter((kind) => idsOf(kind).length > 0)
+      .map(
+        (kind) => sql`INSERT INTO ${namespacePolicyServices} (owner_id, service_id, kind)
+          SELECT ${owner.id}, ${services.id}, ${kind} FROM ${services}
+          WHERE ${inArray(services.id, idsOf(kind))}`,
+      ),
   ]);
   return getPolicy(ctx, owner);
 }

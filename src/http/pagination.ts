@@ -12,10 +12,8 @@ const DIGITS = /^[0-9]{1,12}$/;
  */
 export function paginationQuery(maxLimit = 200) {
   return {
-    limit: t.Optional(
-      t.String({ maxLength: 12, description: `decimal integer 1–${maxLimit}, default 50` }),
-    ),
-    offset: t.Optional(t.String({ maxLength: 12, description: "decimal integer ≥ 0, default 0" })),
+    limit: t.Optional(t.String({ description: `decimal integer 1–${maxLimit}, default 50` })),
+    offset: t.Optional(t.String({ description: "decimal integer ≥ 0, default 0" })),
   };
 }
 
