@@ -272,7 +272,13 @@ export const SETTINGS = {
     "SIGILUM_MAX_PENDING_CLAIMS",
     "100",
     parseInteger(1, 1_000_000),
-    "pending claims per namespace before new ones are auto-rejected",
+    "pending claims per (namespace, service) before that service's new ones are auto-rejected",
+  ),
+  maxPendingClaimsPerNamespace: setting(
+    "SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE",
+    "1000",
+    parseInteger(1, 10_000_000),
+    "pending claims per namespace, all services together, before new ones are auto-rejected",
   ),
   cacheTtl: setting(
     "SIGILUM_CACHE_TTL",

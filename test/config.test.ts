@@ -24,6 +24,8 @@ describe("configuration", () => {
     expect(c.sessionMaxTtl).toBe(90 * 86_400_000);
     expect(c.webhookAllowHttp).toBe(false);
     expect(c.publicUrl).toBeNull();
+    expect(c.maxPendingClaims).toBe(100);
+    expect(c.maxPendingClaimsPerNamespace).toBe(1000);
   });
 
   test("each bad value names its variable and the accepted values in one line", () => {
@@ -46,6 +48,14 @@ describe("configuration", () => {
       ],
       [{ SIGILUM_MAX_BODY_BYTES: "-5" }, /^SIGILUM_MAX_BODY_BYTES:/],
       [{ SIGILUM_LOG_LEVEL: "loud" }, /^SIGILUM_LOG_LEVEL:/],
+      [
+        { SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE: "lots" },
+        /^SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE: must be an integer/,
+      ],
+      [
+        { SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE: "0" },
+        /^SIGILUM_MAX_PENDING_CLAIMS_PER_NAMESPACE:/,
+      ],
       [
         { SIGILUM_DATABASE_URL: "libsql://db.example.com" },
         /^SIGILUM_SECRET_KEY: is required with a remote database/,

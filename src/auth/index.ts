@@ -3,6 +3,7 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { metaOf, publicOrigin } from "../http/context.ts";
 import { ApiError, notFound } from "../http/errors.ts";
+import { ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ownerGuard, sessionCookieOptions } from "./guard.ts";
 import {
@@ -82,11 +83,11 @@ function publicAuthRoutes(ctx: AppContext) {
         set.status = 201;
         return { user: await userView(ctx, owner) };
       },
-      {
+      ownerInput({
         body: SignupBody,
         response: { 201: t.Object({ user: UserModel }) },
         detail: { summary: "Create an owner account" },
-      },
+      }),
     )
     .post(
       "/login",
@@ -108,11 +109,11 @@ function publicAuthRoutes(ctx: AppContext) {
         });
         return { user: await userView(ctx, owner) };
       },
-      {
+      ownerInput({
         body: LoginBody,
         response: { 200: t.Object({ user: UserModel }) },
         detail: { summary: "Sign in with email or namespace" },
-      },
+      }),
     );
 }
 
@@ -127,15 +128,19 @@ function accountRoutes(ctx: AppContext) {
         cookie[SESSION_COOKIE]!.remove();
         return { ok: true };
       },
-      {
+      ownerInput({
         response: { 200: t.Object({ ok: t.Boolean() }) },
         detail: { summary: "End the current session" },
-      },
+      }),
     )
-    .get("/me", async ({ principal }) => ({ user: await userView(ctx, principal.owner) }), {
-      response: { 200: t.Object({ user: UserModel }) },
-      detail: { summary: "The signed-in owner" },
-    })
+    .get(
+      "/me",
+      async ({ principal }) => ({ user: await userView(ctx, principal.owner) }),
+      ownerInput({
+        response: { 200: t.Object({ user: UserModel }) },
+        detail: { summary: "The signed-in owner" },
+      }),
+    )
     .get(
       "/sessions",
       async ({ principal, query }) => {
@@ -158,13 +163,13 @@ function accountRoutes(ctx: AppContext) {
         }));
         return paginated("sessions", items, page, total);
       },
-      {
+      ownerInput({
         query: ListQuery,
         response: {
           200: t.Object({ sessions: t.Array(SessionModel), pagination: PaginationModel }),
         },
         detail: { summary: "List active sessions" },
-      },
+      }),
     )
     .delete(
       "/sessions/:id",
@@ -174,7 +179,11 @@ function accountRoutes(ctx: AppContext) {
           cookie[SESSION_COOKIE]!.remove();
         return { id: params.id, deleted: true };
       },
-      { params: IdParams, response: { 200: Deleted }, detail: { summary: "End a session" } },
+      ownerInput({
+        params: IdParams,
+        response: { 200: Deleted },
+        detail: { summary: "End a session" },
+      }),
     )
     .post(
       "/password",
@@ -183,11 +192,11 @@ function accountRoutes(ctx: AppContext) {
         await changePassword(ctx, principal.owner, body, keep);
         return { ok: true };
       },
-      {
+      ownerInput({
         body: PasswordChangeBody,
         response: { 200: t.Object({ ok: t.Boolean() }) },
         detail: { summary: "Change password; ends other sessions" },
-      },
+      }),
     )
     .get(
       "/tokens",
@@ -196,11 +205,11 @@ function accountRoutes(ctx: AppContext) {
         const { rows, total } = await listTokens(ctx, principal.owner.id, page.limit, page.offset);
         return paginated("tokens", rows.map(tokenView), page, total);
       },
-      {
+      ownerInput({
         query: ListQuery,
         response: { 200: t.Object({ tokens: t.Array(TokenModel), pagination: PaginationModel }) },
         detail: { summary: "List personal access tokens" },
-      },
+      }),
     )
     .post(
       "/tokens",
@@ -208,11 +217,11 @@ function accountRoutes(ctx: AppContext) {
         set.status = 201;
         return createToken(ctx, principal.owner.id, body);
       },
-      {
+      ownerInput({
         body: TokenCreateBody,
         response: { 201: CreatedTokenModel },
         detail: { summary: "Create a personal access token (shown once)" },
-      },
+      }),
     )
     .delete(
       "/tokens/:id",
@@ -220,11 +229,11 @@ function accountRoutes(ctx: AppContext) {
         if (!(await deleteToken(ctx, principal.owner.id, params.id))) throw notFound("Token");
         return { id: params.id, deleted: true };
       },
-      {
+      ownerInput({
         params: IdParams,
         response: { 200: Deleted },
         detail: { summary: "Revoke a personal access token" },
-      },
+      }),
     )
     .delete(
       "/account",
@@ -233,10 +242,10 @@ function accountRoutes(ctx: AppContext) {
         cookie[SESSION_COOKIE]!.remove();
         return { id: principal.owner.id, deleted: true };
       },
-      {
+      ownerInput({
         response: { 200: Deleted },
         detail: { summary: "Delete the account and everything it owns" },
-      },
+      }),
     );
 }
 

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Label } from "../http/fields.ts";
+import { Label, Text } from "../http/fields.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -7,12 +7,12 @@ export const NAMESPACE_PATTERN = "^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$";
 
 export const SignupBody = t.Object(
   {
-    namespace: t.String({
+    namespace: Text({
       minLength: 3,
       maxLength: 64,
       description: `lower-cased, then ${NAMESPACE_PATTERN}`,
     }),
-    email: t.String({ minLength: 3, maxLength: 254, format: "email" }),
+    email: Text({ minLength: 3, maxLength: 254, format: "email" }),
     password: t.String({ minLength: 10, maxLength: 256 }),
   },
   strict,
@@ -20,7 +20,7 @@ export const SignupBody = t.Object(
 
 export const LoginBody = t.Object(
   {
-    login: t.String({ minLength: 1, maxLength: 254, description: "email or namespace" }),
+    login: Text({ minLength: 1, maxLength: 254, description: "email or namespace" }),
     password: t.String({ minLength: 1, maxLength: 256 }),
   },
   strict,

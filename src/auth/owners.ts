@@ -8,6 +8,7 @@ import {
   claims,
   deliveries,
   namespacePolicies,
+  namespacePolicyServices,
   type Owner,
   owners,
   passkeys,
@@ -182,6 +183,15 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
       .update(usageEvents)
       .set({ serviceId: null })
       .where(inArray(usageEvents.serviceId, ownedServices)),
+    // Before the services go: the subquery names them. Other namespaces stop trusting them too.
+    db
+      .delete(namespacePolicyServices)
+      .where(
+        or(
+          eq(namespacePolicyServices.ownerId, ownerId),
+          inArray(namespacePolicyServices.serviceId, ownedServices),
+        ),
+      ),
     db.delete(services).where(eq(services.ownerId, ownerId)),
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),

@@ -8,6 +8,7 @@ import {
   verifyPresentedSignature,
 } from "../http/agentSignature.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
+import { ownerInput, Text } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
 import {
@@ -25,6 +26,7 @@ import {
   ClaimWithHistoryModel,
   DecisionBody,
   PolicyBody,
+  PolicyModel,
   SubmitClaimBody,
 } from "./model.ts";
 import {
@@ -130,12 +132,13 @@ function ownerRoutes(ctx: AppContext) {
         await transitionClaim(ctx, claim, action, `owner:${principal.owner.namespace}`, reason),
       );
     };
-  const decision = (action: Action) => ({
-    params: ClaimParams,
-    body: DecisionBody,
-    response: { 200: ClaimModel },
-    detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
-  });
+  const decision = (action: Action) =>
+    ownerInput({
+      params: ClaimParams,
+      body: DecisionBody,
+      response: { 200: ClaimModel },
+      detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
+    });
   return new Elysia({ tags: ["claims"] })
     .use(ownerGuard(ctx))
     .get(
@@ -146,18 +149,18 @@ function ownerRoutes(ctx: AppContext) {
         const { items, total } = await listNamespaceClaims(ctx, principal.owner, query, page);
         return paginated("claims", items, page, total);
       },
-      {
+      ownerInput({
         params: NamespaceParams,
         query: t.Object(
           {
             ...paginationQuery(),
             status: t.Optional(ClaimStatus),
-            service: t.Optional(t.String({ maxLength: 64 })),
+            service: t.Optional(Text({ maxLength: 64 })),
           },
           { additionalProperties: false },
         ),
         detail: { summary: "List your namespace's claims, newest first" },
-      },
+      }),
     )
     .get(
       "/v1/claims/:claimId",
@@ -165,11 +168,11 @@ function ownerRoutes(ctx: AppContext) {
         const claim = await findOwnedClaim(ctx, principal.owner, params.claimId);
         return { ...claimView(claim), history: await claimHistory(ctx, claim.id) };
       },
-      {
+      ownerInput({
         params: ClaimParams,
         response: { 200: ClaimWithHistoryModel },
         detail: { summary: "A claim with its history" },
-      },
+      }),
     )
     .post("/v1/claims/:claimId/approve", decide("approve"), decision("approve"))
     .post("/v1/claims/:claimId/reject", decide("reject"), decision("reject"))
@@ -180,19 +183,24 @@ function ownerRoutes(ctx: AppContext) {
         ownNamespace(principal.owner, params.namespace);
         return getPolicy(ctx, principal.owner);
       },
-      { params: NamespaceParams, detail: { summary: "The namespace's auto-approve policy" } },
+      ownerInput({
+        params: NamespaceParams,
+        response: { 200: PolicyModel },
+        detail: { summary: "The namespace's policy: auto-approved and blocked services" },
+      }),
     )
     .put(
       "/v1/namespaces/:namespace/policy",
       async ({ principal, params, body }) => {
         ownNamespace(principal.owner, params.namespace);
-        return putPolicy(ctx, principal.owner, body.auto_approve_services);
+        return putPolicy(ctx, principal.owner, body);
       },
-      {
+      ownerInput({
         params: NamespaceParams,
         body: PolicyBody,
-        detail: { summary: "Replace the auto-approve list" },
-      },
+        response: { 200: PolicyModel },
+        detail: { summary: "Replace the named lists (slugs in, {id, slug} out)" },
+      }),
     );
 }
 

@@ -1,37 +1,38 @@
 import { t } from "elysia";
+import { Text } from "../http/fields.ts";
 
 const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
 // Service- and agent-facing bodies ignore unknown fields (reference-client compatibility).
 export const SubmitClaimBody = t.Object(
   {
-    namespace: t.String({ minLength: 1, maxLength: 64 }),
-    public_key: t.String({
+    namespace: Text({ minLength: 1, maxLength: 64 }),
+    public_key: Text({
       minLength: 1,
       maxLength: 200,
       description: "ed25519:<base64>, did:key:z6Mk… or z6Mk…",
     }),
-    service: t.String({
+    service: Text({
       minLength: 1,
       maxLength: 64,
       description: "slug of the API key's service",
     }),
-    agent_ip: t.String({
+    agent_ip: Text({
       minLength: 2,
       maxLength: 64,
       description:
         "IPv4 dotted quad or IPv6, optionally with a port (203.0.113.9:4711, [2001:db8::1]:443; the port is dropped); informational",
     }),
-    nonce: t.String({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
-    subject: t.Optional(t.String({ minLength: 1, maxLength: 256 })),
-    agent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-    agent_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+    nonce: Text({ minLength: 8, maxLength: 256, description: "unique per service for 24 h" }),
+    subject: t.Optional(Text({ minLength: 1, maxLength: 256 })),
+    agent_id: t.Optional(Text({ minLength: 1, maxLength: 128 })),
+    agent_name: t.Optional(Text({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: true },
 );
 
 export const DecisionBody = t.Optional(
-  t.Object({ reason: t.Optional(t.String({ maxLength: 500 })) }, { additionalProperties: false }),
+  t.Object({ reason: t.Optional(Text({ maxLength: 500 })) }, { additionalProperties: false }),
 );
 
 export const ClaimStatus = t.Union([
@@ -74,9 +75,24 @@ export const ClaimWithHistoryModel = t.Composite([
   t.Object({ history: t.Array(TransitionModel) }),
 ]);
 
+const SlugList = t.Array(Text({ minLength: 3, maxLength: 64 }), {
+  maxItems: 1000,
+  description: "service slugs, resolved to service ids when the policy is written",
+});
+
+/** A list left out keeps its current content; at least one must be named. */
 export const PolicyBody = t.Object(
-  { auto_approve_services: t.Array(t.String({ minLength: 3, maxLength: 64 }), { maxItems: 1000 }) },
-  { additionalProperties: false },
+  { auto_approve_services: t.Optional(SlugList), blocked_services: t.Optional(SlugList) },
+  { additionalProperties: false, minProperties: 1 },
 );
+
+const PolicyEntry = t.Object({ id: t.String({ format: "uuid" }), slug: t.String() });
+
+export const PolicyModel = t.Object({
+  namespace: t.String(),
+  auto_approve_services: t.Array(PolicyEntry),
+  blocked_services: t.Array(PolicyEntry),
+  updated_at: Nullable(t.String()),
+});
 
 export type Claim = typeof ClaimModel.static;

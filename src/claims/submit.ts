@@ -2,7 +2,13 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { findOwnerByNamespace } from "../auth/owners.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
-import { type ClaimRow, type ClaimStatus, claimNonces, claims } from "../db/schema.ts";
+import {
+  type ClaimRow,
+  type ClaimStatus,
+  claimNonces,
+  claims,
+  type PolicyKind,
+} from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
@@ -74,7 +80,22 @@ async function activeClaim(
   return row ?? null;
 }
 
-/** What the decision needs, in one round trip: an active claim?, pending count, auto-approve list. */
+/**
+ * Pending claims of this service in the namespace. The per-service cap can only bind below the
+ * namespace brake (the service's claims are among the namespace's), so above it this is skipped.
+ */
+function servicePendingCount(ctx: AppContext, namespace: string, serviceId: string) {
+  if (ctx.config.maxPendingClaims >= ctx.config.maxPendingClaimsPerNamespace) return sql`0`;
+  return sql`(SELECT count(*) FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId}
+    AND status = 'pending')`;
+}
+
+/**
+ * What the decision needs, in one round trip: an active claim?, the pending counts, the policy
+ * entry. Counts read the partial index claims_pending_idx (pending rows only) and stay bounded:
+ * the caps keep pending rows from piling up. Claims of deleted (orphaned) and blocked services do
+ * not count against the namespace brake, so blocking a flooder frees the namespace at once.
+ */
 async function submissionFacts(
   ctx: AppContext,
   ownerId: string,
@@ -84,17 +105,24 @@ async function submissionFacts(
 ) {
   const [row] = await ctx.database.db.all<{
     active: string | null;
-    pending: number;
-    policy: string | null;
+    servicePending: number;
+    namespacePending: number;
+    policy: PolicyKind | null;
   }>(sql`SELECT
     (SELECT id FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId} AND public_key = ${publicKey}
        AND status IN ('pending', 'approved') LIMIT 1) AS active,
-    (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending') AS pending,
-    (SELECT auto_approve_services FROM namespace_policies WHERE owner_id = ${ownerId}) AS policy`);
+    ${servicePendingCount(ctx, namespace, serviceId)} AS servicePending,
+    (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IS NOT NULL)
+      - (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IN
+          (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${ownerId} AND kind = 'blocked'))
+      AS namespacePending,
+    (SELECT kind FROM namespace_policy_services WHERE owner_id = ${ownerId} AND service_id = ${serviceId}) AS policy`);
   return {
     hasActive: row?.active != null,
-    pending: Number(row?.pending ?? 0),
-    autoApprove: row?.policy ? (JSON.parse(row.policy) as string[]) : [],
+    policy: row?.policy ?? null,
+    overCap:
+      Number(row?.servicePending ?? 0) >= ctx.config.maxPendingClaims ||
+      Number(row?.namespacePending ?? 0) >= ctx.config.maxPendingClaimsPerNamespace,
   };
 }
 
@@ -112,7 +140,13 @@ function replay(): ApiError {
   );
 }
 
-type Decision = "pending" | "auto-approved" | "rejected-max-pending";
+type Decision = "pending" | "auto-approved" | "rejected-max-pending" | "rejected-blocked";
+
+/** The decisions that reject a new claim at once, with the reason and actor they record. */
+const AUTO_REJECTIONS: Partial<Record<Decision, { reason: string; actor: string }>> = {
+  "rejected-max-pending": { reason: "max_pending_reached", actor: "policy:max-pending" },
+  "rejected-blocked": { reason: "service_blocked", actor: "policy:blocked" },
+};
 
 interface Step {
   from: ClaimStatus | null;
@@ -129,11 +163,12 @@ function creationSteps(
   actor: string,
 ): { final: ClaimRow; steps: Step[] } {
   const now = pending.createdAt;
-  if (decision === "rejected-max-pending") {
+  const rejection = AUTO_REJECTIONS[decision];
+  if (rejection) {
     const rejected: ClaimRow = {
       ...pending,
       status: "rejected",
-      reason: "max_pending_reached",
+      reason: rejection.reason,
       decidedAt: now,
       pendingExpiresAt: null,
     };
@@ -143,7 +178,7 @@ function creationSteps(
         {
           from: null,
           to: "rejected",
-          actor: "policy:max-pending",
+          actor: rejection.actor,
           event: "request.rejected",
           snapshot: rejected,
         },
@@ -174,6 +209,13 @@ function creationSteps(
     snapshot: approved,
   };
   return { final: approved, steps: [submitted, autoApproval] };
+}
+
+/** The namespace's policy first (blocked, then trusted), then the pending caps. */
+function decide(facts: Awaited<ReturnType<typeof submissionFacts>>): Decision {
+  if (facts.policy === "blocked") return "rejected-blocked";
+  if (facts.policy === "auto_approve") return "auto-approved";
+  return facts.overCap ? "rejected-max-pending" : "pending";
 }
 
 /** The claim row, then per step its history row and outbox rows, for one batch. */
@@ -211,7 +253,9 @@ async function creationStatements(
 const MESSAGES: Record<Decision | "existing", string> = {
   pending: "Authorization request submitted; waiting for the namespace owner's approval",
   "auto-approved": "Authorization approved automatically by the namespace's policy",
-  "rejected-max-pending": "Too many pending requests in this namespace; the request was rejected",
+  "rejected-max-pending":
+    "Too many pending requests from this service in this namespace; the request was rejected",
+  "rejected-blocked": "The namespace owner has blocked this service; the request was rejected",
   existing: "An active authorization request already exists for this agent and service",
 };
 
@@ -256,11 +300,7 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
       approvedAt: null,
       revokedAt: null,
     };
-    const decision: Decision = facts.autoApprove.includes(service.slug)
-      ? "auto-approved"
-      : facts.pending >= ctx.config.maxPendingClaims
-        ? "rejected-max-pending"
-        : "pending";
+    const decision = decide(facts);
     const { stmts, final, deliveries } = await creationStatements(
       ctx,
       pending,

@@ -9,6 +9,7 @@ import m0005 from "../../migrations/0005_drop_unused_claim_indexes.sql" with { t
 import m0006 from "../../migrations/0006_deliveries_webhook_due.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_usage_events.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_change_log.sql" with { type: "text" };
+import m0009 from "../../migrations/0009_policy_service_ids.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -26,6 +27,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0006_deliveries_webhook_due": m0006,
   "0007_usage_events": m0007,
   "0008_change_log": m0008,
+  "0009_policy_service_ids": m0009,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

@@ -198,7 +198,8 @@ export const claims = sqliteTable(
     uniqueIndex("claims_active_uq")
       .on(t.namespace, t.serviceId, t.publicKey)
       .where(sql`status IN ('pending', 'approved')`),
-    index("claims_namespace_status_idx").on(t.namespace, t.status),
+    // The pending caps count these: per (namespace, service) and per namespace, pending rows only.
+    index("claims_pending_idx").on(t.namespace, t.serviceId).where(sql`status = 'pending'`),
     index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
     index("claims_owner_idx").on(t.ownerId, t.createdAt),
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
@@ -369,12 +370,11 @@ export const deliveryAttempts = sqliteTable(
   ],
 );
 
-/** Per-namespace policy; today only the auto-approve list (service slugs). */
+/** When a namespace's policy was last written (its entries are `namespace_policy_services`). */
 export const namespacePolicies = sqliteTable("namespace_policies", {
   ownerId: text("owner_id")
     .primaryKey()
     .references(() => owners.id, { onDelete: "cascade" }),
-  autoApproveServices: text("auto_approve_services").notNull().default("[]"),
   updatedAt: integer("updated_at").notNull(),
 });
 
@@ -417,6 +417,31 @@ export const usageEvents = sqliteTable(
     // Every owner query is a range of one owner's rows by time: no other namespace is scanned.
     index("usage_events_owner_received_idx").on(t.ownerId, t.receivedAt),
     index("usage_events_received_idx").on(t.receivedAt),
+  ],
+);
+
+export const POLICY_KINDS = ["auto_approve", "blocked"] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/**
+ * The services a namespace trusts or blocks, by id: a slug re-registered by someone else after a
+ * deletion is a different service. One kind per (owner, service). Service deletion removes its
+ * rows explicitly too (remote libSQL does not enforce foreign keys).
+ */
+export const namespacePolicyServices = sqliteTable(
+  "namespace_policy_services",
+  {
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => owners.id, { onDelete: "cascade" }),
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: POLICY_KINDS }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.ownerId, t.serviceId] }),
+    index("namespace_policy_services_service_idx").on(t.serviceId),
   ],
 );
 

@@ -104,7 +104,11 @@ function operation(route: RouteInfo): Operation {
     parameters: parameters(route),
     responses: responses(route),
   };
-  if (body) op.requestBody = requestBody(route, body);
+  // Routes without a body declare an empty, closed one (http/fields.ts NoBody): nothing to show.
+  const declaresFields = Object.keys(
+    (body as { properties?: object } | undefined)?.properties ?? {},
+  );
+  if (body && declaresFields.length > 0) op.requestBody = requestBody(route, body);
   return op;
 }
 

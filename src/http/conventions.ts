@@ -1,3 +1,4 @@
+import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, ValidationError } from "elysia";
 import { storageError } from "../db/client.ts";
 import { ANY_CONTENT_TYPE_ROUTES, parseJsonBody, readLimitedBody } from "./body.ts";
@@ -21,14 +22,18 @@ function allowedMethods(table: RouteTable, path: string): string[] {
 }
 
 interface Issue {
+  type?: number;
   path?: string;
   message?: string;
   value?: unknown;
-  schema?: { additionalProperties?: unknown };
+  schema?: { additionalProperties?: unknown; patternError?: unknown };
 }
 
 function issueMessage(issue: Issue): string {
   if (issue.value === undefined) return "is required";
+  // A pattern's meaning in words (http/fields.ts), not the regular expression.
+  if (issue.type === ValueErrorType.StringPattern && typeof issue.schema?.patternError === "string")
+    return issue.schema.patternError;
   if (issue.message === "Unexpected property") return "is not an accepted field";
   if (issue.message === "Expected union value") return "is not an accepted value";
   return (issue.message ?? "is invalid")

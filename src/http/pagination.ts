@@ -3,14 +3,17 @@ import { validationError } from "./errors.ts";
 
 const MAX_OFFSET = 1_000_000_000;
 
+// Plain decimal digits only: Number() would also read "0x10", "1e1", " 16", "+16" and "16.0".
+const DIGITS = /^[0-9]{1,12}$/;
+
 /**
- * Query fields every list route accepts. Ranges are checked by `pageOf`, not the schema, so an
- * out-of-range value is reported on its own field name (Elysia's coercion loses it).
+ * Query fields every list route accepts. They are strings to the schema and read by `pageOf`, so
+ * a bad value is reported on its own field name with the accepted range.
  */
 export function paginationQuery(maxLimit = 200) {
   return {
-    limit: t.Optional(t.Integer({ description: `1–${maxLimit}, default 50` })),
-    offset: t.Optional(t.Integer({ description: "≥ 0, default 0" })),
+    limit: t.Optional(t.String({ description: `decimal integer 1–${maxLimit}, default 50` })),
+    offset: t.Optional(t.String({ description: "decimal integer ≥ 0, default 0" })),
   };
 }
 
@@ -19,13 +22,25 @@ export interface Page {
   offset: number;
 }
 
-export function pageOf(query: { limit?: number; offset?: number }, maxLimit = 200): Page {
-  const page = { limit: query.limit ?? 50, offset: query.offset ?? 0 };
-  if (page.limit < 1 || page.limit > maxLimit)
-    throw validationError("limit", `must be an integer from 1 to ${maxLimit}`);
-  if (page.offset < 0 || page.offset > MAX_OFFSET)
-    throw validationError("offset", "must be an integer ≥ 0");
-  return page;
+function integerParam(
+  field: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+) {
+  if (raw === undefined) return fallback;
+  const n = DIGITS.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max))
+    throw validationError(field, `must be a decimal integer from ${min} to ${max}`);
+  return n;
+}
+
+export function pageOf(query: { limit?: string; offset?: string }, maxLimit = 200): Page {
+  return {
+    limit: integerParam("limit", query.limit, 50, 1, maxLimit),
+    offset: integerParam("offset", query.offset, 0, 0, MAX_OFFSET),
+  };
 }
 
 export const PaginationModel = t.Object({

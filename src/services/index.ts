@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import { ownerGuard } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
+import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
 import {
@@ -41,7 +42,7 @@ function serviceRoutes(ctx: AppContext) {
         const { rows, total } = await listServices(ctx, principal.owner.id, page);
         return paginated("services", rows.map(serviceView), page, total);
       },
-      { query: ListQuery, detail: { summary: "List your services" } },
+      ownerInput({ query: ListQuery, detail: { summary: "List your services" } }),
     )
     .post(
       "/",
@@ -49,32 +50,32 @@ function serviceRoutes(ctx: AppContext) {
         set.status = 201;
         return serviceView(await createService(ctx, principal.owner.id, body));
       },
-      {
+      ownerInput({
         body: ServiceCreateBody,
         response: { 201: ServiceModel },
         detail: { summary: "Register a service" },
-      },
+      }),
     )
     .get(
       "/:serviceId",
       async ({ principal, params }) =>
         serviceView(await findOwnedService(ctx, principal.owner.id, params.serviceId)),
-      {
+      ownerInput({
         params: ServiceParams,
         response: { 200: ServiceModel },
         detail: { summary: "Get a service" },
-      },
+      }),
     )
     .patch(
       "/:serviceId",
       async ({ principal, params, body }) =>
         serviceView(await updateService(ctx, principal.owner.id, params.serviceId, body)),
-      {
+      ownerInput({
         params: ServiceParams,
         body: ServiceUpdateBody,
         response: { 200: ServiceModel },
         detail: { summary: "Update name or description (the slug is immutable)" },
-      },
+      }),
     )
     .delete(
       "/:serviceId",
@@ -82,11 +83,11 @@ function serviceRoutes(ctx: AppContext) {
         await deleteService(ctx, principal.owner.id, params.serviceId);
         return { id: params.serviceId, deleted: true };
       },
-      {
+      ownerInput({
         params: ServiceParams,
         response: { 200: Deleted },
         detail: { summary: "Delete a service with its keys and webhooks" },
-      },
+      }),
     );
 }
 
@@ -106,11 +107,11 @@ function keyRoutes(ctx: AppContext) {
         );
         return paginated("keys", items, page, total);
       },
-      {
+      ownerInput({
         params: ServiceParams,
         query: KeyListQuery,
         detail: { summary: "List API keys (never the secret)" },
-      },
+      }),
     )
     .post(
       "/",
@@ -118,22 +119,22 @@ function keyRoutes(ctx: AppContext) {
         set.status = 201;
         return createKey(ctx, principal.owner.id, params.serviceId, body ?? {});
       },
-      {
+      ownerInput({
         params: ServiceParams,
         body: KeyCreateBody,
         response: { 201: CreatedKeyModel },
         detail: { summary: "Create an API key (the full key is shown once)" },
-      },
+      }),
     )
     .delete(
       "/:keyId",
       async ({ principal, params }) =>
         revokeKey(ctx, principal.owner.id, params.serviceId, params.keyId),
-      {
+      ownerInput({
         params: KeyParams,
         response: { 200: ApiKeyModel },
         detail: { summary: "Revoke an API key at once" },
-      },
+      }),
     )
     .post(
       "/:keyId/roll",
@@ -142,12 +143,12 @@ function keyRoutes(ctx: AppContext) {
         const grace = body?.grace_seconds ?? 86_400;
         return rollKey(ctx, principal.owner.id, params.serviceId, params.keyId, grace);
       },
-      {
+      ownerInput({
         params: KeyParams,
         body: KeyRollBody,
         response: { 201: CreatedKeyModel },
         detail: { summary: "Replace a key; the old one works until the grace period ends" },
-      },
+      }),
     );
 }
 

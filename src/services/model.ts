@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { NAMESPACE_PATTERN } from "../auth/model.ts";
-import { FreeText, Label, StrictInteger } from "../http/fields.ts";
+import { FreeText, Label, StrictInteger, Text } from "../http/fields.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -9,7 +9,7 @@ export const Description = FreeText(1000);
 
 export const ServiceCreateBody = t.Object(
   {
-    slug: t.String({
+    slug: Text({
       minLength: 3,
       maxLength: 64,
       description: `lower-cased, then ${NAMESPACE_PATTERN}; globally unique`,

@@ -6,6 +6,7 @@ import {
   apiKeys,
   claims,
   deliveries,
+  namespacePolicyServices,
   type ServiceRow,
   services,
   usageEvents,
@@ -139,7 +140,7 @@ export async function updateService(
   return findOwnedService(ctx, ownerId, serviceId);
 }
 
-/** Deletes the service with its keys and webhooks in one transaction. */
+/** Deletes the service with its keys, webhooks and policy entries in one transaction. */
 export async function deleteService(
   ctx: AppContext,
   ownerId: string,
@@ -163,6 +164,8 @@ export async function deleteService(
     db.update(claims).set({ serviceId: null }).where(inArray(claims.serviceId, owned)),
     // Usage events too, keeping the slug they were reported under.
     db.update(usageEvents).set({ serviceId: null }).where(inArray(usageEvents.serviceId, owned)),
+    // Trust (or a block) never passes to whoever registers the slug next.
+    db.delete(namespacePolicyServices).where(inArray(namespacePolicyServices.serviceId, owned)),
     db.delete(services).where(ownedBy(ownerId, serviceId)),
   ]);
   ctx.keyCache.clear();

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import { ownerGuard } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
+import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ServiceParams } from "../services/model.ts";
 import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "./deliveries.ts";
@@ -50,11 +51,11 @@ export function webhooksFeature(ctx: AppContext) {
         );
         return paginated("webhooks", items, page, total);
       },
-      {
+      ownerInput({
         params: ServiceParams,
         query: ListQuery,
         detail: { summary: "List webhooks (never the secret)" },
-      },
+      }),
     )
     .post(
       "/",
@@ -62,33 +63,33 @@ export function webhooksFeature(ctx: AppContext) {
         set.status = 201;
         return createWebhook(ctx, principal.owner.id, params.serviceId, body);
       },
-      {
+      ownerInput({
         params: ServiceParams,
         body: WebhookCreateBody,
         response: { 201: CreatedWebhookModel },
         detail: { summary: "Register a webhook (the signing secret is shown once)" },
-      },
+      }),
     )
     .get(
       "/:webhookId",
       async ({ principal, params }) =>
         getWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId),
-      {
+      ownerInput({
         params: WebhookParams,
         response: { 200: WebhookModel },
         detail: { summary: "Get a webhook" },
-      },
+      }),
     )
     .patch(
       "/:webhookId",
       async ({ principal, params, body }) =>
         updateWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId, body),
-      {
+      ownerInput({
         params: WebhookParams,
         body: WebhookUpdateBody,
         response: { 200: WebhookModel },
         detail: { summary: "Change URL, events, description or enabled" },
-      },
+      }),
     )
     .delete(
       "/:webhookId",
@@ -96,11 +97,11 @@ export function webhooksFeature(ctx: AppContext) {
         await deleteWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId);
         return { id: params.webhookId, deleted: true };
       },
-      {
+      ownerInput({
         params: WebhookParams,
         response: { 200: Deleted },
         detail: { summary: "Delete a webhook" },
-      },
+      }),
     )
     .post(
       "/:webhookId/rotate-secret",
@@ -112,22 +113,22 @@ export function webhooksFeature(ctx: AppContext) {
           params.webhookId,
           body?.grace_seconds ?? 86_400,
         ),
-      {
+      ownerInput({
         params: WebhookParams,
         body: RotateBody,
         response: { 200: RotatedSecretModel },
         detail: { summary: "Replace the signing secret; both sign during the grace period" },
-      },
+      }),
     )
     .post(
       "/:webhookId/test",
       async ({ principal, params }) =>
         sendTestEvent(ctx, principal.owner.id, params.serviceId, params.webhookId),
-      {
+      ownerInput({
         params: WebhookParams,
         response: { 200: TestResultModel },
         detail: { summary: "Send a webhook.test event now and return the attempt" },
-      },
+      }),
     )
     .get(
       "/:webhookId/deliveries",
@@ -143,24 +144,24 @@ export function webhooksFeature(ctx: AppContext) {
         );
         return paginated("deliveries", items, page, total);
       },
-      {
+      ownerInput({
         params: WebhookParams,
         query: t.Object(
           { ...paginationQuery(), status: t.Optional(DeliveryStatus) },
           { additionalProperties: false },
         ),
         detail: { summary: "Deliveries of a webhook, newest first" },
-      },
+      }),
     )
     .get(
       "/:webhookId/deliveries/:deliveryId",
       async ({ principal, params }) =>
         getDelivery(ctx, principal.owner.id, params.serviceId, params.webhookId, params.deliveryId),
-      {
+      ownerInput({
         params: DeliveryParams,
         response: { 200: DeliveryDetailModel },
         detail: { summary: "A delivery with its attempts" },
-      },
+      }),
     )
     .post(
       "/:webhookId/deliveries/:deliveryId/redeliver",
@@ -174,11 +175,11 @@ export function webhooksFeature(ctx: AppContext) {
           params.deliveryId,
         );
       },
-      {
+      ownerInput({
         params: DeliveryParams,
         response: { 202: DeliveryModel },
         detail: { summary: "Queue a fresh delivery of the same event" },
-      },
+      }),
     )
     .post(
       "/:webhookId/recover",
@@ -186,11 +187,11 @@ export function webhooksFeature(ctx: AppContext) {
         set.status = 202;
         return recover(ctx, principal.owner.id, params.serviceId, params.webhookId, body);
       },
-      {
+      ownerInput({
         params: WebhookParams,
         body: RecoverBody,
         response: { 202: t.Object({ requeued: t.Integer() }) },
         detail: { summary: "Re-queue every failed delivery since a time (at most 14 days back)" },
-      },
+      }),
     );
 }

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { FreeText, StrictBoolean } from "../http/fields.ts";
+import { FreeText, StrictBoolean, Text } from "../http/fields.ts";
 import { Grace } from "../services/model.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -26,7 +26,7 @@ export const DEFAULT_EVENTS: EventName[] = [
 const Url = t.String({
   description: "absolute https:// URL, at most 2048 characters, public target",
 });
-const Events = t.Array(t.String({ maxLength: 64 }), {
+const Events = t.Array(Text({ maxLength: 64 }), {
   minItems: 1,
   maxItems: EVENT_CATALOG.length,
   description: `subset of ${EVENT_CATALOG.join(", ")}; default: the first four`,

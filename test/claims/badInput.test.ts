@@ -46,6 +46,9 @@ async function snapshot(): Promise<string> {
     events: await rows("SELECT * FROM events ORDER BY id"),
     claim_nonces: await rows("SELECT * FROM claim_nonces ORDER BY service_id, nonce"),
     namespace_policies: await rows("SELECT * FROM namespace_policies ORDER BY owner_id"),
+    namespace_policy_services: await rows(
+      "SELECT * FROM namespace_policy_services ORDER BY owner_id, service_id",
+    ),
   });
 }
 
@@ -429,7 +432,7 @@ describe("GET /v1/namespaces/{namespace}/claims query", () => {
 describe("PUT /v1/namespaces/{namespace}/policy", () => {
   test("raw body problems and bad fields → 4xx, the policy unchanged", async () => {
     const path = `/v1/namespaces/${s.namespace}/policy`;
-    expect((await s.client.put(path, { auto_approve_services: ["kept-svc"] })).status).toBe(200);
+    expect((await s.client.put(path, { auto_approve_services: [s.slug] })).status).toBe(200);
     await expectAllRejected([
       ...rawBodyCases("policy", (body, headers) => s.client.request("PUT", path, body, headers)),
       [
@@ -469,7 +472,9 @@ describe("PUT /v1/namespaces/{namespace}/policy", () => {
         "namespace",
       ],
     ]);
-    expect((await s.client.get(path)).body.auto_approve_services).toEqual(["kept-svc"]);
+    expect((await s.client.get(path)).body.auto_approve_services).toEqual([
+      { id: s.serviceId, slug: s.slug },
+    ]);
   });
 });
 

@@ -64,6 +64,9 @@ async function snapshot(): Promise<string> {
     claim_transitions: await rows("SELECT * FROM claim_transitions ORDER BY id"),
     events: await rows("SELECT * FROM events ORDER BY id"),
     namespace_policies: await rows("SELECT * FROM namespace_policies ORDER BY owner_id"),
+    namespace_policy_services: await rows(
+      "SELECT * FROM namespace_policy_services ORDER BY owner_id, service_id",
+    ),
   });
 }
 
@@ -119,7 +122,7 @@ describe("owner B never sees or acts on owner A's claims", () => {
     expect((await a.client.get(`/v1/claims/${approvedA}`)).body.status).toBe("approved");
     expect(
       (await a.client.get(`/v1/namespaces/${a.namespace}/policy`)).body.auto_approve_services,
-    ).toEqual([a.slug]);
+    ).toEqual([{ id: a.serviceId, slug: a.slug }]);
   });
 
   test("B's own list shows only B's namespace, and the service owner A cannot act on B's namespace claim", async () => {

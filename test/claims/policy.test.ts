@@ -7,11 +7,12 @@ import {
   ManualClock,
   startTestServer,
   type TestServer,
+  uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
 import { expectError, expectValidation, ISO_MS } from "../services/support.ts";
 
-// http-api.md §5: the auto-approve policy, the per-namespace pending cap, pending expiry and the
+// http-api.md §5: the auto-approve policy, the per-service pending cap, pending expiry and the
 // owner decision bodies. One ManualClock server with a 1 h pending TTL and a pending cap of 2.
 
 const MINUTE = 60_000;
@@ -64,30 +65,44 @@ function transitions(res: JsonResponse) {
   ]);
 }
 
+/** Registers one more service of `s`'s owner and returns its slug and id. */
+async function anotherService(s: ServiceSetup, slug = uniqueName("svc")) {
+  const res = await s.client.post("/v1/services", { slug, name: "Another" });
+  expect(res.status).toBe(201);
+  return { id: res.body.id as string, slug: res.body.slug as string };
+}
+
 describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
-  test("default is empty; PUT lower-cases and de-duplicates; GET returns it", async () => {
+  test("default is empty; PUT resolves slugs to {id, slug}, lower-cases and de-duplicates; GET returns it", async () => {
     const s = await ownerWithKey(t);
+    const other = await anotherService(s);
     const path = `/v1/namespaces/${s.namespace}/policy`;
     const initial = await s.client.get(path);
     expect(initial.status).toBe(200);
     expect(initial.body).toEqual({
       namespace: s.namespace,
       auto_approve_services: [],
+      blocked_services: [],
       updated_at: null,
     });
 
     const put = await s.client.put(path, {
-      auto_approve_services: [s.slug.toUpperCase(), s.slug, " Other-Svc ", "other-svc"],
+      auto_approve_services: [s.slug.toUpperCase(), s.slug, ` ${other.slug.toUpperCase()} `],
     });
     expect(put.status).toBe(200);
+    const expected = [
+      { id: s.serviceId, slug: s.slug },
+      { id: other.id, slug: other.slug },
+    ].sort((a, b) => a.slug.localeCompare(b.slug));
     expect(put.body).toEqual({
       namespace: s.namespace,
-      auto_approve_services: [s.slug, "other-svc"],
+      auto_approve_services: expected,
+      blocked_services: [],
       updated_at: new Date(clock.now()).toISOString(),
     });
     expect((await s.client.get(path)).body).toEqual(put.body);
 
-    // PUT replaces the whole list.
+    // PUT replaces the lists it names.
     const cleared = await s.client.put(path, { auto_approve_services: [] });
     expect(cleared.body.auto_approve_services).toEqual([]);
     expect((await s.client.get(path)).body.auto_approve_services).toEqual([]);
@@ -130,18 +145,20 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
 
   test("the policy of one namespace does not auto-approve another service", async () => {
     const s = await ownerWithKey(t);
+    const other = await anotherService(s);
     await s.client.put(`/v1/namespaces/${s.namespace}/policy`, {
-      auto_approve_services: ["some-other-service"],
+      auto_approve_services: [other.slug],
     });
     const res = await submit(s, await agentIn(s.namespace));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe("pending");
   });
 
-  test("unknown fields, bad slugs and wrong types → 400; the policy is unchanged", async () => {
+  test("unknown fields, bad or unknown slugs, a service in both lists and wrong types → 400; the policy is unchanged", async () => {
     const s = await ownerWithKey(t);
+    const other = await anotherService(s);
     const path = `/v1/namespaces/${s.namespace}/policy`;
-    await s.client.put(path, { auto_approve_services: [s.slug] });
+    await s.client.put(path, { auto_approve_services: [s.slug], blocked_services: [other.slug] });
     const before = (await s.client.get(path)).body;
     const bad: [unknown, string | undefined][] = [
       [{ auto_approve_services: [s.slug], extra: true }, "extra"],
@@ -152,12 +169,29 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
       [{ auto_approve_services: ["x".repeat(65)] }, undefined],
       [{ auto_approve_services: s.slug }, "auto_approve_services"],
       [{ auto_approve_services: [42] }, undefined],
-      [{}, "auto_approve_services"],
+      [{ blocked_services: ["-bad-slug"] }, "blocked_services.0"],
+      [{ blocked_services: null }, "blocked_services"],
+      [{}, "body"],
       [{ auto_approve_services: Array.from({ length: 1001 }, (_, i) => `svc-${i}`) }, undefined],
+      [{ blocked_services: Array.from({ length: 1001 }, (_, i) => `svc-${i}`) }, undefined],
+      // Slugs are resolved when the policy is written: one nobody registered is refused.
+      [{ auto_approve_services: [s.slug, "nobody-registered-this"] }, "auto_approve_services.1"],
+      [{ blocked_services: ["nobody-registered-this"] }, "blocked_services.0"],
+      // A service is trusted or blocked, not both — also against the list left as it is.
+      [{ auto_approve_services: [s.slug], blocked_services: [s.slug] }, "blocked_services.0"],
+      [{ auto_approve_services: [other.slug] }, "auto_approve_services.0"],
+      [{ blocked_services: [s.slug] }, "blocked_services.0"],
     ];
     for (const [body, field] of bad) {
-      expectValidation(await s.client.put(path, body), field);
+      const res = await s.client.put(path, body);
+      try {
+        expectValidation(res, field);
+      } catch (err) {
+        throw new Error(`${JSON.stringify(body).slice(0, 80)}: ${(err as Error).message}`);
+      }
     }
+    const unknown = await s.client.put(path, { auto_approve_services: ["nobody-registered-this"] });
+    expect(unknown.body.error).toContain("nobody-registered-this");
     expect((await s.client.get(path)).body).toEqual(before);
   });
 });

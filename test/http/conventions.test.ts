@@ -137,6 +137,9 @@ describe("HTTP conventions", () => {
     expect(submit.content["*/*"].schema.required).toContain("agent_ip");
     expect(submit.description).toContain("whatever the Content-Type");
     expect(spec.body.paths["/health"].get.summary).toBeDefined();
+    // Routes that take no body (an empty, closed one) show none.
+    expect(spec.body.paths["/v1/auth/me"].get.requestBody).toBeUndefined();
+    expect(spec.body.paths["/v1/auth/logout"].post.requestBody).toBeUndefined();
     const docs = await fetch(`${t.url}/docs`);
     expect(docs.headers.get("content-type")).toContain("text/html");
     const html = await docs.text();
