@@ -27,10 +27,11 @@ export function Text(options: TextOptions = {}) {
 }
 
 /** A name or label (trimmed by the services that store it). */
-export function Label(maxLength = 100) {
+export function Label(maxLength = 100, description?: string) {
   return t.String({
     minLength: 1,
     maxLength,
+    description,
     pattern: LABEL_PATTERN,
     patternError: `must have a visible character and ${TEXT_RULE.replace("must ", "")}`,
   });

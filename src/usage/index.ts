@@ -3,6 +3,7 @@ import { ownerGuard } from "../auth/guard.ts";
 import { ownNamespace } from "../claims/queries.ts";
 import type { AppContext } from "../context.ts";
 import { verifyPresentedSignature } from "../http/agentSignature.ts";
+import { ownerInput } from "../http/fields.ts";
 import { pageOf } from "../http/pagination.ts";
 import { apiKeyGuard } from "../services/keyGuard.ts";
 import { recordUsageEvent } from "./ingest.ts";
@@ -59,14 +60,14 @@ function ownerRoutes(ctx: AppContext) {
         const page = pageOf(query);
         return usageReport(ctx, principal.owner, usageFilters(query), query.sort ?? "recent", page);
       },
-      {
+      ownerInput({
         params: UsageNamespaceParams,
         query: UsageQuery,
         response: { 200: UsageReportModel },
         detail: {
           summary: "Usage grouped by (subject, service, agent key, agent id), with totals",
         },
-      },
+      }),
     )
     .get(
       "/v1/namespaces/:namespace/usage/events",
@@ -75,12 +76,12 @@ function ownerRoutes(ctx: AppContext) {
         const page = pageOf(query);
         return listUsageEvents(ctx, principal.owner, usageFilters(query), page);
       },
-      {
+      ownerInput({
         params: UsageNamespaceParams,
         query: UsageEventsQuery,
         response: { 200: UsageEventListModel },
         detail: { summary: "The namespace's raw usage events, newest first" },
-      },
+      }),
     );
 }
 

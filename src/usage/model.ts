@@ -1,20 +1,6 @@
 import { t } from "elysia";
-import { StrictInteger } from "../http/fields.ts";
+import { Label, StrictInteger } from "../http/fields.ts";
 import { PaginationModel, paginationQuery } from "../http/pagination.ts";
-
-// http-api.md §1.1: text rejects C0 and C1 control characters, DEL and lone surrogates. TypeBox
-// compiles patterns without the `u` flag, so the pattern sees UTF-16 code units: a surrogate is
-// accepted only as the first half of a pair. At least one character must be visible.
-const CHAR =
-  "(?:[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])";
-const VISIBLE =
-  "(?:[^\\s\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])";
-const TEXT_PATTERN = `^${CHAR}*${VISIBLE}${CHAR}*$`;
-
-/** A non-blank text field without control characters (trimmed when stored). */
-function Text(maxLength: number, description?: string) {
-  return t.String({ minLength: 1, maxLength, pattern: TEXT_PATTERN, description });
-}
 
 /** An optional body field; `null` means absent (SDKs that serialise every field send it). */
 function Optional<T extends Parameters<typeof t.Optional>[0]>(schema: T) {
@@ -26,21 +12,24 @@ export const UsageProtocol = t.Union([t.Literal("http"), t.Literal("mcp")]);
 // Service-facing: unknown fields are ignored so the reference gateway's reports keep working.
 export const UsageEventBody = t.Object(
   {
-    event_id: Text(128, "idempotency key, unique per service"),
-    namespace: Text(64, "an existing namespace"),
-    service: Text(64, "slug of the API key's service"),
-    public_key: Text(200, "ed25519:<base64>, did:key:z6Mk… or z6Mk…"),
-    subject: Text(256),
+    event_id: Label(128, "idempotency key, unique per service"),
+    namespace: Label(64, "an existing namespace"),
+    service: Label(64, "slug of the API key's service"),
+    public_key: Label(200, "ed25519:<base64>, did:key:z6Mk… or z6Mk…"),
+    subject: Label(256),
     protocol: UsageProtocol,
-    action: Text(64),
-    outcome: Text(32, "`success` counts as a success, anything else (denied, error…) as a failure"),
-    agent_id: Optional(Text(128)),
+    action: Label(64),
+    outcome: Label(
+      32,
+      "`success` counts as a success, anything else (denied, error…) as a failure",
+    ),
+    agent_id: Optional(Label(128)),
     status_code: Optional(StrictInteger({ minimum: 100, maximum: 599 })),
     duration_ms: Optional(StrictInteger({ minimum: 0, maximum: 86_400_000 })),
     response_bytes: Optional(StrictInteger({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-    request_method: Optional(Text(16, "stored upper-cased")),
-    request_path: Optional(Text(512)),
-    remote_ip: Optional(Text(64, "IPv4 or IPv6, optionally with a port (dropped)")),
+    request_method: Optional(Label(16, "stored upper-cased")),
+    request_path: Optional(Label(512)),
+    remote_ip: Optional(Label(64, "IPv4 or IPv6, optionally with a port (dropped)")),
   },
   { additionalProperties: true },
 );
@@ -61,9 +50,9 @@ const Timestamp = (description: string) =>
   t.String({ maxLength: 64, description: `ISO 8601 timestamp; ${description}` });
 
 const filterFields = {
-  subject: t.Optional(Text(256, "exact subject")),
+  subject: t.Optional(Label(256, "exact subject")),
   provider: t.Optional(t.String({ maxLength: 64, description: "service slug" })),
-  agent: t.Optional(Text(200, "agent id, or agent public key in any accepted form")),
+  agent: t.Optional(Label(200, "agent id, or agent public key in any accepted form")),
   from: t.Optional(Timestamp("events received at or after it")),
   to: t.Optional(Timestamp("events received before it")),
 };

@@ -121,6 +121,8 @@ const ROUTES: OwnerRoute[] = [
   { method: "POST", path: () => `/v1/claims/${claimId}/reject` },
   { method: "POST", path: () => `/v1/claims/${claimId}/revoke` },
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/policy` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage/events` },
   {
     method: "PUT",
     path: () => `/v1/namespaces/${s.namespace}/policy`,
@@ -186,6 +188,7 @@ describe("owner routes reject unknown query parameters and body fields", () => {
     // Routes services and agents call keep ignoring unknown fields (reference clients).
     const open = new Set([
       "POST /v1/claims",
+      "POST /v1/usage/events",
       "GET /v1/verify",
       "GET /v1/namespaces/claims",
       "GET /v1/namespaces/:namespace",
