@@ -23,6 +23,8 @@ import { unauthorized } from "./errors.ts";
  * Options combine in the order written: `{ apiKey: "claims", agent: "claim" }` checks the key first.
  */
 export type Credential = "apiKey" | "agent" | "owner";
+/** The credential unions runtime reads accept: a service or its agent, or also the owner. */
+export type AnyOf = readonly ["apiKey", "agent"] | readonly ["apiKey", "agent", "owner"];
 
 /**
  * Per use of a service API key: its per-minute limit, the bucket it is counted in, and whether it
@@ -90,7 +92,7 @@ interface RequestParts {
  */
 async function anyOf(
   ctx: AppContext,
-  accepted: readonly Credential[],
+  accepted: AnyOf,
   { request, cookie }: RequestParts,
   namespace: string | undefined,
 ) {
@@ -100,7 +102,7 @@ async function anyOf(
   const agent = await verifyPresentedSignature(ctx, request, { expectedNamespace: namespace });
   let principal: Principal | null = null;
   if (!apiKey && !agent) {
-    if (!accepted.includes("owner"))
+    if (!(accepted as readonly Credential[]).includes("owner"))
       throw unauthorized("A service API key or an agent signature is required");
     principal = await authenticateOwnerRequest(ctx, request, cookie);
   }
@@ -171,7 +173,7 @@ export function authPlugin(ctx: AppContext) {
               }),
       }),
     }),
-    auth: (accepted: readonly Credential[]) => ({
+    auth: (accepted: AnyOf) => ({
       detail: declared({ anyOf: accepted }),
       resolve: ({
         request,
@@ -195,7 +197,7 @@ export interface DeclaredAuth {
   owner?: true;
   apiKey?: KeyUse;
   agent?: "claim" | "presented";
-  anyOf?: readonly Credential[];
+  anyOf?: AnyOf;
 }
 
 /** OpenAPI security schemes for http-api.md §1.5's four modes. */
