@@ -230,6 +230,7 @@ function runtimeRoutes(ctx: AppContext) {
       async ({ query, apiKey, agent }) => {
         const namespace = query.namespace.trim().toLowerCase();
         if (apiKey) return verifyForService(apiKey, namespace, query, agent);
+        // `auth` admits no request without one or the other; this narrows `agent` for the compiler.
         if (!agent) throw unauthorized("A service API key or an agent signature is required");
         return verifyForAgent(agent, namespace, query);
       },
