@@ -1,4 +1,4 @@
-import { type Cookie, Elysia } from "elysia";
+import type { Cookie } from "elysia";
 import type { AppContext } from "../context.ts";
 import type { Owner, PersonalAccessToken, Session } from "../db/schema.ts";
 import { publicOrigin } from "../http/context.ts";
@@ -19,6 +19,29 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function cookieSecure(ctx: AppContext, request: Request): boolean {
   return publicOrigin(request, ctx.config).startsWith("https:");
+}
+
+/** The session cookie in Elysia's cookie jar: the one place that reads it. */
+function sessionCookie(jar: Record<string, Cookie<unknown>>): Cookie<unknown> {
+  return jar[SESSION_COOKIE]!;
+}
+
+/** Signs the browser in: the session token in the cookie, with the session's expiry. */
+export function setSessionCookie(
+  ctx: AppContext,
+  request: Request,
+  jar: Record<string, Cookie<unknown>>,
+  token: string,
+  session: Session,
+): void {
+  sessionCookie(jar).set({
+    value: token,
+    ...sessionCookieOptions(ctx, request, sessionExpiresAt(session)),
+  });
+}
+
+export function clearSessionCookie(jar: Record<string, Cookie<unknown>>): void {
+  sessionCookie(jar).remove();
 }
 
 export function sessionCookieOptions(ctx: AppContext, request: Request, expiresAt: number) {
@@ -83,22 +106,14 @@ async function fromSession(
 export async function authenticateOwnerRequest(
   ctx: AppContext,
   request: Request,
-  cookie: Cookie<unknown>,
+  jar: Record<string, Cookie<unknown>>,
 ): Promise<Principal> {
   const bearer = bearerOf(request);
   const principal =
-    bearer !== null ? await fromToken(ctx, bearer) : await fromSession(ctx, request, cookie);
+    bearer !== null
+      ? await fromToken(ctx, bearer)
+      : await fromSession(ctx, request, sessionCookie(jar));
   const who = principal.kind === "session" ? principal.session.id : principal.token.id;
   ctx.limiter.hit(`owner:${who}`, ctx.config.rateLimitDefault);
   return principal;
-}
-
-/**
- * Adds `principal` to every route of the plugin that uses it. It runs as `derive` (before body
- * validation) so an unauthenticated or cross-site call gets 401/403 whatever its body.
- */
-export function ownerGuard(ctx: AppContext) {
-  return new Elysia().derive({ as: "scoped" }, async ({ request, cookie }) => ({
-    principal: await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!),
-  }));
 }

@@ -1,11 +1,12 @@
 import { Elysia, t } from "elysia";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
+import { authPlugin } from "../http/auth.ts";
 import { metaOf, publicOrigin } from "../http/context.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import { ownerGuard, sessionCookieOptions } from "./guard.ts";
+import { clearSessionCookie, setSessionCookie } from "./guard.ts";
 import {
   CreatedTokenModel,
   IdParams,
@@ -25,13 +26,7 @@ import {
   findOwnerByLogin,
   userView,
 } from "./owners.ts";
-import {
-  createSession,
-  listSessions,
-  revokeSession,
-  SESSION_COOKIE,
-  sessionExpiresAt,
-} from "./sessions.ts";
+import { createSession, listSessions, revokeSession, sessionExpiresAt } from "./sessions.ts";
 import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
 
@@ -76,10 +71,7 @@ function publicAuthRoutes(ctx: AppContext) {
           ip,
           userAgent: request.headers.get("user-agent"),
         });
-        cookie[SESSION_COOKIE]!.set({
-          value: token,
-          ...sessionCookieOptions(ctx, request, sessionExpiresAt(session)),
-        });
+        setSessionCookie(ctx, request, cookie, token, session);
         set.status = 201;
         return { user: await userView(ctx, owner) };
       },
@@ -103,10 +95,7 @@ function publicAuthRoutes(ctx: AppContext) {
           ip,
           userAgent: request.headers.get("user-agent"),
         });
-        cookie[SESSION_COOKIE]!.set({
-          value: token,
-          ...sessionCookieOptions(ctx, request, sessionExpiresAt(session)),
-        });
+        setSessionCookie(ctx, request, cookie, token, session);
         return { user: await userView(ctx, owner) };
       },
       ownerInput({
@@ -119,16 +108,17 @@ function publicAuthRoutes(ctx: AppContext) {
 
 function accountRoutes(ctx: AppContext) {
   return new Elysia({ prefix: "/v1/auth", tags: ["auth"] })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .post(
       "/logout",
       async ({ principal, cookie }) => {
         if (principal.kind === "session")
           await revokeSession(ctx, principal.owner.id, principal.session.id);
-        cookie[SESSION_COOKIE]!.remove();
+        clearSessionCookie(cookie);
         return { ok: true };
       },
       ownerInput({
+        owner: true,
         response: { 200: t.Object({ ok: t.Boolean() }) },
         detail: { summary: "End the current session" },
       }),
@@ -137,6 +127,7 @@ function accountRoutes(ctx: AppContext) {
       "/me",
       async ({ principal }) => ({ user: await userView(ctx, principal.owner) }),
       ownerInput({
+        owner: true,
         response: { 200: t.Object({ user: UserModel }) },
         detail: { summary: "The signed-in owner" },
       }),
@@ -164,6 +155,7 @@ function accountRoutes(ctx: AppContext) {
         return paginated("sessions", items, page, total);
       },
       ownerInput({
+        owner: true,
         query: ListQuery,
         response: {
           200: t.Object({ sessions: t.Array(SessionModel), pagination: PaginationModel }),
@@ -176,10 +168,11 @@ function accountRoutes(ctx: AppContext) {
       async ({ principal, params, cookie }) => {
         if (!(await revokeSession(ctx, principal.owner.id, params.id))) throw notFound("Session");
         if (principal.kind === "session" && principal.session.id === params.id)
-          cookie[SESSION_COOKIE]!.remove();
+          clearSessionCookie(cookie);
         return { id: params.id, deleted: true };
       },
       ownerInput({
+        owner: true,
         params: IdParams,
         response: { 200: Deleted },
         detail: { summary: "End a session" },
@@ -193,6 +186,7 @@ function accountRoutes(ctx: AppContext) {
         return { ok: true };
       },
       ownerInput({
+        owner: true,
         body: PasswordChangeBody,
         response: { 200: t.Object({ ok: t.Boolean() }) },
         detail: { summary: "Change password; ends other sessions" },
@@ -206,6 +200,7 @@ function accountRoutes(ctx: AppContext) {
         return paginated("tokens", rows.map(tokenView), page, total);
       },
       ownerInput({
+        owner: true,
         query: ListQuery,
         response: { 200: t.Object({ tokens: t.Array(TokenModel), pagination: PaginationModel }) },
         detail: { summary: "List personal access tokens" },
@@ -218,6 +213,7 @@ function accountRoutes(ctx: AppContext) {
         return createToken(ctx, principal.owner.id, body);
       },
       ownerInput({
+        owner: true,
         body: TokenCreateBody,
         response: { 201: CreatedTokenModel },
         detail: { summary: "Create a personal access token (shown once)" },
@@ -230,6 +226,7 @@ function accountRoutes(ctx: AppContext) {
         return { id: params.id, deleted: true };
       },
       ownerInput({
+        owner: true,
         params: IdParams,
         response: { 200: Deleted },
         detail: { summary: "Revoke a personal access token" },
@@ -239,10 +236,11 @@ function accountRoutes(ctx: AppContext) {
       "/account",
       async ({ principal, cookie }) => {
         await deleteAccount(ctx, principal.owner.id);
-        cookie[SESSION_COOKIE]!.remove();
+        clearSessionCookie(cookie);
         return { id: principal.owner.id, deleted: true };
       },
       ownerInput({
+        owner: true,
         response: { 200: Deleted },
         detail: { summary: "Delete the account and everything it owns" },
       }),

@@ -1,22 +1,12 @@
 import { Elysia, t } from "elysia";
-import { authenticateOwnerRequest, ownerGuard, type Principal } from "../auth/guard.ts";
-import { SESSION_COOKIE } from "../auth/sessions.ts";
+import type { Principal } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
-import {
-  type SignatureBinding,
-  verifyAgentRequest,
-  verifyPresentedSignature,
-} from "../http/agentSignature.ts";
+import { authPlugin } from "../http/auth.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
 import { ownerInput, Text } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
-import {
-  apiKeyGuard,
-  presentsApiKey,
-  requireApiKey,
-  requireSameService,
-} from "../services/keyGuard.ts";
+import { requireSameService } from "../services/keyGuard.ts";
 import { findServiceBySlug } from "../services/service.ts";
 import type { VerifiedAgent } from "../signing/index.ts";
 import { type Action, transitionClaim } from "./lifecycle.ts";
@@ -57,60 +47,33 @@ const ClaimParams = t.Object(
   { additionalProperties: false },
 );
 
-/**
- * Step 6's binding (signing.md §5) read from the body before it is validated: only string fields
- * bind (normalised as the handler will); anything else is left to the validation that follows.
- */
-function claimBinding(request: Request, body: unknown): SignatureBinding {
-  const field = (name: string) => {
-    const value = (body as Record<string, unknown> | undefined)?.[name];
-    return typeof value === "string" ? value.trim() : undefined;
-  };
-  const namespaceOnly =
-    request.headers.get("x-sigilum-claim-binding")?.trim().toLowerCase() === "namespace-only";
-  return {
-    expectedNamespace: field("namespace")?.toLowerCase(),
-    expectedKey: namespaceOnly ? undefined : field("public_key"),
-  };
-}
-
-/**
- * The agent signature of POST /v1/claims, checked in a transform hook: those run before Elysia
- * validates the body, and http-api.md §5 wants the signature checked first.
- */
-function claimSignatureGuard(ctx: AppContext) {
-  return new Elysia().onTransform({ as: "scoped" }, async ({ request, body }) => {
-    await verifyAgentRequest(ctx, request, claimBinding(request, body));
-  });
-}
-
 /** POST /v1/claims: a service (API key) submits on behalf of an agent (signature). */
 function submitRoutes(ctx: AppContext) {
-  return new Elysia({ tags: ["claims"] })
-    .use(apiKeyGuard(ctx, ctx.config.rateLimitClaims))
-    .use(claimSignatureGuard(ctx))
-    .post(
-      "/v1/claims",
-      async ({ apiKey, body, set }) => {
-        const outcome = await submitClaim(ctx, { apiKey, body });
-        set.status = outcome.created ? 201 : 200;
-        const view = claimView(outcome.claim);
-        return {
-          claim_id: view.claim_id,
-          status: view.status,
-          namespace: view.namespace,
-          service: view.service,
-          public_key: view.public_key,
-          agent_key: view.agent_key,
-          created_at: view.created_at,
-          message: outcome.message,
-        };
-      },
-      {
-        body: SubmitClaimBody,
-        detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
-      },
-    );
+  return new Elysia({ tags: ["claims"] }).use(authPlugin(ctx)).post(
+    "/v1/claims",
+    async ({ apiKey, body, set }) => {
+      const outcome = await submitClaim(ctx, { apiKey, body });
+      set.status = outcome.created ? 201 : 200;
+      const view = claimView(outcome.claim);
+      return {
+        claim_id: view.claim_id,
+        status: view.status,
+        namespace: view.namespace,
+        service: view.service,
+        public_key: view.public_key,
+        agent_key: view.agent_key,
+        created_at: view.created_at,
+        message: outcome.message,
+      };
+    },
+    {
+      // The key first, then the signature, both before the body is validated (http-api.md §5).
+      apiKey: "claims",
+      agent: "claim",
+      body: SubmitClaimBody,
+      detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
+    },
+  );
 }
 
 /** Owner decisions on their namespace's claims. */
@@ -134,13 +97,14 @@ function ownerRoutes(ctx: AppContext) {
     };
   const decision = (action: Action) =>
     ownerInput({
+      owner: true,
       params: ClaimParams,
       body: DecisionBody,
       response: { 200: ClaimModel },
       detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
     });
   return new Elysia({ tags: ["claims"] })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .get(
       "/v1/namespaces/:namespace/claims",
       async ({ principal, params, query }) => {
@@ -150,6 +114,7 @@ function ownerRoutes(ctx: AppContext) {
         return paginated("claims", items, page, total);
       },
       ownerInput({
+        owner: true,
         params: NamespaceParams,
         query: t.Object(
           {
@@ -169,6 +134,7 @@ function ownerRoutes(ctx: AppContext) {
         return { ...claimView(claim), history: await claimHistory(ctx, claim.id) };
       },
       ownerInput({
+        owner: true,
         params: ClaimParams,
         response: { 200: ClaimWithHistoryModel },
         detail: { summary: "A claim with its history" },
@@ -184,6 +150,7 @@ function ownerRoutes(ctx: AppContext) {
         return getPolicy(ctx, principal.owner);
       },
       ownerInput({
+        owner: true,
         params: NamespaceParams,
         response: { 200: PolicyModel },
         detail: { summary: "The namespace's policy: auto-approved and blocked services" },
@@ -196,6 +163,7 @@ function ownerRoutes(ctx: AppContext) {
         return putPolicy(ctx, principal.owner, body);
       },
       ownerInput({
+        owner: true,
         params: NamespaceParams,
         body: PolicyBody,
         response: { 200: PolicyModel },
@@ -256,31 +224,25 @@ function runtimeRoutes(ctx: AppContext) {
   };
 
   return new Elysia({ tags: ["runtime"] })
+    .use(authPlugin(ctx))
     .get(
       "/v1/verify",
-      async ({ query, request }) => {
+      async ({ query, apiKey, agent }) => {
         const namespace = query.namespace.trim().toLowerCase();
-        const apiKey = presentsApiKey(request)
-          ? await requireApiKey(ctx, request, ctx.config.rateLimitVerify)
-          : null;
-        const agent = await verifyPresentedSignature(ctx, request, {
-          expectedNamespace: namespace,
-        });
         if (apiKey) return verifyForService(apiKey, namespace, query, agent);
+        // `auth` admits no request without one or the other; this narrows `agent` for the compiler.
         if (!agent) throw unauthorized("A service API key or an agent signature is required");
         return verifyForAgent(agent, namespace, query);
       },
       {
+        auth: ["apiKey", "agent"],
         query: VerifyQuery,
         detail: { summary: "Is this agent key authorized for this service in this namespace?" },
       },
     )
     .get(
       "/v1/namespaces/claims",
-      async ({ query, request, set }) => {
-        const { service } = await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-        // The feed spans namespaces, so a presented signature is verified without a binding.
-        await verifyPresentedSignature(ctx, request);
+      async ({ apiKey: { service }, query, request, set }) => {
         requireSameService(service.slug, query.service);
         const etag = feedEtag(service.id, await feedVersion(ctx, service.id), query);
         set.headers.etag = etag;
@@ -298,24 +260,21 @@ function runtimeRoutes(ctx: AppContext) {
         return { ...paginated("claims", items, page, total), cursor };
       },
       {
+        // The feed spans namespaces, so a presented signature is verified without a binding.
+        apiKey: "feed",
+        agent: "presented",
         query: FeedQuery,
         detail: { summary: "The approved-claims feed of the key's service (ETag, updated_since)" },
       },
     )
     .get(
       "/v1/namespaces/:namespace",
-      async ({ params, request, cookie }) => {
-        const namespace = params.namespace.trim().toLowerCase();
-        const withKey = presentsApiKey(request);
-        if (withKey) await requireApiKey(ctx, request, ctx.config.rateLimitVerify);
-        const agent = await verifyPresentedSignature(ctx, request, {
-          expectedNamespace: namespace,
-        });
-        if (!withKey && !agent)
-          await authenticateOwnerRequest(ctx, request, cookie[SESSION_COOKIE]!);
-        return namespaceInfo(ctx, namespace);
+      ({ params }) => namespaceInfo(ctx, params.namespace.trim().toLowerCase()),
+      {
+        auth: ["apiKey", "agent", "owner"],
+        params: NamespaceParams,
+        detail: { summary: "Public facts about a namespace" },
       },
-      { params: NamespaceParams, detail: { summary: "Public facts about a namespace" } },
     );
 }
 

@@ -1,4 +1,5 @@
 import type { TSchema } from "elysia";
+import { AUTH_DETAIL, type DeclaredAuth, securityOf, securitySchemes } from "../http/auth.ts";
 import { ANY_CONTENT_TYPE_ROUTES } from "../http/body.ts";
 
 /** What the generator needs from Elysia's route list. */
@@ -10,7 +11,12 @@ export interface RouteInfo {
     query?: TSchema;
     params?: TSchema;
     response?: Record<string, TSchema> | TSchema;
-    detail?: { summary?: string; tags?: string[]; description?: string };
+    detail?: {
+      summary?: string;
+      tags?: string[];
+      description?: string;
+      [AUTH_DETAIL]?: DeclaredAuth;
+    };
     tags?: string[];
   };
 }
@@ -94,6 +100,8 @@ export interface Operation {
   parameters: { name: string; in: string; required: boolean; schema: unknown }[];
   responses: Record<string, unknown>;
   requestBody?: unknown;
+  /** What the route's auth macros declared; `[]` for public routes. */
+  security: ReturnType<typeof securityOf>;
 }
 
 function operation(route: RouteInfo): Operation {
@@ -103,6 +111,7 @@ function operation(route: RouteInfo): Operation {
     tags: route.hooks?.detail?.tags ?? route.hooks?.tags,
     parameters: parameters(route),
     responses: responses(route),
+    security: securityOf(route.hooks?.detail?.[AUTH_DETAIL]),
   };
   // Routes without a body declare an empty, closed one (http/fields.ts NoBody): nothing to show.
   const declaresFields = Object.keys(
@@ -145,14 +154,7 @@ export function buildOpenApi(routes: RouteInfo[], version: string) {
     },
     components: {
       schemas: { Error: ErrorSchema },
-      securitySchemes: {
-        session: { type: "apiKey", in: "cookie", name: "sigilum_session" },
-        bearer: {
-          type: "http",
-          scheme: "bearer",
-          description: "sgl_pat_… personal access token or sgl_sk_… API key",
-        },
-      },
+      securitySchemes,
     },
     paths,
   };

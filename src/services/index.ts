@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
-import { ownerGuard } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
+import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
@@ -34,7 +34,7 @@ const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 function serviceRoutes(ctx: AppContext) {
   return new Elysia({ prefix: "/v1/services", tags: ["services"] })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .get(
       "/",
       async ({ principal, query }) => {
@@ -42,7 +42,7 @@ function serviceRoutes(ctx: AppContext) {
         const { rows, total } = await listServices(ctx, principal.owner.id, page);
         return paginated("services", rows.map(serviceView), page, total);
       },
-      ownerInput({ query: ListQuery, detail: { summary: "List your services" } }),
+      ownerInput({ owner: true, query: ListQuery, detail: { summary: "List your services" } }),
     )
     .post(
       "/",
@@ -51,6 +51,7 @@ function serviceRoutes(ctx: AppContext) {
         return serviceView(await createService(ctx, principal.owner.id, body));
       },
       ownerInput({
+        owner: true,
         body: ServiceCreateBody,
         response: { 201: ServiceModel },
         detail: { summary: "Register a service" },
@@ -61,6 +62,7 @@ function serviceRoutes(ctx: AppContext) {
       async ({ principal, params }) =>
         serviceView(await findOwnedService(ctx, principal.owner.id, params.serviceId)),
       ownerInput({
+        owner: true,
         params: ServiceParams,
         response: { 200: ServiceModel },
         detail: { summary: "Get a service" },
@@ -71,6 +73,7 @@ function serviceRoutes(ctx: AppContext) {
       async ({ principal, params, body }) =>
         serviceView(await updateService(ctx, principal.owner.id, params.serviceId, body)),
       ownerInput({
+        owner: true,
         params: ServiceParams,
         body: ServiceUpdateBody,
         response: { 200: ServiceModel },
@@ -84,6 +87,7 @@ function serviceRoutes(ctx: AppContext) {
         return { id: params.serviceId, deleted: true };
       },
       ownerInput({
+        owner: true,
         params: ServiceParams,
         response: { 200: Deleted },
         detail: { summary: "Delete a service with its keys and webhooks" },
@@ -93,7 +97,7 @@ function serviceRoutes(ctx: AppContext) {
 
 function keyRoutes(ctx: AppContext) {
   return new Elysia({ prefix: "/v1/services/:serviceId/keys", tags: ["api keys"] })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .get(
       "/",
       async ({ principal, params, query }) => {
@@ -108,6 +112,7 @@ function keyRoutes(ctx: AppContext) {
         return paginated("keys", items, page, total);
       },
       ownerInput({
+        owner: true,
         params: ServiceParams,
         query: KeyListQuery,
         detail: { summary: "List API keys (never the secret)" },
@@ -120,6 +125,7 @@ function keyRoutes(ctx: AppContext) {
         return createKey(ctx, principal.owner.id, params.serviceId, body ?? {});
       },
       ownerInput({
+        owner: true,
         params: ServiceParams,
         body: KeyCreateBody,
         response: { 201: CreatedKeyModel },
@@ -131,6 +137,7 @@ function keyRoutes(ctx: AppContext) {
       async ({ principal, params }) =>
         revokeKey(ctx, principal.owner.id, params.serviceId, params.keyId),
       ownerInput({
+        owner: true,
         params: KeyParams,
         response: { 200: ApiKeyModel },
         detail: { summary: "Revoke an API key at once" },
@@ -144,6 +151,7 @@ function keyRoutes(ctx: AppContext) {
         return rollKey(ctx, principal.owner.id, params.serviceId, params.keyId, grace);
       },
       ownerInput({
+        owner: true,
         params: KeyParams,
         body: KeyRollBody,
         response: { 201: CreatedKeyModel },

@@ -1,4 +1,3 @@
-import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../http/errors.ts";
 import { type AuthenticatedKey, authenticateApiKey } from "./apiKeys.ts";
@@ -25,13 +24,6 @@ export async function requireApiKey(
   if (!found) throw unauthorized("Invalid, revoked or expired API key");
   ctx.limiter.hit(`${bucket}:${found.key.id}`, perMinute);
   return found;
-}
-
-/** Adds `apiKey` to every route of the plugin that uses it (runs before body validation). */
-export function apiKeyGuard(ctx: AppContext, perMinute: number, bucket?: string) {
-  return new Elysia().derive({ as: "scoped" }, async ({ request }) => ({
-    apiKey: await requireApiKey(ctx, request, perMinute, bucket),
-  }));
 }
 
 /** A `service` named by a service-facing request must be the API key's own service. */

@@ -1,11 +1,9 @@
 import { Elysia } from "elysia";
-import { ownerGuard } from "../auth/guard.ts";
 import { ownNamespace } from "../claims/queries.ts";
 import type { AppContext } from "../context.ts";
-import { verifyPresentedSignature } from "../http/agentSignature.ts";
+import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf } from "../http/pagination.ts";
-import { apiKeyGuard } from "../services/keyGuard.ts";
 import { recordUsageEvent } from "./ingest.ts";
 import {
   UsageAcceptedModel,
@@ -22,37 +20,33 @@ export { pruneUsageEvents } from "./retention.ts";
 
 /** POST /v1/usage/events: a service's gateway reports one request it proxied for an agent. */
 function reportRoutes(ctx: AppContext) {
-  // Its own rate-limit bucket: a gateway reports every call it proxies, and those reports must
-  // not use up the budget of its claim submissions (or the other way round).
-  return new Elysia({ tags: ["usage"] })
-    .use(apiKeyGuard(ctx, ctx.config.rateLimitClaims, "usage"))
-    .post(
-      // Listed in ANY_CONTENT_TYPE_ROUTES: read as JSON whatever the Content-Type (http-api.md §1.1).
-      "/v1/usage/events",
-      async ({ apiKey, body, request, set }) => {
-        // Signature headers are optional here, but a present one must verify (never ignored).
-        await verifyPresentedSignature(ctx, request, {
-          expectedNamespace: body.namespace.trim().toLowerCase(),
-        });
-        const outcome = await recordUsageEvent(ctx, apiKey, body);
-        set.status = outcome.duplicate ? 200 : 201;
-        return { event_id: outcome.eventId, accepted: true as const, duplicate: outcome.duplicate };
+  return new Elysia({ tags: ["usage"] }).use(authPlugin(ctx)).post(
+    // Listed in ANY_CONTENT_TYPE_ROUTES: read as JSON whatever the Content-Type (http-api.md §1.1).
+    "/v1/usage/events",
+    async ({ apiKey, body, set }) => {
+      const outcome = await recordUsageEvent(ctx, apiKey, body);
+      set.status = outcome.duplicate ? 200 : 201;
+      return { event_id: outcome.eventId, accepted: true as const, duplicate: outcome.duplicate };
+    },
+    {
+      // Counted in its own bucket; signature headers are optional, but a present one must
+      // verify, bound to the body's namespace (never ignored).
+      apiKey: "usage",
+      agent: "presented",
+      body: UsageEventBody,
+      response: { 200: UsageAcceptedModel, 201: UsageAcceptedModel },
+      detail: {
+        summary:
+          "Report a request an agent made through the service's gateway (idempotent per event_id)",
       },
-      {
-        body: UsageEventBody,
-        response: { 200: UsageAcceptedModel, 201: UsageAcceptedModel },
-        detail: {
-          summary:
-            "Report a request an agent made through the service's gateway (idempotent per event_id)",
-        },
-      },
-    );
+    },
+  );
 }
 
 /** The namespace owner's views: grouped usage and the raw events. */
 function ownerRoutes(ctx: AppContext) {
   return new Elysia({ tags: ["usage"] })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .get(
       "/v1/namespaces/:namespace/usage",
       async ({ principal, params, query }) => {
@@ -61,6 +55,7 @@ function ownerRoutes(ctx: AppContext) {
         return usageReport(ctx, principal.owner, usageFilters(query), query.sort ?? "recent", page);
       },
       ownerInput({
+        owner: true,
         params: UsageNamespaceParams,
         query: UsageQuery,
         response: { 200: UsageReportModel },
@@ -77,6 +72,7 @@ function ownerRoutes(ctx: AppContext) {
         return listUsageEvents(ctx, principal.owner, usageFilters(query), page);
       },
       ownerInput({
+        owner: true,
         params: UsageNamespaceParams,
         query: UsageEventsQuery,
         response: { 200: UsageEventListModel },

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
-import { ownerGuard } from "../auth/guard.ts";
 import type { AppContext } from "../context.ts";
+import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ServiceParams } from "../services/model.ts";
@@ -38,7 +38,7 @@ export function webhooksFeature(ctx: AppContext) {
     prefix: "/v1/services/:serviceId/webhooks",
     tags: ["webhooks"],
   })
-    .use(ownerGuard(ctx))
+    .use(authPlugin(ctx))
     .get(
       "/",
       async ({ principal, params, query }) => {
@@ -52,6 +52,7 @@ export function webhooksFeature(ctx: AppContext) {
         return paginated("webhooks", items, page, total);
       },
       ownerInput({
+        owner: true,
         params: ServiceParams,
         query: ListQuery,
         detail: { summary: "List webhooks (never the secret)" },
@@ -64,6 +65,7 @@ export function webhooksFeature(ctx: AppContext) {
         return createWebhook(ctx, principal.owner.id, params.serviceId, body);
       },
       ownerInput({
+        owner: true,
         params: ServiceParams,
         body: WebhookCreateBody,
         response: { 201: CreatedWebhookModel },
@@ -75,6 +77,7 @@ export function webhooksFeature(ctx: AppContext) {
       async ({ principal, params }) =>
         getWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId),
       ownerInput({
+        owner: true,
         params: WebhookParams,
         response: { 200: WebhookModel },
         detail: { summary: "Get a webhook" },
@@ -85,6 +88,7 @@ export function webhooksFeature(ctx: AppContext) {
       async ({ principal, params, body }) =>
         updateWebhook(ctx, principal.owner.id, params.serviceId, params.webhookId, body),
       ownerInput({
+        owner: true,
         params: WebhookParams,
         body: WebhookUpdateBody,
         response: { 200: WebhookModel },
@@ -98,6 +102,7 @@ export function webhooksFeature(ctx: AppContext) {
         return { id: params.webhookId, deleted: true };
       },
       ownerInput({
+        owner: true,
         params: WebhookParams,
         response: { 200: Deleted },
         detail: { summary: "Delete a webhook" },
@@ -114,6 +119,7 @@ export function webhooksFeature(ctx: AppContext) {
           body?.grace_seconds ?? 86_400,
         ),
       ownerInput({
+        owner: true,
         params: WebhookParams,
         body: RotateBody,
         response: { 200: RotatedSecretModel },
@@ -125,6 +131,7 @@ export function webhooksFeature(ctx: AppContext) {
       async ({ principal, params }) =>
         sendTestEvent(ctx, principal.owner.id, params.serviceId, params.webhookId),
       ownerInput({
+        owner: true,
         params: WebhookParams,
         response: { 200: TestResultModel },
         detail: { summary: "Send a webhook.test event now and return the attempt" },
@@ -145,6 +152,7 @@ export function webhooksFeature(ctx: AppContext) {
         return paginated("deliveries", items, page, total);
       },
       ownerInput({
+        owner: true,
         params: WebhookParams,
         query: t.Object(
           { ...paginationQuery(), status: t.Optional(DeliveryStatus) },
@@ -158,6 +166,7 @@ export function webhooksFeature(ctx: AppContext) {
       async ({ principal, params }) =>
         getDelivery(ctx, principal.owner.id, params.serviceId, params.webhookId, params.deliveryId),
       ownerInput({
+        owner: true,
         params: DeliveryParams,
         response: { 200: DeliveryDetailModel },
         detail: { summary: "A delivery with its attempts" },
@@ -176,6 +185,7 @@ export function webhooksFeature(ctx: AppContext) {
         );
       },
       ownerInput({
+        owner: true,
         params: DeliveryParams,
         response: { 202: DeliveryModel },
         detail: { summary: "Queue a fresh delivery of the same event" },
@@ -188,6 +198,7 @@ export function webhooksFeature(ctx: AppContext) {
         return recover(ctx, principal.owner.id, params.serviceId, params.webhookId, body);
       },
       ownerInput({
+        owner: true,
         params: WebhookParams,
         body: RecoverBody,
         response: { 202: t.Object({ requeued: t.Integer() }) },
