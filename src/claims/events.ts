@@ -3,8 +3,8 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import type { ClaimRow } from "../db/schema.ts";
 import { newId } from "../ids.ts";
-import type { EventName } from "../webhooks/model.ts";
-import { deliveryInserts, subscribers } from "../webhooks/outbox.ts";
+import type { EventName } from "../webhooks/index.ts";
+import { deliveryInserts, subscribers } from "../webhooks/index.ts";
 import { agentKeyOf } from "./view.ts";
 
 /** The payload of webhooks.md §2: the seed's format plus id, public_key and optional fields. */

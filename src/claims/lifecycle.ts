@@ -3,7 +3,7 @@ import type { AppContext } from "../context.ts";
 import { writeBatch } from "../db/client.ts";
 import { type ClaimRow, type ClaimStatus, claims } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import type { EventName } from "../webhooks/model.ts";
+import type { EventName } from "../webhooks/index.ts";
 import { outboxStatements } from "./events.ts";
 
 /**

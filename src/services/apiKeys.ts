@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
-import { futureTimestamp } from "../auth/tokens.ts";
+import { futureTimestamp } from "../auth/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";

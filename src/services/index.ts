@@ -1,5 +1,14 @@
+// What other features may use of services; everything else in this folder is internal.
+export type { AuthenticatedKey } from "./apiKeys.ts";
+export { servicesErasure } from "./erasure.ts";
+export { KeyCache } from "./keyCache.ts";
+export { apiKeyGuard, presentsApiKey, requireApiKey, requireSameService } from "./keyGuard.ts";
+export { KeyUsage } from "./keyUsage.ts";
+export { Grace, ServiceParams } from "./model.ts";
+export { findOwnedService, findServiceBySlug } from "./service.ts";
+
 import { Elysia, t } from "elysia";
-import { ownerGuard } from "../auth/guard.ts";
+import { ownerGuard } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";

@@ -1,11 +1,15 @@
+// What other features may use of usage; everything else in this folder is internal.
+export { usageErasure } from "./erasure.ts";
+export { pruneUsageEvents } from "./retention.ts";
+
 import { Elysia } from "elysia";
-import { ownerGuard } from "../auth/guard.ts";
-import { ownNamespace } from "../claims/queries.ts";
+import { ownerGuard } from "../auth/index.ts";
+import { ownNamespace } from "../claims/index.ts";
 import type { AppContext } from "../context.ts";
 import { verifyPresentedSignature } from "../http/agentSignature.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf } from "../http/pagination.ts";
-import { apiKeyGuard } from "../services/keyGuard.ts";
+import { apiKeyGuard } from "../services/index.ts";
 import { recordUsageEvent } from "./ingest.ts";
 import {
   UsageAcceptedModel,
@@ -17,8 +21,6 @@ import {
   UsageReportModel,
 } from "./model.ts";
 import { listUsageEvents, usageFilters, usageReport } from "./queries.ts";
-
-export { pruneUsageEvents } from "./retention.ts";
 
 /** POST /v1/usage/events: a service's gateway reports one request it proxied for an agent. */
 function reportRoutes(ctx: AppContext) {

@@ -12,7 +12,7 @@ import {
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import { findOwnedService } from "../services/service.ts";
+import { findOwnedService } from "../services/index.ts";
 import { attemptInsert, buildRequest, unsealFailure } from "./attempt.ts";
 import { isSuccess } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";

@@ -6,7 +6,7 @@ import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
-import { findOwnedService } from "../services/service.ts";
+import { findOwnedService } from "../services/index.ts";
 import { DEFAULT_EVENTS, EVENT_CATALOG, type EventName, type Webhook } from "./model.ts";
 import { cancelPendingFor } from "./outbox.ts";
 import { acceptableWebhookUrl } from "./urlPolicy.ts";
