@@ -39,6 +39,8 @@ export async function openDatabase(
       ...(config.embedded ? { concurrency: 1 } : {}),
     } as Parameters<typeof createClient>[0]);
   if (!config.embedded) {
+    // No foreign_keys pragma: sqld does not bind a session to one connection, so it could not be
+    // relied on; deletions never depend on cascades (src/db/erasure.ts).
     const client = connect();
     return { client, db: drizzle(client, { schema }), close: () => client.close() };
   }
