@@ -24,7 +24,7 @@ export const claimsErasure: Erasure = {
   ],
   ownerRows: (db, ownerId, now) => [
     // Before the claims go: the tombstones are made from them (orphaned ones get none).
-    ...feedTombstoneStatements(ownerId, now),
+    ...feedTombstoneStatements(db, ownerId, now),
     db
       .delete(claimTransitions)
       .where(

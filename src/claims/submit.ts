@@ -228,7 +228,7 @@ async function creationStatements(
   const { final, steps } = creationSteps(pending, decision, actor);
   let deliveries = 0;
   const stmts: Parameters<typeof writeBatch>[1] = [
-    bumpChangeSeq(),
+    bumpChangeSeq(ctx.database.db),
     ctx.database.db.insert(claims).values({ ...final, changeSeq: currentChangeSeq }),
   ];
   for (const step of steps) {
