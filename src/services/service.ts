@@ -4,6 +4,7 @@ import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import { serviceErasure } from "../db/erasure.ts";
 import { type ServiceRow, services } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -97,10 +98,13 @@ export async function createService(
   let inserted: number;
   try {
     // One statement: the per-owner limit cannot be raced past by concurrent creates.
-    const rs = await ctx.database.db.run(sql`INSERT INTO ${services}
-      (id, owner_id, slug, name, description, created_at, updated_at)
-      SELECT ${row.id}, ${ownerId}, ${row.slug}, ${row.name}, ${row.description}, ${now}, ${now}
-      WHERE (SELECT count(*) FROM ${services} WHERE owner_id = ${ownerId}) < ${ctx.config.maxServicesPerOwner}`);
+    const rs = await ctx.database.db.run(
+      insertWhere(
+        services,
+        row,
+        sql`(SELECT count(*) FROM ${services} WHERE ${services.ownerId} = ${ownerId}) < ${ctx.config.maxServicesPerOwner}`,
+      ),
+    );
     inserted = rs.rowsAffected;
   } catch (err) {
     if (isUniqueViolation(err, "services.slug")) {
