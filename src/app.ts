@@ -98,6 +98,8 @@ export async function startServer(
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     signatureNonces: new NonceStore(database, clock, config.signatureNonceTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
+    // Each feature deletes its own rows when services or accounts go (src/db/erasure.ts); auth,
+    // which every feature depends on, adds its own rows and the owner last (deleteAccount).
     erasures: [webhooksErasure, claimsErasure, usageErasure, servicesErasure],
   };
   const ctx = base as AppContext;

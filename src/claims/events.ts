@@ -3,8 +3,7 @@ import type { AppContext } from "../context.ts";
 import { type ClaimRow, events } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { newId } from "../ids.ts";
-import type { EventName } from "../webhooks/index.ts";
-import { deliveryInserts, subscribers } from "../webhooks/index.ts";
+import { deliveryInserts, type EventName, subscribers } from "../webhooks/index.ts";
 import { agentKeyOf } from "./view.ts";
 
 /** The payload of webhooks.md §2: the seed's format plus id, public_key and optional fields. */

@@ -22,8 +22,8 @@ import {
 import { unauthorized, validationError } from "../http/errors.ts";
 import { ownerInput, Text } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import type { AuthenticatedKey } from "../services/index.ts";
 import {
+  type AuthenticatedKey,
   apiKeyGuard,
   findServiceBySlug,
   presentsApiKey,

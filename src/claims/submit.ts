@@ -11,8 +11,7 @@ import {
 } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
-import type { AuthenticatedKey } from "../services/index.ts";
-import { requireSameService } from "../services/index.ts";
+import { type AuthenticatedKey, requireSameService } from "../services/index.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
 import type { EventName } from "../webhooks/index.ts";
 import { parseAgentIp } from "./agentIp.ts";
