@@ -1,8 +1,7 @@
 import { Elysia } from "elysia";
 import { authFeature } from "./auth/index.ts";
 import { ChangeLogFollower } from "./changeLog.ts";
-import { claimsFeature } from "./claims/index.ts";
-import { VerifyCache } from "./claims/verifyCache.ts";
+import { claimsErasure, claimsFeature, VerifyCache } from "./claims/index.ts";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -22,13 +21,14 @@ import { type HttpServer, serveHttp } from "./http/server.ts";
 import { startJobs } from "./jobs.ts";
 import { Metrics } from "./metrics.ts";
 import { openSecretBox } from "./secretKey.ts";
-import { servicesFeature } from "./services/index.ts";
-import { KeyCache } from "./services/keyCache.ts";
-import { KeyUsage } from "./services/keyUsage.ts";
-import { usageFeature } from "./usage/index.ts";
-import { webhooksFeature } from "./webhooks/index.ts";
-import { defaultResolve } from "./webhooks/ssrfGuard.ts";
-import { DeliveryWorker } from "./webhooks/worker.ts";
+import { KeyCache, KeyUsage, servicesErasure, servicesFeature } from "./services/index.ts";
+import { usageErasure, usageFeature } from "./usage/index.ts";
+import {
+  DeliveryWorker,
+  defaultResolve,
+  webhooksErasure,
+  webhooksFeature,
+} from "./webhooks/index.ts";
 
 export interface AppOptions {
   clock?: Clock;
@@ -98,6 +98,9 @@ export async function startServer(
     verifyCache: new VerifyCache(clock, config.cacheTtl),
     signatureNonces: new NonceStore(database, clock, config.signatureNonceTtl),
     resolveHost: options.resolveHost ?? defaultResolve,
+    // Each feature deletes its own rows when services or accounts go (src/db/erasure.ts); auth,
+    // which every feature depends on, adds its own rows and the owner last (deleteAccount).
+    erasures: [webhooksErasure, claimsErasure, usageErasure, servicesErasure],
   };
   const ctx = base as AppContext;
   ctx.deliveryWorker = new DeliveryWorker(ctx, options.random);

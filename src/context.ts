@@ -1,15 +1,15 @@
-import type { VerifyCache } from "./claims/verifyCache.ts";
+import type { VerifyCache } from "./claims/index.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
 import type { Database } from "./db/client.ts";
+import type { Erasure } from "./db/erasure.ts";
 import type { Logger } from "./http/logger.ts";
 import type { NonceStore } from "./http/nonceStore.ts";
 import type { RateLimiter } from "./http/rateLimit.ts";
 import type { Metrics } from "./metrics.ts";
-import type { KeyCache } from "./services/keyCache.ts";
-import type { KeyUsage } from "./services/keyUsage.ts";
-import type { DeliveryWorker } from "./webhooks/worker.ts";
+import type { KeyCache, KeyUsage } from "./services/index.ts";
+import type { DeliveryWorker } from "./webhooks/index.ts";
 
 /** What every feature needs, built once by the app and passed down explicitly. */
 export interface AppContext {
@@ -26,6 +26,8 @@ export interface AppContext {
   signatureNonces: NonceStore;
   /** Set right after the context is built (the worker needs the context). */
   deliveryWorker: DeliveryWorker;
+  /** Every feature's part in deleting services and accounts (src/db/erasure.ts). */
+  erasures: readonly Erasure[];
   /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */
   resolveHost: (host: string) => Promise<string[]>;
 }

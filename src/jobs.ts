@@ -1,11 +1,11 @@
 import { Cron } from "croner";
 import { lte, or } from "drizzle-orm";
 import { pruneChangeLog } from "./changeLog.ts";
-import { expirePendingClaims } from "./claims/lifecycle.ts";
+import { expirePendingClaims } from "./claims/index.ts";
 import type { AppContext } from "./context.ts";
 import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
 import { pruneUsageEvents } from "./usage/index.ts";
-import { pruneDeliveries } from "./webhooks/retention.ts";
+import { pruneDeliveries } from "./webhooks/index.ts";
 
 // Long enough for any feed follower that polls at least monthly to see the tombstone.
 const FEED_TOMBSTONE_RETENTION_MS = 30 * 86_400_000;

@@ -1,3 +1,11 @@
+// What other features may use of auth; everything else in this folder is internal.
+export { authenticateOwnerRequest, type Principal } from "./guard.ts";
+export { NAMESPACE_PATTERN } from "./model.ts";
+export { createOwner, findOwnerByNamespace } from "./owners.ts";
+export { hashPassword } from "./passwords.ts";
+export { SESSION_COOKIE } from "./sessions.ts";
+export { futureTimestamp } from "./tokens.ts";
+
 import { Elysia, t } from "elysia";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";

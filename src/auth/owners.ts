@@ -1,23 +1,9 @@
-import { and, eq, inArray, ne, or } from "drizzle-orm";
-import { feedTombstoneStatements } from "../claims/lifecycle.ts";
+import { and, eq, ne, or } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
-import {
-  apiKeys,
-  claims,
-  deliveries,
-  namespacePolicies,
-  namespacePolicyServices,
-  type Owner,
-  owners,
-  passkeys,
-  personalAccessTokens,
-  services,
-  sessions,
-  usageEvents,
-  webhooks,
-} from "../db/schema.ts";
+import { accountErasure } from "../db/erasure.ts";
+import { type Owner, owners, passkeys, personalAccessTokens, sessions } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { normalizeSlug } from "../slugs.ts";
@@ -157,49 +143,17 @@ export async function changePassword(
   ]);
 }
 
-/** Deletes the owner and everything they own in one transaction; the namespace is free afterwards. */
+/**
+ * Deletes the owner and everything they own in one transaction; the namespace is free afterwards.
+ * Each feature deletes its own rows (ctx.erasures); auth's own go last, the owner row at the end.
+ */
 export async function deleteAccount(ctx: AppContext, ownerId: string) {
   const db = ctx.database.db;
-  const ownedServices = db
-    .select({ id: services.id })
-    .from(services)
-    .where(eq(services.ownerId, ownerId));
   await writeBatch(ctx.database, [
-    db
-      .delete(deliveries)
-      .where(
-        inArray(
-          deliveries.webhookId,
-          db
-            .select({ id: webhooks.id })
-            .from(webhooks)
-            .where(inArray(webhooks.serviceId, ownedServices)),
-        ),
-      ),
-    db.delete(webhooks).where(inArray(webhooks.serviceId, ownedServices)),
-    db.delete(apiKeys).where(inArray(apiKeys.serviceId, ownedServices)),
-    // Events the owner's services reported into other namespaces stay there, orphaned.
-    db
-      .update(usageEvents)
-      .set({ serviceId: null })
-      .where(inArray(usageEvents.serviceId, ownedServices)),
-    // Before the services go: the subquery names them. Other namespaces stop trusting them too.
-    db
-      .delete(namespacePolicyServices)
-      .where(
-        or(
-          eq(namespacePolicyServices.ownerId, ownerId),
-          inArray(namespacePolicyServices.serviceId, ownedServices),
-        ),
-      ),
-    db.delete(services).where(eq(services.ownerId, ownerId)),
+    ...accountErasure(ctx, ownerId),
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
     db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
-    ...feedTombstoneStatements(ownerId, ctx.clock.now()),
-    db.delete(claims).where(eq(claims.ownerId, ownerId)),
-    db.delete(usageEvents).where(eq(usageEvents.ownerId, ownerId)),
-    db.delete(namespacePolicies).where(eq(namespacePolicies.ownerId, ownerId)),
     db.delete(owners).where(eq(owners.id, ownerId)),
   ]);
   ctx.keyCache.clear();

@@ -1,10 +1,9 @@
-import { sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import type { ClaimRow } from "../db/schema.ts";
+import { type ClaimRow, events } from "../db/schema.ts";
+import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { newId } from "../ids.ts";
-import type { EventName } from "../webhooks/model.ts";
-import { deliveryInserts, subscribers } from "../webhooks/outbox.ts";
+import { deliveryInserts, type EventName, subscribers } from "../webhooks/index.ts";
 import { agentKeyOf } from "./view.ts";
 
 /** The payload of webhooks.md §2: the seed's format plus id, public_key and optional fields. */
@@ -41,9 +40,11 @@ export async function outboxStatements(
 ) {
   const id = newId.event();
   const payload = JSON.stringify(eventPayload(id, type, claim, at));
-  const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
-  const event = sql`INSERT INTO events (id, service_id, claim_id, type, payload, created_at)
-    SELECT ${id}, ${claim.serviceId}, ${claim.id}, ${type}, ${payload}, ${at} ${guard}`;
+  const event = insertWhere(
+    events,
+    { id, serviceId: claim.serviceId, claimId: claim.id, type, payload, createdAt: at },
+    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
+  );
   const deliveries = deliveryInserts(id, type, await subscribers(ctx, claim.serviceId, type), at);
   return { statements: [event, ...deliveries], deliveries: deliveries.length };
 }

@@ -1,13 +1,19 @@
+// What other features may use of claims; everything else in this folder is internal.
+export { claimsErasure } from "./erasure.ts";
+export { expirePendingClaims } from "./lifecycle.ts";
+export { ownNamespace } from "./queries.ts";
+export { existingNamespace } from "./submit.ts";
+export { VerifyCache } from "./verifyCache.ts";
+export { agentKeyOf } from "./view.ts";
+
 import { Elysia, t } from "elysia";
-import type { Principal } from "../auth/guard.ts";
+import type { Principal } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
 import { ownerInput, Text } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import type { AuthenticatedKey } from "../services/apiKeys.ts";
-import { requireSameService } from "../services/keyGuard.ts";
-import { findServiceBySlug } from "../services/service.ts";
+import { type AuthenticatedKey, findServiceBySlug, requireSameService } from "../services/index.ts";
 import type { VerifiedAgent } from "../signing/index.ts";
 import { type Action, transitionClaim } from "./lifecycle.ts";
 import {

@@ -1,9 +1,17 @@
-import { and, eq, lte, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { writeBatch } from "../db/client.ts";
-import { type ClaimRow, type ClaimStatus, claims } from "../db/schema.ts";
+import { type Db, writeBatch } from "../db/client.ts";
+import {
+  type ClaimRow,
+  type ClaimStatus,
+  claims,
+  claimTransitions,
+  feedTombstones,
+  sequences,
+} from "../db/schema.ts";
+import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import type { EventName } from "../webhooks/model.ts";
+import type { EventName } from "../webhooks/index.ts";
 import { outboxStatements } from "./events.ts";
 
 /**
@@ -11,22 +19,42 @@ import { outboxStatements } from "./events.ts";
  * number come round again): a batch bumps it, then stamps the change with its current value.
  * Inside the write lock, so numbers follow commit order: the feed's cursor relies on that.
  */
-export function bumpChangeSeq(by: SQL | number = 1) {
-  return sql`UPDATE sequences SET value = value + ${by} WHERE name = 'claim_changes'`;
+const CLAIM_CHANGES = "claim_changes";
+export function bumpChangeSeq(db: Db, by: SQL | number = 1) {
+  return db
+    .update(sequences)
+    .set({ value: sql`${sequences.value} + ${by}` })
+    .where(eq(sequences.name, CLAIM_CHANGES));
 }
-export const currentChangeSeq = sql`(SELECT value FROM sequences WHERE name = 'claim_changes')`;
+export const currentChangeSeq = sql<number>`(SELECT ${sequences.value} FROM ${sequences} WHERE ${sequences.name} = ${CLAIM_CHANGES})`;
 
 /**
  * Before an account's claims are deleted: one numbered feed tombstone per approved claim on a
  * live service, so services following the feed drop them (each gets its own change number).
  */
-export function feedTombstoneStatements(ownerId: string, now: number) {
-  const approved = sql`FROM claims WHERE owner_id = ${ownerId} AND status = 'approved' AND service_id IS NOT NULL`;
-  const howMany = sql`(SELECT count(*) ${approved})`;
+export function feedTombstoneStatements(db: Db, ownerId: string, now: number) {
+  const approved = and(
+    eq(claims.ownerId, ownerId),
+    eq(claims.status, "approved"),
+    isNotNull(claims.serviceId),
+  );
+  const howMany = sql<number>`(SELECT count(*) FROM ${claims} WHERE ${approved})`;
   return [
-    bumpChangeSeq(howMany),
-    sql`INSERT INTO feed_tombstones (claim_id, service_id, change_seq, removed_at)
-      SELECT id, service_id, ${currentChangeSeq} - ${howMany} + row_number() OVER (ORDER BY id), ${now} ${approved}`,
+    bumpChangeSeq(db, howMany),
+    db.insert(feedTombstones).select(
+      db
+        .select({
+          claimId: claims.id,
+          serviceId: sql<string>`${claims.serviceId}`.as("service_id"),
+          changeSeq:
+            sql<number>`${currentChangeSeq} - ${howMany} + row_number() OVER (ORDER BY ${claims.id})`.as(
+              "change_seq",
+            ),
+          removedAt: sql<number>`${now}`.as("removed_at"),
+        })
+        .from(claims)
+        .where(approved),
+    ),
   ];
 }
 
@@ -77,9 +105,11 @@ export function historyInsert(
   reason: string | null,
   onlyIfChanged: boolean,
 ) {
-  const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
-  return sql`INSERT INTO claim_transitions (claim_id, from_status, to_status, at, actor, reason)
-    SELECT ${claimId}, ${from}, ${to}, ${at}, ${actor}, ${reason} ${guard}`;
+  return insertWhere(
+    claimTransitions,
+    { claimId, fromStatus: from, toStatus: to, at, actor, reason },
+    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
+  );
 }
 
 export async function findClaim(ctx: AppContext, claimId: string): Promise<ClaimRow | null> {
@@ -112,7 +142,7 @@ export async function transitionClaim(
   const db = ctx.database.db;
   const outbox = await outboxStatements(ctx, edge.event, after, now, true);
   const [, updated] = await writeBatch(ctx.database, [
-    bumpChangeSeq(),
+    bumpChangeSeq(db),
     db
       .update(claims)
       .set({
@@ -123,6 +153,7 @@ export async function transitionClaim(
         changeSeq: currentChangeSeq,
       })
       .where(and(eq(claims.id, claim.id), eq(claims.status, edge.from))),
+    // Only after the guarded update above: history and outbox follow a change that won.
     historyInsert(claim.id, edge.from, edge.to, now, actor, reason, true),
     ...outbox.statements,
   ]);

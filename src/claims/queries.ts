@@ -177,10 +177,17 @@ export async function putPolicy(ctx: AppContext, owner: Owner, lists: PolicyList
     // Inserted only while the service still exists: one deleted since it was resolved stays out.
     ...replaced
       .filter((kind) => idsOf(kind).length > 0)
-      .map(
-        (kind) => sql`INSERT INTO ${namespacePolicyServices} (owner_id, service_id, kind)
-          SELECT ${owner.id}, ${services.id}, ${kind} FROM ${services}
-          WHERE ${inArray(services.id, idsOf(kind))}`,
+      .map((kind) =>
+        db.insert(namespacePolicyServices).select(
+          db
+            .select({
+              ownerId: sql<string>`${owner.id}`.as("owner_id"),
+              serviceId: services.id,
+              kind: sql<PolicyKind>`${kind}`.as("kind"),
+            })
+            .from(services)
+            .where(inArray(services.id, idsOf(kind))),
+        ),
       ),
   ]);
   return getPolicy(ctx, owner);

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { findOwnerByNamespace } from "../auth/owners.ts";
+import { findOwnerByNamespace } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
 import {
@@ -11,10 +11,9 @@ import {
 } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
-import type { AuthenticatedKey } from "../services/apiKeys.ts";
-import { requireSameService } from "../services/keyGuard.ts";
+import { type AuthenticatedKey, requireSameService } from "../services/index.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
-import type { EventName } from "../webhooks/model.ts";
+import type { EventName } from "../webhooks/index.ts";
 import { parseAgentIp } from "./agentIp.ts";
 import { outboxStatements } from "./events.ts";
 import { bumpChangeSeq, currentChangeSeq, historyInsert } from "./lifecycle.ts";
@@ -228,7 +227,7 @@ async function creationStatements(
   const { final, steps } = creationSteps(pending, decision, actor);
   let deliveries = 0;
   const stmts: Parameters<typeof writeBatch>[1] = [
-    bumpChangeSeq(),
+    bumpChangeSeq(ctx.database.db),
     ctx.database.db.insert(claims).values({ ...final, changeSeq: currentChangeSeq }),
   ];
   for (const step of steps) {

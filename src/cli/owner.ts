@@ -1,6 +1,5 @@
 import { eq } from "drizzle-orm";
-import { createOwner } from "../auth/owners.ts";
-import { hashPassword } from "../auth/passwords.ts";
+import { createOwner, hashPassword } from "../auth/index.ts";
 import { systemClock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { countRows, writeBatch } from "../db/client.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { verifyWebhookSignature } from "../webhooks/signature.ts";
+import { verifyWebhookSignature } from "../webhooks/index.ts";
 import {
   CliError,
   type Command,

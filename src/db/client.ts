@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
 import { count, is, SQL } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
 import { ApiError } from "../http/errors.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
@@ -39,6 +39,8 @@ export async function openDatabase(
       ...(config.embedded ? { concurrency: 1 } : {}),
     } as Parameters<typeof createClient>[0]);
   if (!config.embedded) {
+    // No foreign_keys pragma: sqld does not bind a session to one connection, so it could not be
+    // relied on; deletions never depend on cascades (src/db/erasure.ts).
     const client = connect();
     return { client, db: drizzle(client, { schema }), close: () => client.close() };
   }
@@ -51,19 +53,19 @@ export async function openDatabase(
   return { client, db: drizzle(client, { schema }), close: () => client.close() };
 }
 
-type Statement = { toSQL(): { sql: string; params: unknown[] } } | SQL;
+/** A statement for writeBatch: a drizzle query builder, or raw SQL built with column objects. */
+export type BatchStatement = { toSQL(): { sql: string; params: unknown[] } } | SQL;
+
+// Renders raw SQL fragments through drizzle's public dialect (the same rendering `db` uses).
+const dialect = new SQLiteAsyncDialect();
 
 /**
  * Runs statements atomically in one write transaction. A batch executes synchronously inside the
  * driver, so no other request of this process can interleave with it (interactive transactions
- * held across awaits would block the event loop on SQLite's lock).
+ * held across awaits would block the event loop on SQLite's lock). Not `db.batch()`: drizzle's
+ * batch opens a deferred transaction, and writes must take the lock up front (mode "write").
  */
-export async function writeBatch(database: Database, statements: Statement[]) {
-  const dialect = (
-    database.db as unknown as {
-      dialect: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } };
-    }
-  ).dialect;
+export async function writeBatch(database: Database, statements: BatchStatement[]) {
   const stmts = statements.map((s) => {
     const q = is(s, SQL) ? dialect.sqlToQuery(s) : s.toSQL();
     return { sql: q.sql, args: q.params as never[] };

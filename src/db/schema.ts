@@ -9,6 +9,9 @@ import {
 } from "drizzle-orm/sqlite-core";
 
 // Timestamps are integer milliseconds since the epoch (UTC); the API renders them as ISO 8601.
+// Foreign keys document the ownership and are enforced in embedded mode (PRAGMA foreign_keys=ON),
+// but nothing relies on their cascades: a remote libSQL server does not guarantee the pragma on
+// every connection, so each feature deletes its own rows explicitly (src/db/erasure.ts).
 
 export const owners = sqliteTable(
   "owners",

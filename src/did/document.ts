@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, max } from "drizzle-orm";
-import { findOwnerByNamespace } from "../auth/owners.ts";
+import { findOwnerByNamespace } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { claims } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";

@@ -1,8 +1,7 @@
 import { type Cookie, type DocumentDecoration, Elysia } from "elysia";
-import { authenticateOwnerRequest, type Principal } from "../auth/guard.ts";
+import { authenticateOwnerRequest, type Principal } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
-import type { AuthenticatedKey } from "../services/apiKeys.ts";
-import { presentsApiKey, requireApiKey } from "../services/keyGuard.ts";
+import { type AuthenticatedKey, presentsApiKey, requireApiKey } from "../services/index.ts";
 import type { VerifiedAgent } from "../signing/index.ts";
 import {
   type SignatureBinding,

@@ -1,6 +1,7 @@
-import { sql } from "drizzle-orm";
+import { lte, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
+import { signatureNonces } from "../db/schema.ts";
 
 interface Waiting {
   key: string;
@@ -52,15 +53,16 @@ export class NonceStore {
   private async insert(entries: Waiting[]): Promise<Set<string>> {
     const now = this.clock.now();
     const expiresAt = now + this.ttlMs;
-    const values = sql.join(
-      entries.map((e) => sql`(${e.namespace}, ${e.nonce}, ${expiresAt})`),
-      sql`, `,
-    );
-    const rows = await this.database.db.all<{ namespace: string; nonce: string }>(sql`
-      INSERT INTO signature_nonces (namespace, nonce, expires_at) VALUES ${values}
-      ON CONFLICT (namespace, nonce) DO UPDATE SET expires_at = excluded.expires_at
-      WHERE signature_nonces.expires_at <= ${now}
-      RETURNING namespace, nonce`);
+    // An expired nonce may be used again: the conflicting row is renewed, and RETURNING names it.
+    const rows = await this.database.db
+      .insert(signatureNonces)
+      .values(entries.map((e) => ({ namespace: e.namespace, nonce: e.nonce, expiresAt })))
+      .onConflictDoUpdate({
+        target: [signatureNonces.namespace, signatureNonces.nonce],
+        set: { expiresAt: sql`excluded.${sql.identifier(signatureNonces.expiresAt.name)}` },
+        setWhere: lte(signatureNonces.expiresAt, now),
+      })
+      .returning({ namespace: signatureNonces.namespace, nonce: signatureNonces.nonce });
     return new Set(rows.map((r) => `${r.namespace}\u0000${r.nonce}`));
   }
 }

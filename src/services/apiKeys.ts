@@ -1,10 +1,11 @@
 import { and, desc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
-import { futureTimestamp } from "../auth/tokens.ts";
+import { futureTimestamp } from "../auth/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
 import { countRows, writeBatch } from "../db/client.ts";
 import { type ApiKeyRow, apiKeys, type ServiceRow, services } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
@@ -113,12 +114,18 @@ function createdKeyView(key: string, row: ApiKeyRow) {
 /** Inserts only while the service has fewer active keys than the limit (one statement, race-free). */
 function insertWithinLimit(ctx: AppContext, row: ApiKeyRow, excludeKeyId: string | null) {
   const now = ctx.clock.now();
-  return sql`INSERT INTO ${apiKeys}
-    (id, service_id, name, environment, prefix, key_hash, created_at, expires_at)
-    SELECT ${row.id}, ${row.serviceId}, ${row.name}, ${row.environment}, ${row.prefix}, ${row.keyHash},
-      ${row.createdAt}, ${row.expiresAt}
-    WHERE (SELECT count(*) FROM ${apiKeys} WHERE service_id = ${row.serviceId} AND revoked_at IS NULL
-      AND (expires_at IS NULL OR expires_at > ${now}) AND id IS NOT ${excludeKeyId}) < ${ctx.config.maxKeysPerService}`;
+  const active = and(
+    eq(apiKeys.serviceId, row.serviceId),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+    sql`${apiKeys.id} IS NOT ${excludeKeyId}`,
+  );
+  const { id, serviceId, name, environment, prefix, keyHash, createdAt, expiresAt } = row;
+  return insertWhere(
+    apiKeys,
+    { id, serviceId, name, environment, prefix, keyHash, createdAt, expiresAt },
+    sql`(SELECT count(*) FROM ${apiKeys} WHERE ${active}) < ${ctx.config.maxKeysPerService}`,
+  );
 }
 
 function limitReached(ctx: AppContext) {
@@ -202,7 +209,7 @@ export async function rollKey(
       ? { revokedAt: now }
       : { expiresAt: old.expiresAt === null ? graceEnd : Math.min(old.expiresAt, graceEnd) };
   const db = ctx.database.db;
-  const newKeyExists = sql`EXISTS (SELECT 1 FROM ${apiKeys} WHERE id = ${row.id})`;
+  const newKeyExists = sql`EXISTS (SELECT 1 FROM ${apiKeys} WHERE ${apiKeys.id} = ${row.id})`;
   // Insert and retire in one transaction; the old key is retired only if the new one went in.
   const [inserted] = await writeBatch(ctx.database, [
     insertWithinLimit(ctx, row, old.id),

@@ -1,3 +1,12 @@
+// What other features may use of services; everything else in this folder is internal.
+export type { AuthenticatedKey } from "./apiKeys.ts";
+export { servicesErasure } from "./erasure.ts";
+export { KeyCache } from "./keyCache.ts";
+export { presentsApiKey, requireApiKey, requireSameService } from "./keyGuard.ts";
+export { KeyUsage } from "./keyUsage.ts";
+export { Grace, ServiceParams } from "./model.ts";
+export { findOwnedService, findServiceBySlug } from "./service.ts";
+
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { NAMESPACE_PATTERN } from "../auth/model.ts";
+import { NAMESPACE_PATTERN } from "../auth/index.ts";
 import { FreeText, Label, StrictInteger, Text } from "../http/fields.ts";
 
 const strict = { additionalProperties: false } as const;

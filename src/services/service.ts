@@ -1,17 +1,10 @@
-import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
-import {
-  apiKeys,
-  claims,
-  deliveries,
-  namespacePolicyServices,
-  type ServiceRow,
-  services,
-  usageEvents,
-  webhooks,
-} from "../db/schema.ts";
+import { serviceErasure } from "../db/erasure.ts";
+import { type ServiceRow, services } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
@@ -105,10 +98,13 @@ export async function createService(
   let inserted: number;
   try {
     // One statement: the per-owner limit cannot be raced past by concurrent creates.
-    const rs = await ctx.database.db.run(sql`INSERT INTO ${services}
-      (id, owner_id, slug, name, description, created_at, updated_at)
-      SELECT ${row.id}, ${ownerId}, ${row.slug}, ${row.name}, ${row.description}, ${now}, ${now}
-      WHERE (SELECT count(*) FROM ${services} WHERE owner_id = ${ownerId}) < ${ctx.config.maxServicesPerOwner}`);
+    const rs = await ctx.database.db.run(
+      insertWhere(
+        services,
+        row,
+        sql`(SELECT count(*) FROM ${services} WHERE ${services.ownerId} = ${ownerId}) < ${ctx.config.maxServicesPerOwner}`,
+      ),
+    );
     inserted = rs.rowsAffected;
   } catch (err) {
     if (isUniqueViolation(err, "services.slug")) {
@@ -140,7 +136,10 @@ export async function updateService(
   return findOwnedService(ctx, ownerId, serviceId);
 }
 
-/** Deletes the service with its keys, webhooks and policy entries in one transaction. */
+/**
+ * Deletes the service in one transaction, with what every feature keeps for it (ctx.erasures):
+ * keys, webhooks and policy entries go; claims and usage events stay, orphaned.
+ */
 export async function deleteService(
   ctx: AppContext,
   ownerId: string,
@@ -150,22 +149,7 @@ export async function deleteService(
   const db = ctx.database.db;
   const owned = db.select({ id: services.id }).from(services).where(ownedBy(ownerId, serviceId));
   await writeBatch(ctx.database, [
-    db
-      .delete(deliveries)
-      .where(
-        inArray(
-          deliveries.webhookId,
-          db.select({ id: webhooks.id }).from(webhooks).where(inArray(webhooks.serviceId, owned)),
-        ),
-      ),
-    db.delete(webhooks).where(inArray(webhooks.serviceId, owned)),
-    db.delete(apiKeys).where(inArray(apiKeys.serviceId, owned)),
-    // Claims stay in their namespaces' history, orphaned: they never verify again.
-    db.update(claims).set({ serviceId: null }).where(inArray(claims.serviceId, owned)),
-    // Usage events too, keeping the slug they were reported under.
-    db.update(usageEvents).set({ serviceId: null }).where(inArray(usageEvents.serviceId, owned)),
-    // Trust (or a block) never passes to whoever registers the slug next.
-    db.delete(namespacePolicyServices).where(inArray(namespacePolicyServices.serviceId, owned)),
+    ...serviceErasure(ctx, owned),
     db.delete(services).where(ownedBy(ownerId, serviceId)),
   ]);
   ctx.keyCache.clear();

@@ -1,5 +1,9 @@
+// What other features may use of usage; everything else in this folder is internal.
+export { usageErasure } from "./erasure.ts";
+export { pruneUsageEvents } from "./retention.ts";
+
 import { Elysia } from "elysia";
-import { ownNamespace } from "../claims/queries.ts";
+import { ownNamespace } from "../claims/index.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";
@@ -15,8 +19,6 @@ import {
   UsageReportModel,
 } from "./model.ts";
 import { listUsageEvents, usageFilters, usageReport } from "./queries.ts";
-
-export { pruneUsageEvents } from "./retention.ts";
 
 /** POST /v1/usage/events: a service's gateway reports one request it proxied for an agent. */
 function reportRoutes(ctx: AppContext) {

@@ -1,5 +1,5 @@
 import { and, asc, count, countDistinct, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
-import { agentKeyOf } from "../claims/view.ts";
+import { agentKeyOf } from "../claims/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows } from "../db/client.ts";

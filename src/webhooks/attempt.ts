@@ -2,7 +2,15 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
-import { type DeliveryRow, deliveries, events, type WebhookRow, webhooks } from "../db/schema.ts";
+import {
+  type DeliveryRow,
+  deliveries,
+  deliveryAttempts,
+  events,
+  type WebhookRow,
+  webhooks,
+} from "../db/schema.ts";
+import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
 import { cancelled } from "./outbox.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
@@ -80,10 +88,19 @@ export function attemptInsert(
   result: SendResult,
   onlyIfChanged: boolean,
 ) {
-  const guard = onlyIfChanged ? sql`WHERE changes() = 1` : sql``;
-  return sql`INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
-    SELECT ${deliveryId}, ${attempt}, ${startedAt}, ${result.durationMs}, ${result.statusCode}, ${result.error},
-      ${result.responseExcerpt} ${guard}`;
+  return insertWhere(
+    deliveryAttempts,
+    {
+      deliveryId,
+      attempt,
+      startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      error: result.error,
+      responseExcerpt: result.responseExcerpt,
+    },
+    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
+  );
 }
 
 function describeFailure(result: SendResult): string {
@@ -131,7 +148,7 @@ function deliveryUpdate(
 function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) {
   const now = ctx.clock.now();
   const db = ctx.database.db;
-  const mine = and(eq(webhooks.id, webhook.id), sql`changes() = 1`);
+  const mine = and(eq(webhooks.id, webhook.id), onlyIfPreviousChanged());
   if (outcome.kind === "succeeded") {
     return [
       db
@@ -165,7 +182,7 @@ function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) 
         and(
           eq(deliveries.webhookId, webhook.id),
           eq(deliveries.status, "pending"),
-          sql`changes() = 1`,
+          onlyIfPreviousChanged(),
         ),
       ),
   ];

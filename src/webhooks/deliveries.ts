@@ -9,10 +9,11 @@ import {
   deliveryAttempts,
   events,
 } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import { findOwnedService } from "../services/service.ts";
+import { findOwnedService } from "../services/index.ts";
 import { attemptInsert, buildRequest, unsealFailure } from "./attempt.ts";
 import { isSuccess } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
@@ -168,12 +169,25 @@ function recoveryWindow(ctx: AppContext, since: string, until: string | undefine
  * checked in the INSERT itself, so repeated or concurrent recovers queue each event once.
  */
 function requeueOnce(row: DeliveryRow) {
-  return sql`INSERT INTO ${deliveries}
-      (id, event_id, webhook_id, event_type, status, attempt_count, next_attempt_at, created_at)
-    SELECT ${row.id}, ${row.eventId}, ${row.webhookId}, ${row.eventType}, 'pending', 0,
-      ${row.nextAttemptAt}, ${row.createdAt}
-    WHERE NOT EXISTS (SELECT 1 FROM ${deliveries} WHERE event_id = ${row.eventId}
-      AND webhook_id = ${row.webhookId} AND status IN ('pending', 'succeeded'))`;
+  const queued = and(
+    eq(deliveries.eventId, row.eventId),
+    eq(deliveries.webhookId, row.webhookId),
+    inArray(deliveries.status, ["pending", "succeeded"]),
+  );
+  return insertWhere(
+    deliveries,
+    {
+      id: row.id,
+      eventId: row.eventId,
+      webhookId: row.webhookId,
+      eventType: row.eventType,
+      status: "pending",
+      attemptCount: 0,
+      nextAttemptAt: row.nextAttemptAt,
+      createdAt: row.createdAt,
+    },
+    sql`NOT EXISTS (SELECT 1 FROM ${deliveries} WHERE ${queued})`,
+  );
 }
 
 /**

@@ -1,9 +1,18 @@
+// What other features may use of webhooks; everything else in this folder is internal.
+export { webhooksErasure } from "./erasure.ts";
+export type { EventName } from "./model.ts";
+export { deliveryInserts, subscribers } from "./outbox.ts";
+export { pruneDeliveries } from "./retention.ts";
+export { verifyWebhookSignature } from "./signature.ts";
+export { type Cidr, defaultResolve, formatIp, parseCidrList, parseIp } from "./ssrfGuard.ts";
+export { DeliveryWorker } from "./worker.ts";
+
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import { ServiceParams } from "../services/model.ts";
+import { ServiceParams } from "../services/index.ts";
 import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "./deliveries.ts";
 import {
   CreatedWebhookModel,

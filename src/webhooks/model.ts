@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { FreeText, StrictBoolean, Text } from "../http/fields.ts";
-import { Grace } from "../services/model.ts";
+import { Grace } from "../services/index.ts";
 
 const strict = { additionalProperties: false } as const;
 

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import { deliveries, webhooks } from "../db/schema.ts";
+import { deliveries, events, webhooks } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { newId } from "../ids.ts";
 
 /** Enabled webhooks of the service that subscribe to `type`. */
@@ -23,13 +24,25 @@ export async function subscribers(
  * webhook is still enabled when the batch commits.
  */
 export function deliveryInserts(eventId: string, type: string, webhookIds: string[], now: number) {
-  return webhookIds.map(
-    (
-      webhookId,
-    ) => sql`INSERT INTO deliveries (id, event_id, webhook_id, event_type, status, attempt_count, next_attempt_at, created_at)
-      SELECT ${newId.delivery()}, ${eventId}, ${webhookId}, ${type}, 'pending', 0, ${now}, ${now}
-      WHERE EXISTS (SELECT 1 FROM events WHERE id = ${eventId})
-        AND EXISTS (SELECT 1 FROM webhooks WHERE id = ${webhookId} AND enabled = 1)`,
+  const eventExists = sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} = ${eventId})`;
+  return webhookIds.map((webhookId) =>
+    insertWhere(
+      deliveries,
+      {
+        id: newId.delivery(),
+        eventId,
+        webhookId,
+        eventType: type,
+        status: "pending",
+        attemptCount: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+      },
+      and(
+        eventExists,
+        sql`EXISTS (SELECT 1 FROM ${webhooks} WHERE ${webhooks.id} = ${webhookId} AND ${webhooks.enabled} = 1)`,
+      ),
+    ),
   );
 }
 

@@ -3,10 +3,11 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { countRows, writeBatch } from "../db/client.ts";
 import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
+import { insertWhere } from "../db/writes.ts";
 import { ApiError, notFound, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
-import { findOwnedService } from "../services/service.ts";
+import { findOwnedService } from "../services/index.ts";
 import { DEFAULT_EVENTS, EVENT_CATALOG, type EventName, type Webhook } from "./model.ts";
 import { cancelPendingFor } from "./outbox.ts";
 import { acceptableWebhookUrl } from "./urlPolicy.ts";
@@ -128,12 +129,25 @@ export async function createWebhook(
     failingSince: null,
   };
   // One statement: the per-service limit holds under concurrent creates.
-  const rs = await ctx.database.db.run(sql`INSERT INTO ${webhooks}
-    (id, service_id, url, events, description, enabled, secret_ciphertext, secret_key_id, created_at, updated_at,
-     consecutive_failures)
-    SELECT ${row.id}, ${serviceId}, ${url}, ${row.events}, ${row.description}, 1, ${sealed.ciphertext}, ${sealed.keyId},
-      ${now}, ${now}, 0
-    WHERE (SELECT count(*) FROM ${webhooks} WHERE service_id = ${serviceId}) < ${ctx.config.maxWebhooksPerService}`);
+  const rs = await ctx.database.db.run(
+    insertWhere(
+      webhooks,
+      {
+        id: row.id,
+        serviceId,
+        url,
+        events: row.events,
+        description: row.description,
+        enabled: true,
+        secretCiphertext: sealed.ciphertext,
+        secretKeyId: sealed.keyId,
+        createdAt: now,
+        updatedAt: now,
+        consecutiveFailures: 0,
+      },
+      sql`(SELECT count(*) FROM ${webhooks} WHERE ${webhooks.serviceId} = ${serviceId}) < ${ctx.config.maxWebhooksPerService}`,
+    ),
+  );
   if (rs.rowsAffected === 0) {
     throw new ApiError(
       409,
