@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Cidr, parseCidrList } from "./webhooks/ssrfGuard.ts";
+import { type Cidr, parseCidrList } from "./net/index.ts";
 
 /** Configuration is read once, validated, and frozen; a bad value stops the process with one line. */
 export class ConfigError extends Error {}

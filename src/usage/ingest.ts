@@ -3,10 +3,10 @@ import type { AppContext } from "../context.ts";
 import { isForeignKeyViolation } from "../db/client.ts";
 import { usageEvents } from "../db/schema.ts";
 import { ApiError, unauthorized, validationError } from "../http/errors.ts";
+import { formatIp, parseIp } from "../net/index.ts";
 import type { AuthenticatedKey } from "../services/apiKeys.ts";
 import { requireSameService } from "../services/keyGuard.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
-import { formatIp, parseIp } from "../webhooks/ssrfGuard.ts";
 import type { UsageEventInput } from "./model.ts";
 
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;

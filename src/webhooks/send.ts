@@ -1,7 +1,8 @@
 import { rootCertificates } from "node:tls";
 import type { AppContext } from "../context.ts";
+import { formatIp, type IpBytes, parseIp } from "../net/index.ts";
 import { type AttemptResult, parseRetryAfter } from "./retryPolicy.ts";
-import { checkAddress, formatIp, type IpBytes, parseIp } from "./ssrfGuard.ts";
+import { checkAddress } from "./ssrfGuard.ts";
 
 const RESPONSE_READ_LIMIT = 64 * 1024;
 const EXCERPT_LIMIT = 1024;

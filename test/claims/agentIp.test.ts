@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parseAgentIp } from "../../src/claims/agentIp.ts";
-import { formatIp, parseIp } from "../../src/webhooks/ssrfGuard.ts";
+import { formatIp, parseIp } from "../../src/net/index.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
