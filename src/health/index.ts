@@ -1,12 +1,14 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { storageCause } from "../db/client.ts";
 import { pendingMigrations } from "../db/migrate.ts";
 import { scrapeGauges } from "./metrics.ts";
 
 async function databaseReady(ctx: AppContext): Promise<boolean> {
   try {
     return (await pendingMigrations(ctx.database)).length === 0;
-  } catch {
+  } catch (err) {
+    ctx.logger.warn("database not ready", { cause: storageCause(err) });
     return false;
   }
 }

@@ -1,6 +1,6 @@
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, ValidationError } from "elysia";
-import { storageError } from "../db/client.ts";
+import { storageCause, storageError } from "../db/client.ts";
 import { ANY_CONTENT_TYPE_ROUTES, parseJsonBody, readLimitedBody } from "./body.ts";
 import { metaOf } from "./context.ts";
 import { ApiError, type ErrorDetail, errorBody } from "./errors.ts";
@@ -134,6 +134,14 @@ export function httpConventions(opts: {
     .onError({ as: "global" }, ({ code, error, request }) => {
       const meta = metaOf(request);
       const apiError = toApiError(code, error, opts.routeTable, request);
+      if (apiError?.status === 503) {
+        // The client gets a retry hint; the operator needs to know what broke.
+        opts.logger.warn("storage unavailable", {
+          request_id: meta.id,
+          route: meta.route,
+          cause: storageCause(apiError.cause),
+        });
+      }
       if (apiError) return errorResponse(apiError, meta.id);
       opts.logger.error("unhandled error", {
         request_id: meta.id,

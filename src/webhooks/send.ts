@@ -14,6 +14,14 @@ export interface SendResult extends AttemptResult {
 
 type Pinned = { ok: true; address: IpBytes } | { ok: false; error: string };
 
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,31}$/;
+
+/** "dns_error", with the resolver's code when it gave one ("dns_error: ENOTFOUND"). */
+function dnsError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && ERROR_CODE.test(code) ? `dns_error: ${code}` : "dns_error";
+}
+
 /**
  * Resolves the host once and checks every address (webhooks.md §5); the attempt then connects to
  * the checked address itself, so a DNS answer that changes between check and connect
@@ -29,8 +37,8 @@ async function pinAddress(ctx: AppContext, hostname: string): Promise<Pinned> {
       addresses = (await ctx.resolveHost(hostname))
         .map((a) => parseIp(a))
         .filter((a): a is IpBytes => a !== null);
-    } catch {
-      return { ok: false, error: "dns_error" };
+    } catch (err) {
+      return { ok: false, error: dnsError(err) };
     }
   }
   if (addresses.length === 0) return { ok: false, error: "dns_error" };

@@ -248,17 +248,26 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<U
   );
 }
 
-/** Resolves every A/AAAA address of host via the OS resolver, giving up after 3 s. */
-export function defaultResolve(host: string): Promise<string[]> {
+type Lookup = (host: string) => Promise<{ address: string }[]>;
+
+const osLookup: Lookup = (host) => lookup(host, { all: true, verbatim: true });
+
+/**
+ * Resolves every A/AAAA address of host via the OS resolver, giving up after 3 s. A failure keeps
+ * the resolver's code (ENOTFOUND, EAI_AGAIN; ETIMEOUT for the time limit) for the attempt's error.
+ */
+export function defaultResolve(
+  host: string,
+  opts: { timeoutMs?: number; lookup?: Lookup } = {},
+): Promise<string[]> {
+  const timeoutMs = opts.timeoutMs ?? DNS_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`DNS lookup of '${host}' timed out after ${DNS_TIMEOUT_MS} ms`)),
-      DNS_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => {
+      const error = new Error(`DNS lookup of '${host}' timed out after ${timeoutMs} ms`);
+      reject(Object.assign(error, { code: "ETIMEOUT" }));
+    }, timeoutMs);
   });
-  const lookedUp = lookup(host, { all: true, verbatim: true }).then((rows) =>
-    rows.map((row) => row.address),
-  );
+  const lookedUp = (opts.lookup ?? osLookup)(host).then((rows) => rows.map((row) => row.address));
   return Promise.race([lookedUp, timeout]).finally(() => clearTimeout(timer));
 }

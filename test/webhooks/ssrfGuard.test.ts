@@ -348,6 +348,20 @@ describe("checkWebhookUrl: resolved addresses", () => {
 });
 
 describe("defaultResolve", () => {
+  test("a name that cannot exist rejects with the resolver's error code", async () => {
+    const failure = await defaultResolve("no-such-host.invalid").catch((err: unknown) => err);
+    expect((failure as { code?: string }).code).toMatch(/^E[A-Z_]+$/);
+  });
+
+  test("a lookup slower than the limit rejects with ETIMEOUT", async () => {
+    const never = () => new Promise<never>(() => undefined);
+    const failure = await defaultResolve("localhost", { timeoutMs: 10, lookup: never }).catch(
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as { code?: string }).code).toBe("ETIMEOUT");
+  });
+
   test("resolves localhost through the OS resolver to loopback addresses", async () => {
     const addresses = await defaultResolve("localhost");
     expect(addresses.length).toBeGreaterThan(0);
