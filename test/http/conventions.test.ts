@@ -201,7 +201,10 @@ describe("metrics", () => {
     );
     expect(text).toContain("# TYPE sigilum_webhook_queue_depth gauge");
     expect(text).toContain("sigilum_webhook_queue_depth 0");
-    expect(text).toContain('sigilum_cache_hits{cache="verify"}');
+    expect(text).toContain("# TYPE sigilum_cache_hits_total counter");
+    expect(text).toContain('sigilum_cache_hits_total{cache="verify"}');
+    expect(text).toContain("# TYPE sigilum_cache_misses_total counter");
+    expect(text).toContain('sigilum_cache_misses_total{cache="api_key"}');
     await t.close();
   });
 });
