@@ -316,6 +316,18 @@ export const SETTINGS = {
     durationSetting(60_000, 365 * DAY),
     "disable a webhook that has failed without a success for this long",
   ),
+  webhookLeaseMargin: setting(
+    "SIGILUM_WEBHOOK_LEASE_MARGIN",
+    "5s",
+    durationSetting(100, 600_000),
+    "how long a delivery's lease outlives its attempt timeout; a crashed process's deliveries are taken over after both",
+  ),
+  webhookSweepInterval: setting(
+    "SIGILUM_WEBHOOK_SWEEP_INTERVAL",
+    "5s",
+    durationSetting(100, 60_000),
+    "how often the delivery worker looks for due deliveries and expired leases",
+  ),
   webhookConcurrency: setting(
     "SIGILUM_WEBHOOK_CONCURRENCY",
     "32",

@@ -149,7 +149,14 @@ const LOCAL_HOOKS = {
 describe("SIGKILL while deliveries are in flight and claims are being submitted", () => {
   test("after a restart every committed event is delivered; only the in-flight ones twice", async () => {
     const dataDir = tempDir();
-    const env = { ...LOCAL_HOOKS, SIGILUM_WEBHOOK_TIMEOUT_MS: "2000" };
+    // Short lease margin and sweep: the restarted server takes the killed one's leases over
+    // within about 3 s instead of 7–12 s (timeout + 5 s margin, swept every 5 s by default).
+    const env = {
+      ...LOCAL_HOOKS,
+      SIGILUM_WEBHOOK_TIMEOUT_MS: "2000",
+      SIGILUM_WEBHOOK_LEASE_MARGIN: "500ms",
+      SIGILUM_WEBHOOK_SWEEP_INTERVAL: "500ms",
+    };
     // The receiver first HOLDS every request (never answers), then becomes healthy.
     let healthy = false;
     const held: (() => void)[] = [];
@@ -234,7 +241,7 @@ describe("SIGKILL while deliveries are in flight and claims are being submitted"
     expect(await one(db, "SELECT count(*) FROM deliveries WHERE attempt_count > 0")).toBe(0);
     expect(await one(db, "SELECT count(*) FROM delivery_attempts")).toBe(0);
 
-    // Restart on the same data: expired leases are taken over (timeout + 5 s, swept every 5 s).
+    // Restart on the same data: expired leases are taken over (timeout + margin, at a sweep).
     const p2 = await spawnServer(dataDir, env);
     await waitUntil(
       "every delivery to succeed after the restart",
