@@ -68,7 +68,7 @@ const COMMANDS: Record<string, () => Promise<Command | Group>> = {
 };
 
 async function fullHelp(): Promise<string> {
-  const { SETTINGS_HELP } = await import("./cli/serve.ts");
+  const { SETTINGS_HELP } = await import("./cli/settingsHelp.ts");
   return `sigilum ${VERSION} — self-hosted authorization registry for AI agents
 
 ${COMMANDS_HELP}

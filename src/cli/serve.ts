@@ -4,15 +4,7 @@ import { migrate } from "../db/migrate.ts";
 import { embeddedDatabasePath, openStorage } from "../db/storage.ts";
 import { type Command, expectPositionals, type Options, type Values } from "./args.ts";
 import { configFrom, STORAGE_OPTIONS, storageFlags } from "./database.ts";
-
-export const SETTINGS_HELP = `Every setting is an environment variable and a serve flag (on/off ones need no value:
---trust-proxy, or --trust-proxy=false):
-${Object.values(SETTINGS)
-  .map(
-    (s) =>
-      `  ${s.env.padEnd(34)} ${flagName(s.env).padEnd(30)} ${s.help}${s.default ? ` (default ${s.default})` : ""}`,
-  )
-  .join("\n")}`;
+import { SETTINGS_HELP } from "./settingsHelp.ts";
 
 // One flag per setting: `SIGILUM_DATA_DIR` → `--data-dir`.
 const SERVE_OPTIONS: Options = Object.fromEntries(

@@ -1,3 +1,4 @@
+/** The SSRF policy for webhook targets: which ranges and names are refused, and DNS resolution (webhooks.md §5). */
 import { lookup } from "node:dns/promises";
 import {
   type Cidr,
