@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Cidr, parseCidrList } from "./webhooks/index.ts";
+import { type Cidr, parseCidrList } from "./net/index.ts";
 
 /** Configuration is read once, validated, and frozen; a bad value stops the process with one line. */
 export class ConfigError extends Error {}
@@ -315,6 +315,18 @@ export const SETTINGS = {
     "5d",
     durationSetting(60_000, 365 * DAY),
     "disable a webhook that has failed without a success for this long",
+  ),
+  webhookLeaseMargin: setting(
+    "SIGILUM_WEBHOOK_LEASE_MARGIN",
+    "5s",
+    durationSetting(100, 600_000),
+    "how long a delivery's lease outlives its attempt timeout; a crashed process's deliveries are taken over after both",
+  ),
+  webhookSweepInterval: setting(
+    "SIGILUM_WEBHOOK_SWEEP_INTERVAL",
+    "5s",
+    durationSetting(100, 60_000),
+    "how often the delivery worker looks for due deliveries and expired leases",
   ),
   webhookConcurrency: setting(
     "SIGILUM_WEBHOOK_CONCURRENCY",

@@ -6,13 +6,6 @@ import {
   parseCommandArgs,
   UsageError,
 } from "./cli/args.ts";
-import { backupCommand } from "./cli/backup.ts";
-import { identityInitCommand } from "./cli/identity.ts";
-import { OWNER_USAGE, ownerCommands } from "./cli/owner.ts";
-import { healthcheckCommand, migrateCommand, SETTINGS_HELP, serveCommand } from "./cli/serve.ts";
-import { signCommand } from "./cli/sign.ts";
-import { webhookVerifyCommand } from "./cli/webhook.ts";
-import { ConfigError } from "./config.ts";
 import { VERSION } from "./version.ts";
 
 const COMMANDS_HELP = `Usage:
@@ -35,12 +28,6 @@ const COMMANDS_HELP = `Usage:
   sigilum version                print the version
   sigilum <command> --help       help for one command`;
 
-const FULL_HELP = `sigilum ${VERSION} — self-hosted authorization registry for AI agents
-
-${COMMANDS_HELP}
-
-${SETTINGS_HELP}`;
-
 interface Group {
   usage: string;
   commands: Record<string, Command>;
@@ -55,23 +42,39 @@ const versionCommand: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command | Group> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  backup: backupCommand,
-  owner: { usage: OWNER_USAGE, commands: ownerCommands },
-  identity: {
-    usage: identityInitCommand.usage,
-    commands: { init: identityInitCommand },
+// Each command loads its module only when run: `version` and the Docker healthcheck stay small
+// and fast, and no command pays for the app, the database driver or Argon2 it does not use.
+const loadServe = async () => (await import("./cli/serve.ts")).serveCommand;
+
+const COMMANDS: Record<string, () => Promise<Command | Group>> = {
+  serve: loadServe,
+  migrate: async () => (await import("./cli/serve.ts")).migrateCommand,
+  backup: async () => (await import("./cli/backup.ts")).backupCommand,
+  owner: async () => {
+    const { OWNER_USAGE, ownerCommands } = await import("./cli/owner.ts");
+    return { usage: OWNER_USAGE, commands: ownerCommands };
   },
-  sign: signCommand,
-  webhook: {
-    usage: webhookVerifyCommand.usage,
-    commands: { verify: webhookVerifyCommand },
+  identity: async () => {
+    const { identityInitCommand } = await import("./cli/identity.ts");
+    return { usage: identityInitCommand.usage, commands: { init: identityInitCommand } };
   },
-  healthcheck: healthcheckCommand,
-  version: versionCommand,
+  sign: async () => (await import("./cli/sign.ts")).signCommand,
+  webhook: async () => {
+    const { webhookVerifyCommand } = await import("./cli/webhook.ts");
+    return { usage: webhookVerifyCommand.usage, commands: { verify: webhookVerifyCommand } };
+  },
+  healthcheck: async () => (await import("./cli/healthcheck.ts")).healthcheckCommand,
+  version: async () => versionCommand,
 };
+
+async function fullHelp(): Promise<string> {
+  const { SETTINGS_HELP } = await import("./cli/settingsHelp.ts");
+  return `sigilum ${VERSION} — self-hosted authorization registry for AI agents
+
+${COMMANDS_HELP}
+
+${SETTINGS_HELP}`;
+}
 
 const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h";
 
@@ -91,16 +94,18 @@ async function runCommand(command: Command, argv: string[]) {
 
 async function dispatch(argv: string[]) {
   const [first, ...rest] = argv;
-  if (isHelp(first) || first === "help") return void console.log(FULL_HELP);
+  if (isHelp(first) || first === "help") return void console.log(await fullHelp());
   if (first === "--version") return void console.log(VERSION);
   // No command, or flags first: serve (`sigilum --port 9000`).
-  if (first === undefined || first.startsWith("-")) return runCommand(serveCommand, argv);
-  const entry = COMMANDS[first];
-  if (!entry) throw new UsageError(`unknown command ${first}`, COMMANDS_HELP);
+  if (first === undefined || first.startsWith("-")) return runCommand(await loadServe(), argv);
+  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (!load) throw new UsageError(`unknown command ${first}`, COMMANDS_HELP);
+  const entry = await load();
   if (!("commands" in entry)) return runCommand(entry, rest);
   const [sub, ...subRest] = rest;
   if (isHelp(sub)) return void console.log(entry.usage);
-  const command = sub === undefined ? undefined : entry.commands[sub];
+  const command =
+    sub !== undefined && Object.hasOwn(entry.commands, sub) ? entry.commands[sub] : undefined;
   if (!command)
     throw new UsageError(
       sub === undefined ? `${first} needs a subcommand` : `unknown command ${first} ${sub}`,
@@ -110,12 +115,13 @@ async function dispatch(argv: string[]) {
 }
 
 /** Usage only for usage errors; everything else is one line. */
-function report(err: unknown): never {
+async function report(err: unknown): Promise<never> {
   if (err instanceof UsageError) {
     console.error(`sigilum: ${err.message}\n\n${err.usage ?? COMMANDS_HELP}`);
     process.exit(2);
   }
   const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ");
+  const { ConfigError } = await import("./config.ts");
   if (err instanceof ConfigError) {
     console.error(`sigilum: configuration error: ${oneLine(err.message)}`);
     process.exit(2);

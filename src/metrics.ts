@@ -76,6 +76,15 @@ class Histogram {
   }
 }
 
+/** A value read at scrape time; a counter is cumulative since start (its name ends in `_total`). */
+export interface ScrapedMetric {
+  name: string;
+  help: string;
+  value: number;
+  labels?: Labels;
+  type?: "gauge" | "counter";
+}
+
 /** Every metric the appliance exports (operations.md §8); gauges are read at scrape time. */
 export class Metrics {
   readonly httpRequests = new Counter(
@@ -107,7 +116,8 @@ export class Metrics {
     this.logLinesDropped.inc({}, 0);
   }
 
-  render(gauges: { name: string; help: string; value: number; labels?: Labels }[]): string {
+  /** Renders the recorded metrics plus values read at scrape time (gauges, or counters kept elsewhere). */
+  render(scraped: ScrapedMetric[]): string {
     const lines = [
       ...this.httpRequests.render(),
       ...this.httpDuration.render(),
@@ -116,12 +126,15 @@ export class Metrics {
       ...this.signatureFailures.render(),
       ...this.logLinesDropped.render(),
     ];
-    const byName = new Map<string, typeof gauges>();
-    for (const g of gauges) byName.set(g.name, [...(byName.get(g.name) ?? []), g]);
+    const byName = new Map<string, ScrapedMetric[]>();
+    for (const m of scraped) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
     for (const [name, series] of byName) {
-      lines.push(`# HELP ${name} ${series[0]!.help}`, `# TYPE ${name} gauge`);
-      for (const g of series)
-        lines.push(`${name}${g.labels ? `{${labelKey(g.labels)}}` : ""} ${g.value}`);
+      lines.push(
+        `# HELP ${name} ${series[0]!.help}`,
+        `# TYPE ${name} ${series[0]!.type ?? "gauge"}`,
+      );
+      for (const m of series)
+        lines.push(`${name}${m.labels ? `{${labelKey(m.labels)}}` : ""} ${m.value}`);
     }
     return `${lines.join("\n")}\n`;
   }

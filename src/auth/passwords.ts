@@ -8,11 +8,14 @@ export function hashPassword(password: string): Promise<string> {
   return Bun.password.hash(password, ARGON2);
 }
 
-// Made at load (off the main thread) so even the first unknown-account login costs one verify, not a hash too.
-const dummyHash = hashPassword("not-a-real-password-used-for-timing");
+// Made on first use, not at import: every CLI command that imports this (owner create) would
+// otherwise pay for an Argon2id hash, and 19 MiB, it never uses. The promise is shared, so
+// concurrent first logins hash once.
+let dummyHash: Promise<string> | undefined;
 
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
   if (hash === null) {
+    dummyHash ??= hashPassword("not-a-real-password-used-for-timing");
     await Bun.password.verify(password, await dummyHash);
     return false;
   }

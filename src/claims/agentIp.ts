@@ -1,4 +1,4 @@
-import { formatIp, parseIp } from "../webhooks/index.ts";
+import { formatIp, parseIp } from "../net/index.ts";
 
 /** 0–255 in plain decimal: no leading zero, so nothing reads as inet_aton octal or hex. */
 const OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";

@@ -4,15 +4,7 @@ import { migrate } from "../db/migrate.ts";
 import { embeddedDatabasePath, openStorage } from "../db/storage.ts";
 import { type Command, expectPositionals, type Options, type Values } from "./args.ts";
 import { configFrom, STORAGE_OPTIONS, storageFlags } from "./database.ts";
-
-export const SETTINGS_HELP = `Every setting is an environment variable and a serve flag (on/off ones need no value:
---trust-proxy, or --trust-proxy=false):
-${Object.values(SETTINGS)
-  .map(
-    (s) =>
-      `  ${s.env.padEnd(34)} ${flagName(s.env).padEnd(30)} ${s.help}${s.default ? ` (default ${s.default})` : ""}`,
-  )
-  .join("\n")}`;
+import { SETTINGS_HELP } from "./settingsHelp.ts";
 
 // One flag per setting: `SIGILUM_DATA_DIR` → `--data-dir`.
 const SERVE_OPTIONS: Options = Object.fromEntries(
@@ -73,24 +65,6 @@ export const migrateCommand: Command = {
       else console.log(`${where} is up to date`);
     } finally {
       database.close();
-    }
-  },
-};
-
-export const healthcheckCommand: Command = {
-  usage: `sigilum healthcheck
-  GET http://127.0.0.1:$SIGILUM_PORT/healthz; exit 0 if it answers 200 (for Docker HEALTHCHECK).`,
-  options: {},
-  async run({ positionals }) {
-    expectPositionals(positionals, []);
-    const port = process.env.SIGILUM_PORT ?? "8080";
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
-        signal: AbortSignal.timeout(3000),
-      });
-      process.exit(res.ok ? 0 : 1);
-    } catch {
-      process.exit(1);
     }
   },
 };

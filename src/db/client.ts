@@ -89,10 +89,10 @@ function errorChain(err: unknown): string[] {
   return out;
 }
 
-/** Maps storage outages to 503 SERVICE_UNAVAILABLE; other errors stay as they are. */
+/** Maps storage outages to 503 SERVICE_UNAVAILABLE (the driver's error as its cause); other errors stay as they are. */
 export function storageError(err: unknown): ApiError | null {
   if (!errorChain(err).some((text) => UNAVAILABLE.test(text))) return null;
-  return new ApiError(
+  const unavailable = new ApiError(
     503,
     "SERVICE_UNAVAILABLE",
     "Storage is temporarily unavailable; retry shortly",
@@ -101,6 +101,28 @@ export function storageError(err: unknown): ApiError | null {
       "retry-after": "1",
     },
   );
+  unavailable.cause = err;
+  return unavailable;
+}
+
+const CAUSE_LIMIT = 300;
+
+/**
+ * What broke, for the log: the driver's error name, code and message. drizzle's wrapper is
+ * skipped, since its message carries the SQL and every parameter (tokens, emails, secrets).
+ */
+export function storageCause(err: unknown): string {
+  type Link = { name?: string; code?: string; message?: string; cause?: unknown };
+  const links: Link[] = [];
+  for (let e = err as Link | undefined; e && links.length < 5; e = e.cause as Link | undefined) {
+    if (typeof e === "object") links.push(e);
+  }
+  const safe = links.filter((e) => !/^Failed query/.test(e.message ?? ""));
+  const link =
+    safe.find((e) => UNAVAILABLE.test(`${e.code ?? ""} ${e.message ?? ""}`)) ?? safe.at(-1);
+  if (!link) return "unknown";
+  const text = [link.name, link.code].filter(Boolean).join(" ");
+  return `${text}: ${link.message ?? ""}`.slice(0, CAUSE_LIMIT);
 }
 
 /** True for a UNIQUE violation, optionally on one column (`"services.slug"`). */

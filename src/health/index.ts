@@ -1,12 +1,14 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { storageCause } from "../db/client.ts";
 import { pendingMigrations } from "../db/migrate.ts";
-import { scrapeGauges } from "./metrics.ts";
+import { scrapeMetrics } from "./metrics.ts";
 
 async function databaseReady(ctx: AppContext): Promise<boolean> {
   try {
     return (await pendingMigrations(ctx.database)).length === 0;
-  } catch {
+  } catch (err) {
+    ctx.logger.warn("database not ready", { cause: storageCause(err) });
     return false;
   }
 }
@@ -26,7 +28,7 @@ export function healthFeature(ctx: AppContext) {
       .get(
         "/metrics",
         async () =>
-          new Response(ctx.metrics.render(await scrapeGauges(ctx)), {
+          new Response(ctx.metrics.render(await scrapeMetrics(ctx)), {
             headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
           }),
         { detail: { summary: "Prometheus metrics" } },

@@ -1,9 +1,10 @@
 import { and, count, eq, min } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { deliveries } from "../db/schema.ts";
+import type { ScrapedMetric } from "../metrics.ts";
 
-/** Gauges read at scrape time: the delivery queue and cache hit rates. */
-export async function scrapeGauges(ctx: AppContext) {
+/** Read at scrape time: the delivery queue (gauges) and the caches' hits and misses (counters). */
+export async function scrapeMetrics(ctx: AppContext): Promise<ScrapedMetric[]> {
   const [queue] = await ctx.database.db
     .select({ depth: count(), oldest: min(deliveries.createdAt) })
     .from(deliveries)
@@ -28,26 +29,30 @@ export async function scrapeGauges(ctx: AppContext) {
       value: ctx.deliveryWorker.inFlightCount,
     },
     {
-      name: "sigilum_cache_hits",
+      name: "sigilum_cache_hits_total",
       help: "Cache hits since start",
+      type: "counter",
       value: verify.hits,
       labels: { cache: "verify" },
     },
     {
-      name: "sigilum_cache_hits",
+      name: "sigilum_cache_hits_total",
       help: "Cache hits since start",
+      type: "counter",
       value: keys.hits,
       labels: { cache: "api_key" },
     },
     {
-      name: "sigilum_cache_misses",
+      name: "sigilum_cache_misses_total",
       help: "Cache misses since start",
+      type: "counter",
       value: verify.misses,
       labels: { cache: "verify" },
     },
     {
-      name: "sigilum_cache_misses",
+      name: "sigilum_cache_misses_total",
       help: "Cache misses since start",
+      type: "counter",
       value: keys.misses,
       labels: { cache: "api_key" },
     },

@@ -35,8 +35,8 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
   let fresh: boolean;
   try {
     fresh = await ctx.signatureNonces.record(agent.namespace, agent.nonce);
-  } catch {
-    throw new ApiError(
+  } catch (err) {
+    const unavailable = new ApiError(
       503,
       "SERVICE_UNAVAILABLE",
       "Cannot record the signature nonce; retry shortly",
@@ -45,6 +45,8 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
         "retry-after": "1",
       },
     );
+    unavailable.cause = err;
+    throw unavailable;
   }
   if (!fresh)
     throw new ApiError(409, "SIGNATURE_NONCE_REPLAY", "This signature nonce was already used");

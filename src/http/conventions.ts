@@ -1,6 +1,6 @@
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, ValidationError } from "elysia";
-import { storageError } from "../db/client.ts";
+import { storageCause, storageError } from "../db/client.ts";
 import { ANY_CONTENT_TYPE_ROUTES, parseJsonBody, readLimitedBody } from "./body.ts";
 import { metaOf } from "./context.ts";
 import { ApiError, type ErrorDetail, errorBody } from "./errors.ts";
@@ -10,15 +10,35 @@ export interface RouteTable {
   routes: { method: string; path: string }[];
 }
 
-function pathMatches(pattern: string, path: string): boolean {
-  const a = pattern.replace(/(.)\/$/, "$1").split("/");
-  const b = path.replace(/(.)\/$/, "$1").split("/");
-  if (pattern.endsWith("*")) return true;
-  return a.length === b.length && a.every((seg, i) => seg.startsWith(":") || seg === b[i]);
+const segments = (path: string) => path.replace(/(.)\/$/, "$1").split("/");
+const segmentMatches = (pattern: string, seg: string | undefined) =>
+  seg !== undefined && (pattern.startsWith(":") || pattern === seg);
+
+/** A route pattern against a path; a trailing `*` matches whatever follows its prefix, like the router. */
+export function pathMatches(pattern: string, path: string): boolean {
+  const b = segments(path);
+  if (!pattern.endsWith("*")) {
+    const a = segments(pattern);
+    return a.length === b.length && a.every((seg, i) => segmentMatches(seg, b[i]));
+  }
+  const a = pattern.slice(0, -1).split("/");
+  const last = a.length - 1;
+  return (
+    b.length >= a.length &&
+    a.every((seg, i) => (i === last ? b[i]!.startsWith(seg) : segmentMatches(seg, b[i])))
+  );
 }
 
-function allowedMethods(table: RouteTable, path: string): string[] {
-  return [...new Set(table.routes.filter((r) => pathMatches(r.path, path)).map((r) => r.method))];
+/**
+ * The methods for a 405's Allow header, empty for a 404. Only a concrete route makes a path
+ * known: a catch-all (the dashboard's `GET /*` assets) exists for every path, so counting it would
+ * turn every unknown path into a 405 for other methods. Once a path is known, a wildcard that also
+ * reaches it adds its method, since a request with that method does reach a handler.
+ */
+export function allowedMethods(table: RouteTable, path: string): string[] {
+  const matching = table.routes.filter((r) => pathMatches(r.path, path));
+  if (!matching.some((r) => !r.path.endsWith("*"))) return [];
+  return [...new Set(matching.map((r) => r.method))];
 }
 
 interface Issue {
@@ -114,6 +134,14 @@ export function httpConventions(opts: {
     .onError({ as: "global" }, ({ code, error, request }) => {
       const meta = metaOf(request);
       const apiError = toApiError(code, error, opts.routeTable, request);
+      if (apiError?.status === 503) {
+        // The client gets a retry hint; the operator needs to know what broke.
+        opts.logger.warn("storage unavailable", {
+          request_id: meta.id,
+          route: meta.route,
+          cause: storageCause(apiError.cause),
+        });
+      }
       if (apiError) return errorResponse(apiError, meta.id);
       opts.logger.error("unhandled error", {
         request_id: meta.id,

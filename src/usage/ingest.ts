@@ -3,9 +3,9 @@ import type { AppContext } from "../context.ts";
 import { isForeignKeyViolation } from "../db/client.ts";
 import { usageEvents } from "../db/schema.ts";
 import { ApiError, unauthorized, validationError } from "../http/errors.ts";
+import { formatIp, parseIp } from "../net/index.ts";
 import { type AuthenticatedKey, requireSameService } from "../services/index.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
-import { formatIp, parseIp } from "../webhooks/index.ts";
 import type { UsageEventInput } from "./model.ts";
 
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;

@@ -4,7 +4,7 @@ export type { EventName } from "./model.ts";
 export { deliveryInserts, subscribers } from "./outbox.ts";
 export { pruneDeliveries } from "./retention.ts";
 export { verifyWebhookSignature } from "./signature.ts";
-export { type Cidr, defaultResolve, formatIp, parseCidrList, parseIp } from "./ssrfGuard.ts";
+export { defaultResolve } from "./ssrfGuard.ts";
 export { DeliveryWorker } from "./worker.ts";
 
 import { Elysia, t } from "elysia";

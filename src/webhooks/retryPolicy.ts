@@ -1,7 +1,7 @@
 /** The retry policy in one place (webhooks.md §4), as data plus one function. */
 export interface AttemptResult {
   statusCode: number | null;
-  /** e.g. "timeout", "connection_error", "blocked_destination", "dns_error", "tls_error". */
+  /** e.g. "timeout", "connection_error", "blocked_destination", "dns_error" (or "dns_error: ENOTFOUND" with the resolver's code), "tls_error". */
   error: string | null;
   /** From Retry-After on 429/503, in ms. */
   retryAfterMs: number | null;

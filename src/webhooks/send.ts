@@ -1,7 +1,8 @@
 import { rootCertificates } from "node:tls";
 import type { AppContext } from "../context.ts";
+import { formatIp, type IpBytes, parseIp } from "../net/index.ts";
 import { type AttemptResult, parseRetryAfter } from "./retryPolicy.ts";
-import { checkAddress, formatIp, type IpBytes, parseIp } from "./ssrfGuard.ts";
+import { checkAddress } from "./ssrfGuard.ts";
 
 const RESPONSE_READ_LIMIT = 64 * 1024;
 const EXCERPT_LIMIT = 1024;
@@ -12,6 +13,14 @@ export interface SendResult extends AttemptResult {
 }
 
 type Pinned = { ok: true; address: IpBytes } | { ok: false; error: string };
+
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,31}$/;
+
+/** "dns_error", with the resolver's code when it gave one ("dns_error: ENOTFOUND"). */
+function dnsError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && ERROR_CODE.test(code) ? `dns_error: ${code}` : "dns_error";
+}
 
 /**
  * Resolves the host once and checks every address (webhooks.md §5); the attempt then connects to
@@ -28,8 +37,8 @@ async function pinAddress(ctx: AppContext, hostname: string): Promise<Pinned> {
       addresses = (await ctx.resolveHost(hostname))
         .map((a) => parseIp(a))
         .filter((a): a is IpBytes => a !== null);
-    } catch {
-      return { ok: false, error: "dns_error" };
+    } catch (err) {
+      return { ok: false, error: dnsError(err) };
     }
   }
   if (addresses.length === 0) return { ok: false, error: "dns_error" };

@@ -1,12 +1,13 @@
+/** The SSRF policy for webhook targets: which ranges and names are refused, and DNS resolution (webhooks.md §5). */
 import { lookup } from "node:dns/promises";
-
-/** 4 bytes (IPv4) or 16 bytes (IPv6), network order. */
-export type IpBytes = Uint8Array;
-
-export interface Cidr {
-  bytes: IpBytes;
-  prefix: number;
-}
+import {
+  type Cidr,
+  cidrContains,
+  formatIp,
+  type IpBytes,
+  parseCidr,
+  parseIp,
+} from "../net/index.ts";
 
 export interface AddressPolicy {
   allowPrivate: boolean;
@@ -26,198 +27,6 @@ export const DNS_TIMEOUT_MS = 3000;
 const ALLOW_HTTP_SETTING = "SIGILUM_WEBHOOK_ALLOW_HTTP";
 const ALLOW_PRIVATE_SETTING = "SIGILUM_WEBHOOK_ALLOW_PRIVATE";
 const ALLOWED_CIDRS_SETTING = "SIGILUM_WEBHOOK_ALLOWED_CIDRS";
-
-const MAPPED_PREFIX = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0]);
-
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-const OCTAL = /^0[0-7]+$/;
-const HEX = /^0[xX][0-9a-fA-F]*$/;
-
-function parseV4Part(part: string): number | null {
-  // "0x" alone is 0, matching the WHATWG URL host parser.
-  if (HEX.test(part)) return part.length === 2 ? 0 : Number.parseInt(part.slice(2), 16);
-  if (OCTAL.test(part)) return Number.parseInt(part.slice(1), 8);
-  if (DECIMAL.test(part)) return Number.parseInt(part, 10);
-  return null;
-}
-
-function parseV4(text: string): IpBytes | null {
-  const body = text.endsWith(".") ? text.slice(0, -1) : text;
-  const parts = body.split(".");
-  if (parts.length > 4) return null;
-  const values: number[] = [];
-  for (const part of parts) {
-    const value = parseV4Part(part);
-    if (value === null) return null;
-    values.push(value);
-  }
-  const last = values.pop() ?? 0;
-  if (values.some((v) => v > 255)) return null;
-  // The last part fills all remaining bytes: "127.1" is 127.0.0.1, "2130706433" is 127.0.0.1.
-  if (last >= 256 ** (4 - values.length)) return null;
-  const total = values.reduce((sum, v, i) => sum + v * 256 ** (3 - i), last);
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, total);
-  return bytes;
-}
-
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
-function parseV6Groups(text: string, allowV4Tail: boolean): number[] | null {
-  if (text === "") return [];
-  const groups: number[] = [];
-  const pieces = text.split(":");
-  for (const [i, piece] of pieces.entries()) {
-    // An embedded IPv4 tail must be plain dotted decimal, so it has to be canonical.
-    const v4 = allowV4Tail && i === pieces.length - 1 ? parseV4(piece) : null;
-    if (v4 && formatV4(v4) === piece) {
-      groups.push(v4[0]! * 256 + v4[1]!, v4[2]! * 256 + v4[3]!);
-    } else if (HEX_GROUP.test(piece)) {
-      groups.push(Number.parseInt(piece, 16));
-    } else {
-      return null;
-    }
-  }
-  return groups;
-}
-
-function parseV6(text: string): IpBytes | null {
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const compressed = halves.length === 2;
-  const head = parseV6Groups(halves[0]!, !compressed);
-  const tail = compressed ? parseV6Groups(halves[1]!, true) : [];
-  if (!head || !tail) return null;
-  const count = head.length + tail.length;
-  // "::" stands for at least one zero group.
-  if (compressed ? count > 7 : count !== 8) return null;
-  const groups = [...head, ...new Array<number>(8 - count).fill(0), ...tail];
-  const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    bytes[i * 2] = g >> 8;
-    bytes[i * 2 + 1] = g & 0xff;
-  });
-  return bytes;
-}
-
-function stripZone(text: string): string | null {
-  const at = text.indexOf("%");
-  if (at === -1) return text;
-  return at === text.length - 1 ? null : text.slice(0, at);
-}
-
-/** Parses IPv4 (every inet_aton form, one trailing dot allowed) or IPv6 (brackets and zone id allowed). */
-export function parseIp(text: string): IpBytes | null {
-  const bracketed = text.startsWith("[") && text.endsWith("]");
-  const inner = bracketed ? text.slice(1, -1) : text;
-  if (!inner.includes(":")) return bracketed ? null : parseV4(inner);
-  const unzoned = stripZone(inner);
-  return unzoned === null ? null : parseV6(unzoned);
-}
-
-function formatV4(bytes: IpBytes): string {
-  return Array.from(bytes).join(".");
-}
-
-function longestZeroRun(groups: number[]): { start: number; length: number } {
-  let best = { start: -1, length: 0 };
-  let start = -1;
-  for (let i = 0; i <= groups.length; i++) {
-    if (i < groups.length && groups[i] === 0) {
-      if (start === -1) start = i;
-    } else if (start !== -1) {
-      if (i - start > best.length) best = { start, length: i - start };
-      start = -1;
-    }
-  }
-  return best;
-}
-
-function formatV6(bytes: IpBytes): string {
-  if (isMapped(bytes)) return `::ffff:${formatV4(bytes.subarray(12))}`;
-  const groups = Array.from({ length: 8 }, (_, i) => bytes[i * 2]! * 256 + bytes[i * 2 + 1]!);
-  const hex = groups.map((g) => g.toString(16));
-  const run = longestZeroRun(groups);
-  // RFC 5952: compress only runs of two or more zero groups.
-  if (run.length < 2) return hex.join(":");
-  const left = hex.slice(0, run.start).join(":");
-  const right = hex.slice(run.start + run.length).join(":");
-  return `${left}::${right}`;
-}
-
-/** Canonical text: dotted decimal for IPv4, RFC 5952 for IPv6 (IPv4-mapped shown as ::ffff:a.b.c.d). */
-export function formatIp(bytes: IpBytes): string {
-  if (bytes.length === 4) return formatV4(bytes);
-  if (bytes.length === 16) return formatV6(bytes);
-  throw new RangeError(`IP address must be 4 or 16 bytes, got ${bytes.length}`);
-}
-
-function prefixMatches(a: IpBytes, b: IpBytes, prefix: number): boolean {
-  const whole = Math.floor(prefix / 8);
-  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
-  const bits = prefix % 8;
-  if (bits === 0) return true;
-  const mask = (0xff << (8 - bits)) & 0xff;
-  return ((a[whole]! ^ b[whole]!) & mask) === 0;
-}
-
-function hostBitsZero(bytes: IpBytes, prefix: number): boolean {
-  for (let bit = prefix; bit < bytes.length * 8; bit++) {
-    if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) return false;
-  }
-  return true;
-}
-
-/**
- * Parses "10.0.0.0/8", "fd00::/8" or a bare address (/32 or /128).
- * Host bits must be zero, so a misread like "10/8" (inet_aton: 0.0.0.10/8) is rejected.
- */
-export function parseCidr(text: string): Cidr | null {
-  const slash = text.lastIndexOf("/");
-  const bytes = parseIp(slash === -1 ? text : text.slice(0, slash));
-  if (!bytes) return null;
-  const max = bytes.length * 8;
-  if (slash === -1) return { bytes, prefix: max };
-  const prefixText = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(prefixText)) return null;
-  const prefix = Number(prefixText);
-  if (prefix > max || !hostBitsZero(bytes, prefix)) return null;
-  return { bytes, prefix };
-}
-
-/** Splits a comma/whitespace separated list, e.g. the SIGILUM_WEBHOOK_ALLOWED_CIDRS value. */
-export function parseCidrList(text: string): { cidrs: Cidr[]; invalid: string[] } {
-  const cidrs: Cidr[] = [];
-  const invalid: string[] = [];
-  for (const entry of text.split(/[\s,]+/).filter((e) => e !== "")) {
-    const cidr = parseCidr(entry);
-    if (cidr) cidrs.push(cidr);
-    else invalid.push(entry);
-  }
-  return { cidrs, invalid };
-}
-
-function isMapped(ip: IpBytes): boolean {
-  return ip.length === 16 && prefixMatches(ip, MAPPED_PREFIX, 96);
-}
-
-function toMapped(v4: IpBytes): IpBytes {
-  const bytes = new Uint8Array(MAPPED_PREFIX);
-  bytes.set(v4, 12);
-  return bytes;
-}
-
-/** True when ip is inside cidr; an IPv4 CIDR also matches the IPv4-mapped IPv6 form and vice versa. */
-export function cidrContains(cidr: Cidr, ip: IpBytes): boolean {
-  if (cidr.bytes.length === ip.length) return prefixMatches(cidr.bytes, ip, cidr.prefix);
-  if (cidr.bytes.length === 4 && isMapped(ip)) {
-    return prefixMatches(cidr.bytes, ip.subarray(12), cidr.prefix);
-  }
-  if (cidr.bytes.length === 16 && ip.length === 4) {
-    return prefixMatches(cidr.bytes, toMapped(ip), cidr.prefix);
-  }
-  return false;
-}
 
 interface NamedRange {
   cidr: Cidr;
@@ -440,17 +249,26 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<U
   );
 }
 
-/** Resolves every A/AAAA address of host via the OS resolver, giving up after 3 s. */
-export function defaultResolve(host: string): Promise<string[]> {
+type Lookup = (host: string) => Promise<{ address: string }[]>;
+
+const osLookup: Lookup = (host) => lookup(host, { all: true, verbatim: true });
+
+/**
+ * Resolves every A/AAAA address of host via the OS resolver, giving up after 3 s. A failure keeps
+ * the resolver's code (ENOTFOUND, EAI_AGAIN; ETIMEOUT for the time limit) for the attempt's error.
+ */
+export function defaultResolve(
+  host: string,
+  opts: { timeoutMs?: number; lookup?: Lookup } = {},
+): Promise<string[]> {
+  const timeoutMs = opts.timeoutMs ?? DNS_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`DNS lookup of '${host}' timed out after ${DNS_TIMEOUT_MS} ms`)),
-      DNS_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => {
+      const error = new Error(`DNS lookup of '${host}' timed out after ${timeoutMs} ms`);
+      reject(Object.assign(error, { code: "ETIMEOUT" }));
+    }, timeoutMs);
   });
-  const lookedUp = lookup(host, { all: true, verbatim: true }).then((rows) =>
-    rows.map((row) => row.address),
-  );
+  const lookedUp = (opts.lookup ?? osLookup)(host).then((rows) => rows.map((row) => row.address));
   return Promise.race([lookedUp, timeout]).finally(() => clearTimeout(timer));
 }

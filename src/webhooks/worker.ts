@@ -1,26 +1,21 @@
-import { Cron } from "croner";
 import { and, asc, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
 import { attemptDelivery } from "./attempt.ts";
 
-// A lease outlives the attempt's own timeout, so only a crashed worker's lease ever expires.
-const LEASE_MARGIN_MS = 5_000;
-const SWEEP_CRON = "*/5 * * * * *";
-const SWEEP_MS = 5_000;
 const REFILL_AT = 0.75;
 
 /**
  * Sends due deliveries: claim (lease) → attempt → record → schedule next (see attempt.ts).
  * Woken right after a commit that adds deliveries, and by a timer at the earliest retry due
- * before the next sweep, so retries leave on time; a croner sweep every 5 s picks up anything
- * else due or left behind by a crashed process (expired leases are taken over).
+ * before the next sweep, so retries leave on time; a sweep (SIGILUM_WEBHOOK_SWEEP_INTERVAL, 5 s)
+ * picks up anything else due or left behind by a crashed process (expired leases are taken over).
  */
 export class DeliveryWorker {
   readonly owner = `wrk_${randomBase62(16)}`;
   private inFlight = new Map<string, { webhookId: string; done: Promise<void> }>();
-  private cron: Cron | null = null;
+  private sweep: ReturnType<typeof setInterval> | null = null;
   private pumping: Promise<void> | null = null;
   private wakeAgain = false;
   private stopped = false;
@@ -33,7 +28,8 @@ export class DeliveryWorker {
   ) {}
 
   start(): void {
-    this.cron = new Cron(SWEEP_CRON, { protect: true }, () => this.wake());
+    // wake() never overlaps rounds, so a sweep that finds a round running only asks for another.
+    this.sweep = setInterval(() => this.wake(), this.ctx.config.webhookSweepInterval);
     this.wake();
   }
 
@@ -82,7 +78,7 @@ export class DeliveryWorker {
 
   /** One timer, for the earliest wake-up asked for; later ones are left to the sweep's round. */
   private wakeIn(delayMs: number): void {
-    if (this.stopped || delayMs > SWEEP_MS) return;
+    if (this.stopped || delayMs > this.ctx.config.webhookSweepInterval) return;
     const at = performance.now() + delayMs;
     if (this.timer && this.timer.at <= at) return;
     if (this.timer) clearTimeout(this.timer.handle);
@@ -162,7 +158,8 @@ export class DeliveryWorker {
       .update(deliveries)
       .set({
         leaseOwner: this.owner,
-        leaseExpiresAt: now + this.ctx.config.webhookTimeoutMs + LEASE_MARGIN_MS,
+        // The lease outlives the attempt's own timeout, so only a crashed worker's lease expires.
+        leaseExpiresAt: now + this.ctx.config.webhookTimeoutMs + this.ctx.config.webhookLeaseMargin,
       })
       .where(
         and(
@@ -215,7 +212,7 @@ export class DeliveryWorker {
   /** Graceful stop: claim nothing new, let in-flight attempts finish (each bounded by its timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cron?.stop();
+    if (this.sweep) clearInterval(this.sweep);
     if (this.timer) clearTimeout(this.timer.handle);
     await this.pumping;
     await Promise.all([...this.inFlight.values()].map((j) => j.done));

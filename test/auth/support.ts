@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { ApiClient, type JsonResponse, type TestServer } from "../helpers/server.ts";
 
-export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export { ISO_MS, UUID_V4 } from "../helpers/assertions.ts";
+
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
 

@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parseAgentIp } from "../../src/claims/agentIp.ts";
-import { formatIp, parseIp } from "../../src/webhooks/ssrfGuard.ts";
+import { formatIp, parseIp } from "../../src/net/index.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectValidation } from "../helpers/assertions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectValidation } from "../services/support.ts";
 
 const ACCEPTED: [string, string][] = [
   ["203.0.113.9", "203.0.113.9"],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Agent, claimBody, newAgent, signedCall, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -7,7 +8,6 @@ import {
   type TestServer,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation } from "../services/support.ts";
 
 // quality.md §2 on every claims route: bad input gets the documented 4xx with a `code` (never a
 // 500) and the claims data is unchanged afterwards.

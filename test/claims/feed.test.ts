@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { expirePendingClaims } from "../../src/claims/lifecycle.ts";
 import { parseAgentKey, toDidKey, toMultibaseKey } from "../../src/signing/index.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation, ISO_MS } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -12,7 +13,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation, ISO_MS } from "../services/support.ts";
 
 // http-api.md §5 "Runtime checks": the approved-claims feed, verify with an API key, and the
 // public facts about a namespace. A ManualClock drives the server so timestamps are exact.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseAgentKey, toDidKey, toMultibaseKey } from "../../src/signing/index.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -11,7 +12,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation } from "../services/support.ts";
 
 // quality.md §4 cross-tenant isolation on the claims routes, the owner list's filters and
 // pagination, and what service and account deletion do to claims (http-api.md §3, §4).

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { queryRows } from "../helpers/rows.ts";
 import { signUp, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import type { ServiceSetup } from "../helpers/setup.ts";
-import { queryRows } from "../services/support.ts";
 
 // http-api.md §5: the pending cap is per (namespace, service), so one service cannot fill another's
 // queue; a namespace-wide brake stops the sum. Cap 2 per service, brake 4 per namespace.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { expirePendingClaims } from "../../src/claims/lifecycle.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation, ISO_MS } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -10,7 +11,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation, ISO_MS } from "../services/support.ts";
 
 // http-api.md §5: the auto-approve policy, the per-service pending cap, pending expiry and the
 // owner decision bodies. One ManualClock server with a 1 h pending TTL and a pending cap of 2.

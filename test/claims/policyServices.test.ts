@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseAgentKey, toMultibaseKey } from "../../src/signing/index.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectValidation } from "../helpers/assertions.ts";
+import { queryRows } from "../helpers/rows.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -10,7 +12,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectValidation, queryRows } from "../services/support.ts";
 
 // http-api.md §5: the namespace policy holds service *ids*. Trust given to one service never
 // passes to whoever registers its slug later; blocked services' claims are rejected at once.

@@ -8,15 +8,13 @@
  * either one and only the nonce can stop it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { signRequest } from "../../src/signing/index.ts";
 import { type Agent, claimBody, newAgent } from "../helpers/agent.ts";
+import { type ServerProcess, spawnServer } from "../helpers/process.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
 
 const PUBLIC_URL = "https://registry.example.com";
-const REPO_ROOT = join(import.meta.dir, "..", "..");
 
 interface Result {
   status: number;
@@ -50,71 +48,14 @@ async function sendTo(baseUrl: string, p: Prepared): Promise<Result> {
   return { status: res.status, body: await res.json() };
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  await probe.stop(true);
-  return port;
-}
-
-async function waitReady(url: string, child: Subprocess, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode})`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(25);
-  }
-  throw new Error(`server not ready at ${url} within ${timeoutMs} ms`);
-}
-
-interface Instance {
-  url: string;
-  child: Subprocess<"ignore", "ignore", "pipe">;
-}
-
 /** A second real `sigilum serve` process on A's data dir (same libSQL file, same secret.key). */
-async function spawnInstance(dataDir: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = Bun.spawn([process.execPath, "src/main.ts", "serve"], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      SIGILUM_DATA_DIR: dataDir,
-      SIGILUM_PORT: String(port),
-      SIGILUM_HOST: "127.0.0.1",
-      SIGILUM_PUBLIC_URL: PUBLIC_URL,
-      SIGILUM_LOG_LEVEL: "warn",
-      SIGILUM_RATE_LIMIT_AUTH: "10000",
-      ...env,
-    },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  try {
-    await waitReady(url, child);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw new Error(`${err}\n${await new Response(child.stderr).text()}`);
-  }
-  return { url, child };
-}
-
-async function stop(instance: Instance | undefined): Promise<void> {
-  if (!instance || instance.child.exitCode !== null) return;
-  instance.child.kill("SIGTERM");
-  await instance.child.exited;
+function spawnInstance(dataDir: string, env: Record<string, string>): Promise<ServerProcess> {
+  return spawnServer({ dataDir, env: { SIGILUM_PUBLIC_URL: PUBLIC_URL, ...env } });
 }
 
 let a: TestServer;
-let b: Instance; // SIGILUM_CACHE_TTL=0s
-let c: Instance; // SIGILUM_CACHE_TTL=1s: another instance sees revocations within the TTL
+let b: ServerProcess; // SIGILUM_CACHE_TTL=0s
+let c: ServerProcess; // SIGILUM_CACHE_TTL=1s: another instance sees revocations within the TTL
 let bUrl: string;
 let s: ServiceSetup;
 
@@ -130,7 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([stop(b), stop(c)]);
+  await Promise.all([b?.stop(), c?.stop()]);
   await a?.close();
 });
 

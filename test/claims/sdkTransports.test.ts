@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Agent, newAgent } from "../helpers/agent.ts";
+import { expectError } from "../helpers/assertions.ts";
 import { type RawResponse, rawHttp } from "../helpers/rawHttp.ts";
 import { startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError } from "../services/support.ts";
 import { identityHeaders, nodeDigest, signCustom } from "../signing/support.ts";
 
 type HeaderList = [string, string][];

@@ -149,7 +149,8 @@ describe("HTTP conventions", () => {
 
 describe("storage outage", () => {
   test("a database locked by another process answers 503 with Retry-After, then recovers", async () => {
-    const t = await startTestServer();
+    // A short wait for the lock (default 5 s): the 503 is what is tested, not the wait.
+    const t = await startTestServer({ env: { SIGILUM_DATABASE_BUSY_TIMEOUT: "300ms" } });
     const owner = await signUp(t);
     const other = createClient({ url: `file:${join(t.dataDir, "sigilum.db")}` });
     const lock = await other.transaction("write");
@@ -201,7 +202,10 @@ describe("metrics", () => {
     );
     expect(text).toContain("# TYPE sigilum_webhook_queue_depth gauge");
     expect(text).toContain("sigilum_webhook_queue_depth 0");
-    expect(text).toContain('sigilum_cache_hits{cache="verify"}');
+    expect(text).toContain("# TYPE sigilum_cache_hits_total counter");
+    expect(text).toContain('sigilum_cache_hits_total{cache="verify"}');
+    expect(text).toContain("# TYPE sigilum_cache_misses_total counter");
+    expect(text).toContain('sigilum_cache_misses_total{cache="api_key"}');
     await t.close();
   });
 });

@@ -75,3 +75,35 @@ describe("failures underneath", () => {
     expect(again.status).toBe(200);
   });
 });
+
+describe("a storage outage", () => {
+  let t: TestServer;
+  let s: ServiceSetup;
+  beforeAll(async () => {
+    t = await startTestServer();
+    s = await ownerWithKey(t);
+  });
+  afterAll(() => t.close());
+
+  test("is 503 with Retry-After, logged with the request id and the driver's cause, without SQL parameters", async () => {
+    t.server.ctx.database.client.close();
+    const res = await s.client.post(
+      "/v1/services",
+      { slug: "param-that-must-not-be-logged", name: "P" },
+      { "x-request-id": "outage-1" },
+    );
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe("SERVICE_UNAVAILABLE");
+    expect(res.headers.get("retry-after")).toBe("1");
+    const line = t.logs.find(
+      (l) => JSON.parse(l).request_id === "outage-1" && l.includes("storage"),
+    );
+    expect(line).toBeDefined();
+    const logged = JSON.parse(line!);
+    expect(logged).toMatchObject({ level: "warn", msg: "storage unavailable" });
+    expect(logged.route).toStartWith("/v1/services");
+    expect(logged.cause).toContain("CLIENT_CLOSED");
+    expect(line).not.toContain("param-that-must-not-be-logged");
+    expect(line).not.toContain("params");
+  });
+});

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApp } from "../../src/app.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError } from "../helpers/assertions.ts";
 import { startReceiver } from "../helpers/receiver.ts";
+import { everyRow } from "../helpers/rows.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -12,7 +14,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { everyRow, expectError } from "../services/support.ts";
 
 // http-api.md §1.1 / quality.md §2: owner routes reject what they do not declare — unknown query
 // parameters and body fields (a route without a body takes none, `{}` aside) — and the data is

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError } from "../helpers/assertions.ts";
+import { everyRow } from "../helpers/rows.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -9,7 +11,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { everyRow, expectError } from "../services/support.ts";
 
 // http-api.md §1.1: text fields reject NUL, the other C0 controls (tab and newline included),
 // DEL, C1 controls and lone surrogates with 400 VALIDATION_ERROR, on every route that takes text;

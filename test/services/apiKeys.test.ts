@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasValidChecksum, mintSecret } from "../../src/secrets.ts";
 import { authenticateApiKey } from "../../src/services/apiKeys.ts";
+import { expectError, expectValidation, ISO_MS } from "../helpers/assertions.ts";
+import { count, queryRows } from "../helpers/rows.ts";
 import {
   type ApiClient,
   ManualClock,
@@ -13,7 +15,7 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
-import { count, expectError, expectValidation, ISO_MS, KEY_RE, queryRows } from "./support.ts";
+import { KEY_RE } from "./support.ts";
 
 const HOUR = 3_600_000;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

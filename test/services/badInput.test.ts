@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { expectError } from "../helpers/assertions.ts";
 import {
   type ApiClient,
   type JsonResponse,
@@ -7,7 +8,7 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
-import { expectError, snapshot } from "./support.ts";
+import { snapshot } from "./support.ts";
 
 // quality.md §2 on every service-management route that takes a body: each bad input yields the
 // documented 4xx with a code (never a 500), and the database is unchanged afterwards.

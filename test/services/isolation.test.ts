@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { webhooks } from "../../src/db/schema.ts";
 import { authenticateApiKey } from "../../src/services/apiKeys.ts";
 import { liveSecrets } from "../../src/webhooks/service.ts";
+import { expectError } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -10,7 +11,7 @@ import {
   startTestServer,
   type TestServer,
 } from "../helpers/server.ts";
-import { expectError, snapshot } from "./support.ts";
+import { snapshot } from "./support.ts";
 
 interface Tenant {
   client: ApiClient;

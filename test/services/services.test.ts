@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { authenticateApiKey } from "../../src/services/apiKeys.ts";
+import { expectError, expectValidation, ISO_MS, UUID_V4 } from "../helpers/assertions.ts";
+import { count, queryRows } from "../helpers/rows.ts";
 import {
   ApiClient,
   ManualClock,
@@ -8,7 +10,6 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
-import { count, expectError, expectValidation, ISO_MS, queryRows, UUID_V4 } from "./support.ts";
 
 describe("services", () => {
   let t: TestServer;

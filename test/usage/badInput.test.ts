@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { newAgent } from "../helpers/agent.ts";
+import { expectError, expectValidation } from "../helpers/assertions.ts";
 import { type ApiClient, signUp, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation } from "../services/support.ts";
 import { gatewayEvent, report, serviceClient, usageRows } from "./support.ts";
 
 let t: TestServer;

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseCanonicalKey, toDidKey } from "../../src/signing/index.ts";
 import { type Agent, newAgent, signedCall, submitClaim } from "../helpers/agent.ts";
+import { expectError } from "../helpers/assertions.ts";
 import { signUp, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError } from "../services/support.ts";
 import { eventId, gatewayEvent, report, serviceClient, usageRows } from "./support.ts";
 
 let t: TestServer;

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseCanonicalKey, toDidKey } from "../../src/signing/index.ts";
 import { newAgent } from "../helpers/agent.ts";
+import { expectError, expectValidation } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -15,7 +16,6 @@ import {
   type TestServer,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation } from "../services/support.ts";
 import { gatewayEvent, report, serviceClient } from "./support.ts";
 
 const T0 = Date.parse("2026-03-04T12:00:00.000Z");

@@ -14,6 +14,7 @@ import { type Client, createClient } from "@libsql/client";
 import type { Subprocess } from "bun";
 import { pruneDeliveries } from "../../src/webhooks/retention.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
+import { watchLog } from "../helpers/process.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
@@ -55,34 +56,14 @@ function openDb(dataDir: string): Client {
   return client;
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  await probe.stop(true);
-  return port;
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { text: string } {
-  const out = { text: "" };
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
-  (async () => {
-    for (let r = await reader.read(); !r.done; r = await reader.read())
-      out.text += decoder.decode(r.value, { stream: true });
-  })().catch(() => undefined);
-  return out;
-}
-
-/** A real `sigilum serve` process on `dataDir`, ready when /readyz answers 200. */
+/** A real `sigilum serve` process on `dataDir`, on port 0, ready when /readyz answers 200. */
 async function spawnServer(dataDir: string, env: Record<string, string>): Promise<Proc> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const child = Bun.spawn([process.execPath, "src/main.ts", "serve"], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       SIGILUM_DATA_DIR: dataDir,
-      SIGILUM_PORT: String(port),
+      SIGILUM_PORT: "0",
       SIGILUM_HOST: "127.0.0.1",
       SIGILUM_LOG_LEVEL: "info",
       SIGILUM_LOG_FORMAT: "json",
@@ -93,21 +74,26 @@ async function spawnServer(dataDir: string, env: Record<string, string>): Promis
     stdout: "ignore",
     stderr: "pipe",
   });
-  const proc: Proc = { url, child, log: collect(child.stderr) };
+  const log = watchLog(child.stderr);
+  const proc: Proc = { url: "", child, log };
   children.push(proc);
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return proc;
-    } catch {
-      // not listening yet
+  const port = await Promise.race([log.port, Bun.sleep(10_000).then(() => null)]).catch(() => null);
+  if (port !== null) {
+    proc.url = `http://127.0.0.1:${port}`;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) break;
+      try {
+        if ((await fetch(`${proc.url}/readyz`)).status === 200) return proc;
+      } catch {
+        // not accepting yet
+      }
+      await Bun.sleep(25);
     }
-    await Bun.sleep(25);
   }
   child.kill("SIGKILL");
   await child.exited;
-  throw new Error(`server at ${url} not ready (exit ${child.exitCode})\n${proc.log.text}`);
+  throw new Error(`server on port ${port} not ready (exit ${child.exitCode})\n${log.text}`);
 }
 
 /** `ownerWithKey` and `submitClaim` only need the base URL and Origin of a server. */
@@ -149,7 +135,14 @@ const LOCAL_HOOKS = {
 describe("SIGKILL while deliveries are in flight and claims are being submitted", () => {
   test("after a restart every committed event is delivered; only the in-flight ones twice", async () => {
     const dataDir = tempDir();
-    const env = { ...LOCAL_HOOKS, SIGILUM_WEBHOOK_TIMEOUT_MS: "2000" };
+    // Short lease margin and sweep: the restarted server takes the killed one's leases over
+    // within about 3 s instead of 7–12 s (timeout + 5 s margin, swept every 5 s by default).
+    const env = {
+      ...LOCAL_HOOKS,
+      SIGILUM_WEBHOOK_TIMEOUT_MS: "2000",
+      SIGILUM_WEBHOOK_LEASE_MARGIN: "500ms",
+      SIGILUM_WEBHOOK_SWEEP_INTERVAL: "500ms",
+    };
     // The receiver first HOLDS every request (never answers), then becomes healthy.
     let healthy = false;
     const held: (() => void)[] = [];
@@ -234,7 +227,7 @@ describe("SIGKILL while deliveries are in flight and claims are being submitted"
     expect(await one(db, "SELECT count(*) FROM deliveries WHERE attempt_count > 0")).toBe(0);
     expect(await one(db, "SELECT count(*) FROM delivery_attempts")).toBe(0);
 
-    // Restart on the same data: expired leases are taken over (timeout + 5 s, swept every 5 s).
+    // Restart on the same data: expired leases are taken over (timeout + margin, at a sweep).
     const p2 = await spawnServer(dataDir, env);
     await waitUntil(
       "every delivery to succeed after the restart",

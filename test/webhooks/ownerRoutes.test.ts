@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { verifyWebhookSignature } from "../../src/index.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation, ISO_MS } from "../helpers/assertions.ts";
 import { startReceiver } from "../helpers/receiver.ts";
+import { queryRows } from "../helpers/rows.ts";
 import {
   ApiClient,
   ManualClock,
@@ -11,7 +13,6 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation, ISO_MS, queryRows } from "../services/support.ts";
 
 // The owner's webhook delivery routes (http-api.md §4): test, deliveries (list, get, redeliver),
 // recover, and what disabling or deleting does to pending deliveries. Real server, ManualClock.

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decideOutcome } from "../../src/webhooks/retryPolicy.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError, expectValidation } from "../helpers/assertions.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-import { expectError, expectValidation } from "../services/support.ts";
 
 // webhooks.md §4: the retry schedule, failure kinds, Retry-After, 410, exhaustion, auto-disable
 // and recover. Real servers with a ManualClock; `drain()` runs delivery rounds until nothing is

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { webhooks } from "../../src/db/schema.ts";
 import { liveSecrets } from "../../src/webhooks/service.ts";
+import { expectError, expectValidation, ISO_MS } from "../helpers/assertions.ts";
+import { count, queryRows } from "../helpers/rows.ts";
 import {
   type ApiClient,
   ManualClock,
@@ -12,15 +14,8 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
-import {
-  count,
-  expectError,
-  expectValidation,
-  ISO_MS,
-  queryRows,
-  WHSEC_RE,
-} from "../services/support.ts";
 
+const WHSEC_RE = /^whsec_[A-Za-z0-9+/]{43}=$/;
 const PUBLIC_IP = "93.184.216.34";
 const DAY_MS = 86_400_000;
 const SEED_EVENTS = [

@@ -151,6 +151,15 @@ describe("strict policy (no private targets): checked on the address actually co
     expect(list.body.deliveries.map((r: { id: string }) => r.id)).toContain(d.id);
   });
 
+  test.each(["ENOTFOUND", "EAI_AGAIN", "ETIMEOUT"])(
+    "a resolver failing with %s → dns_error with that code, so the operator sees why",
+    async (code) => {
+      const failure = Object.assign(new Error(`getaddrinfo ${code} ${HOST}`), { code });
+      const d = await deliverWith(x, failure);
+      expectFailedAttempt(d, `dns_error: ${code}`);
+    },
+  );
+
   test("a resolver with no answer at all → dns_error", async () => {
     const d = await deliverWith(x, []);
     expectFailedAttempt(d, "dns_error");

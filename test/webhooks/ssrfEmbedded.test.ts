@@ -6,7 +6,8 @@
  * and as the address resolved at delivery time (blocked_destination, nothing sent).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { blockedReason, parseIp } from "../../src/webhooks/ssrfGuard.ts";
+import { parseIp } from "../../src/net/index.ts";
+import { blockedReason } from "../../src/webhooks/ssrfGuard.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
