@@ -22,12 +22,13 @@ import {
   ClaimStatus,
   ClaimWithHistoryModel,
   DecisionBody,
+  ExistingClaimModel,
   FeedModel,
   NamespaceInfoModel,
+  NewClaimModel,
   PolicyBody,
   PolicyModel,
   SubmitClaimBody,
-  SubmittedClaimModel,
   VerifyAnswerModel,
 } from "./model.ts";
 import {
@@ -82,7 +83,7 @@ function submitRoutes(ctx: AppContext) {
       apiKey: "claims",
       agent: "claim",
       body: SubmitClaimBody,
-      response: { 200: SubmittedClaimModel, 201: SubmittedClaimModel },
+      response: { 200: ExistingClaimModel, 201: NewClaimModel },
       detail: {
         operationId: "submitClaim",
         summary: "Submit an agent's authorization request (API key + agent signature)",

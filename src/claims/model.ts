@@ -96,8 +96,7 @@ export const PolicyModel = t.Object({
   updated_at: Nullable(t.String()),
 });
 
-/** POST /v1/claims: 201 for a new claim, 200 with the active one it repeats. */
-export const SubmittedClaimModel = t.Object({
+const submittedClaim = {
   claim_id: t.String(),
   status: ClaimStatus,
   namespace: t.String(),
@@ -106,6 +105,14 @@ export const SubmittedClaimModel = t.Object({
   agent_key: t.String({ description: "did:key:z6Mk… form of public_key" }),
   created_at: t.String(),
   message: t.String(),
+};
+
+/** POST /v1/claims: 201 for a new claim, 200 with the active one it repeats. */
+export const NewClaimModel = t.Object(submittedClaim, {
+  description: "A new claim (stored as rejected when the service is blocked or the cap is hit)",
+});
+export const ExistingClaimModel = t.Object(submittedClaim, {
+  description: "The active (pending or approved) claim already submitted; no new event",
 });
 
 export const ClaimListModel = t.Object({
