@@ -51,7 +51,7 @@ export function buildApp(ctx: AppContext) {
     .use(claimsFeature(ctx))
     .use(usageFeature(ctx))
     .use(didFeature(ctx));
-  const withDocs = app.use(docsFeature(app));
+  const withDocs = app.use(docsFeature(app, ctx.config.publicUrl));
   routeTable.routes = withDocs.routes;
   return withDocs;
 }

@@ -86,7 +86,7 @@ function publicAuthRoutes(ctx: AppContext) {
       ownerInput({
         body: SignupBody,
         response: { 201: t.Object({ user: UserModel }) },
-        detail: { summary: "Create an owner account" },
+        detail: { operationId: "signUp", summary: "Create an owner account" },
       }),
     )
     .post(
@@ -109,7 +109,12 @@ function publicAuthRoutes(ctx: AppContext) {
       ownerInput({
         body: LoginBody,
         response: { 200: t.Object({ user: UserModel }) },
-        detail: { summary: "Sign in with email or namespace" },
+        detail: {
+          operationId: "logIn",
+          summary: "Sign in with email or namespace",
+          // Not a secured route, yet a failed sign-in is a 401 INVALID_CREDENTIALS.
+          responses: { 401: { $ref: "#/components/responses/Unauthorized" } },
+        },
       }),
     );
 }
@@ -128,7 +133,7 @@ function accountRoutes(ctx: AppContext) {
       ownerInput({
         owner: true,
         response: { 200: t.Object({ ok: t.Boolean() }) },
-        detail: { summary: "End the current session" },
+        detail: { operationId: "logOut", summary: "End the current session" },
       }),
     )
     .get(
@@ -137,7 +142,7 @@ function accountRoutes(ctx: AppContext) {
       ownerInput({
         owner: true,
         response: { 200: t.Object({ user: UserModel }) },
-        detail: { summary: "The signed-in owner" },
+        detail: { operationId: "getMe", summary: "The signed-in owner" },
       }),
     )
     .get(
@@ -168,7 +173,7 @@ function accountRoutes(ctx: AppContext) {
         response: {
           200: t.Object({ sessions: t.Array(SessionModel), pagination: PaginationModel }),
         },
-        detail: { summary: "List active sessions" },
+        detail: { operationId: "listSessions", summary: "List active sessions" },
       }),
     )
     .delete(
@@ -183,7 +188,7 @@ function accountRoutes(ctx: AppContext) {
         owner: true,
         params: IdParams,
         response: { 200: Deleted },
-        detail: { summary: "End a session" },
+        detail: { operationId: "deleteSession", summary: "End a session" },
       }),
     )
     .post(
@@ -197,7 +202,7 @@ function accountRoutes(ctx: AppContext) {
         owner: true,
         body: PasswordChangeBody,
         response: { 200: t.Object({ ok: t.Boolean() }) },
-        detail: { summary: "Change password; ends other sessions" },
+        detail: { operationId: "changePassword", summary: "Change password; ends other sessions" },
       }),
     )
     .get(
@@ -211,7 +216,7 @@ function accountRoutes(ctx: AppContext) {
         owner: true,
         query: ListQuery,
         response: { 200: t.Object({ tokens: t.Array(TokenModel), pagination: PaginationModel }) },
-        detail: { summary: "List personal access tokens" },
+        detail: { operationId: "listTokens", summary: "List personal access tokens" },
       }),
     )
     .post(
@@ -224,7 +229,10 @@ function accountRoutes(ctx: AppContext) {
         owner: true,
         body: TokenCreateBody,
         response: { 201: CreatedTokenModel },
-        detail: { summary: "Create a personal access token (shown once)" },
+        detail: {
+          operationId: "createToken",
+          summary: "Create a personal access token (shown once)",
+        },
       }),
     )
     .delete(
@@ -237,7 +245,7 @@ function accountRoutes(ctx: AppContext) {
         owner: true,
         params: IdParams,
         response: { 200: Deleted },
-        detail: { summary: "Revoke a personal access token" },
+        detail: { operationId: "deleteToken", summary: "Revoke a personal access token" },
       }),
     )
     .delete(
@@ -250,7 +258,10 @@ function accountRoutes(ctx: AppContext) {
       ownerInput({
         owner: true,
         response: { 200: Deleted },
-        detail: { summary: "Delete the account and everything it owns" },
+        detail: {
+          operationId: "deleteAccount",
+          summary: "Delete the account and everything it owns",
+        },
       }),
     );
 }

@@ -17,13 +17,19 @@ import { type AuthenticatedKey, findServiceBySlug, requireSameService } from "..
 import type { VerifiedAgent } from "../signing/index.ts";
 import { type Action, transitionClaim } from "./lifecycle.ts";
 import {
+  ClaimListModel,
   ClaimModel,
   ClaimStatus,
   ClaimWithHistoryModel,
   DecisionBody,
+  ExistingClaimModel,
+  FeedModel,
+  NamespaceInfoModel,
+  NewClaimModel,
   PolicyBody,
   PolicyModel,
   SubmitClaimBody,
+  VerifyAnswerModel,
 } from "./model.ts";
 import {
   claimHistory,
@@ -77,7 +83,11 @@ function submitRoutes(ctx: AppContext) {
       apiKey: "claims",
       agent: "claim",
       body: SubmitClaimBody,
-      detail: { summary: "Submit an agent's authorization request (API key + agent signature)" },
+      response: { 200: ExistingClaimModel, 201: NewClaimModel },
+      detail: {
+        operationId: "submitClaim",
+        summary: "Submit an agent's authorization request (API key + agent signature)",
+      },
     },
   );
 }
@@ -107,7 +117,10 @@ function ownerRoutes(ctx: AppContext) {
       params: ClaimParams,
       body: DecisionBody,
       response: { 200: ClaimModel },
-      detail: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim` },
+      detail: {
+        operationId: `${action}Claim`,
+        summary: `${action[0]!.toUpperCase()}${action.slice(1)} a claim`,
+      },
     });
   return new Elysia({ tags: ["claims"] })
     .use(authPlugin(ctx))
@@ -130,7 +143,11 @@ function ownerRoutes(ctx: AppContext) {
           },
           { additionalProperties: false },
         ),
-        detail: { summary: "List your namespace's claims, newest first" },
+        response: { 200: ClaimListModel },
+        detail: {
+          operationId: "listNamespaceClaims",
+          summary: "List your namespace's claims, newest first",
+        },
       }),
     )
     .get(
@@ -143,7 +160,7 @@ function ownerRoutes(ctx: AppContext) {
         owner: true,
         params: ClaimParams,
         response: { 200: ClaimWithHistoryModel },
-        detail: { summary: "A claim with its history" },
+        detail: { operationId: "getClaim", summary: "A claim with its history" },
       }),
     )
     .post("/v1/claims/:claimId/approve", decide("approve"), decision("approve"))
@@ -159,7 +176,10 @@ function ownerRoutes(ctx: AppContext) {
         owner: true,
         params: NamespaceParams,
         response: { 200: PolicyModel },
-        detail: { summary: "The namespace's policy: auto-approved and blocked services" },
+        detail: {
+          operationId: "getPolicy",
+          summary: "The namespace's policy: auto-approved and blocked services",
+        },
       }),
     )
     .put(
@@ -173,7 +193,10 @@ function ownerRoutes(ctx: AppContext) {
         params: NamespaceParams,
         body: PolicyBody,
         response: { 200: PolicyModel },
-        detail: { summary: "Replace the named lists (slugs in, {id, slug} out)" },
+        detail: {
+          operationId: "putPolicy",
+          summary: "Replace the named lists (slugs in, {id, slug} out)",
+        },
       }),
     );
 }
@@ -225,7 +248,11 @@ function runtimeRoutes(ctx: AppContext) {
       ? canonicalKeyParam("public_key", query.public_key)
       : agent.publicKey;
     if (!service)
-      return { authorized: false, status: "none", reason: "No approved authorization found" };
+      return {
+        authorized: false as const,
+        status: "none" as const,
+        reason: "No approved authorization found",
+      };
     return verifyAuthorization(ctx, service.id, namespace, publicKey);
   };
 
@@ -243,7 +270,11 @@ function runtimeRoutes(ctx: AppContext) {
       {
         auth: ["apiKey", "agent"],
         query: VerifyQuery,
-        detail: { summary: "Is this agent key authorized for this service in this namespace?" },
+        response: { 200: VerifyAnswerModel },
+        detail: {
+          operationId: "verifyAuthorization",
+          summary: "Is this agent key authorized for this service in this namespace?",
+        },
       },
     )
     .get(
@@ -254,7 +285,8 @@ function runtimeRoutes(ctx: AppContext) {
         set.headers.etag = etag;
         if (request.headers.get("if-none-match") === etag) {
           set.status = 304;
-          return "";
+          // An empty body, which the 200 model does not describe (nor is it checked against it).
+          return "" as never;
         }
         const page = pageOf(query, 2000);
         const { items, total, cursor } = await approvedClaimsFeed(
@@ -270,7 +302,12 @@ function runtimeRoutes(ctx: AppContext) {
         apiKey: "feed",
         agent: "presented",
         query: FeedQuery,
-        detail: { summary: "The approved-claims feed of the key's service (ETag, updated_since)" },
+        response: { 200: FeedModel },
+        detail: {
+          responses: { 304: { description: "Not modified: the If-None-Match ETag still holds" } },
+          operationId: "getApprovedClaimsFeed",
+          summary: "The approved-claims feed of the key's service (ETag, updated_since)",
+        },
       },
     )
     .get(
@@ -279,7 +316,8 @@ function runtimeRoutes(ctx: AppContext) {
       {
         auth: ["apiKey", "agent", "owner"],
         params: NamespaceParams,
-        detail: { summary: "Public facts about a namespace" },
+        response: { 200: NamespaceInfoModel },
+        detail: { operationId: "getNamespace", summary: "Public facts about a namespace" },
       },
     );
 }

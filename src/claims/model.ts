@@ -1,5 +1,6 @@
 import { t } from "elysia";
 import { Text } from "../http/fields.ts";
+import { PaginationModel } from "../http/pagination.ts";
 
 const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
@@ -93,6 +94,79 @@ export const PolicyModel = t.Object({
   auto_approve_services: t.Array(PolicyEntry),
   blocked_services: t.Array(PolicyEntry),
   updated_at: Nullable(t.String()),
+});
+
+const submittedClaim = {
+  claim_id: t.String(),
+  status: ClaimStatus,
+  namespace: t.String(),
+  service: t.String(),
+  public_key: t.String(),
+  agent_key: t.String({ description: "did:key:z6Mk… form of public_key" }),
+  created_at: t.String(),
+  message: t.String(),
+};
+
+/** POST /v1/claims: 201 for a new claim, 200 with the active one it repeats. */
+export const NewClaimModel = t.Object(submittedClaim, {
+  description: "A new claim (stored as rejected when the service is blocked or the cap is hit)",
+});
+export const ExistingClaimModel = t.Object(submittedClaim, {
+  description: "The active (pending or approved) claim already submitted; no new event",
+});
+
+export const ClaimListModel = t.Object({
+  claims: t.Array(ClaimModel),
+  pagination: PaginationModel,
+});
+
+export const VerifyAnswerModel = t.Union([
+  t.Object({
+    authorized: t.Literal(true),
+    claim_id: t.String(),
+    approved_at: Nullable(t.String()),
+    status: t.Literal("approved"),
+  }),
+  t.Object({
+    authorized: t.Literal(false),
+    status: t.Union([ClaimStatus, t.Literal("none")]),
+    reason: Nullable(t.String()),
+  }),
+]);
+
+const FeedClaimModel = t.Object({
+  claim_id: t.String(),
+  namespace: t.String(),
+  service: t.String(),
+  public_key: t.String(),
+  agent_key: t.String(),
+  subject: Nullable(t.String()),
+  agent_id: Nullable(t.String()),
+  agent_name: Nullable(t.String()),
+  status: t.Literal("approved"),
+  approved_at: Nullable(t.String()),
+  updated_at: t.String(),
+});
+
+/** A claim that left the approved set since `updated_since`. */
+const FeedTombstoneModel = t.Object({
+  claim_id: t.String(),
+  status: t.Literal("revoked"),
+  revoked_at: Nullable(t.String()),
+});
+
+export const FeedModel = t.Object({
+  claims: t.Array(t.Union([FeedClaimModel, FeedTombstoneModel])),
+  pagination: PaginationModel,
+  cursor: t.String({ description: "pass back as updated_since to follow the feed" }),
+});
+
+export const NamespaceInfoModel = t.Object({
+  did: t.String(),
+  namespace: t.String(),
+  created_at: t.String(),
+  active: t.Boolean(),
+  active_claims: t.Integer(),
 });
 
 export type Claim = typeof ClaimModel.static;

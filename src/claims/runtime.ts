@@ -76,12 +76,12 @@ export async function verifyAuthorization(
   }
   return answer.authorized
     ? {
-        authorized: true,
-        claim_id: answer.claimId,
+        authorized: true as const,
+        claim_id: answer.claimId as string,
         approved_at: toIso(answer.approvedAt),
-        status: "approved",
+        status: "approved" as const,
       }
-    : { authorized: false, status: answer.status, reason: REASONS[answer.status] };
+    : { authorized: false as const, status: answer.status, reason: REASONS[answer.status] };
 }
 
 // ---- the approved-claims feed ----

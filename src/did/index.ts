@@ -7,6 +7,13 @@ import { didDocument, namespaceOfDid } from "./document.ts";
 const DidParams = t.Object({ did: t.String({ maxLength: 200 }) }, { additionalProperties: false });
 const CACHE = "public, max-age=60";
 
+/** A JSON document of another media type, which the route builds itself (so Elysia checks none). */
+function document(mediaType: string, description: string) {
+  return {
+    200: { description, content: { [mediaType]: { schema: { type: "object" as const } } } },
+  };
+}
+
 /**
  * Headers for a publicly cached document. Its service endpoints name the origin the client used,
  * which without SIGILUM_PUBLIC_URL comes from Host (and the forwarded headers behind a trusted
@@ -34,7 +41,14 @@ export function didFeature(ctx: AppContext) {
           headers: cacheHeaders(ctx, "application/did+json"),
         });
       },
-      { params: DidParams, detail: { summary: "The DID document of did:sigilum:<namespace>" } },
+      {
+        params: DidParams,
+        detail: {
+          operationId: "getDidDocument",
+          summary: "The DID document of did:sigilum:<namespace>",
+          responses: document("application/did+json", "W3C DID document"),
+        },
+      },
     )
     .get(
       "/1.0/identifiers/:did",
@@ -62,6 +76,16 @@ export function didFeature(ctx: AppContext) {
           ),
         });
       },
-      { params: DidParams, detail: { summary: "W3C DID resolution of did:sigilum:<namespace>" } },
+      {
+        params: DidParams,
+        detail: {
+          operationId: "resolveDid",
+          summary: "W3C DID resolution of did:sigilum:<namespace>",
+          responses: document(
+            'application/ld+json;profile="https://w3id.org/did-resolution"',
+            "DID resolution result: didDocument, didResolutionMetadata, didDocumentMetadata",
+          ),
+        },
+      },
     );
 }

@@ -15,15 +15,23 @@ async function databaseReady(ctx: AppContext): Promise<boolean> {
 
 const Alive = { 200: t.Object({ status: t.String() }) };
 const alive = () => ({ status: "ok" });
+const Ready = t.Object({ status: t.Literal("ready"), database: t.Literal("ok") });
+const Unready = t.Object(
+  { status: t.Literal("unavailable"), database: t.Literal("unavailable") },
+  { description: "Storage unreachable or migrations pending (see Retry-After)" },
+);
 
 export function healthFeature(ctx: AppContext) {
   return (
     new Elysia({ name: "health", tags: ["health"] })
-      .get("/healthz", alive, { response: Alive, detail: { summary: "Process is alive" } })
+      .get("/healthz", alive, {
+        response: Alive,
+        detail: { operationId: "getLiveness", summary: "Process is alive" },
+      })
       // The reference implementation's path, which its operator scripts probe (http-api.md §2).
       .get("/health", alive, {
         response: Alive,
-        detail: { summary: "Process is alive (as /healthz)" },
+        detail: { operationId: "getHealth", summary: "Process is alive (as /healthz)" },
       })
       .get(
         "/metrics",
@@ -31,7 +39,18 @@ export function healthFeature(ctx: AppContext) {
           new Response(ctx.metrics.render(await scrapeMetrics(ctx)), {
             headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
           }),
-        { detail: { summary: "Prometheus metrics" } },
+        {
+          detail: {
+            operationId: "getMetrics",
+            summary: "Prometheus metrics",
+            responses: {
+              200: {
+                description: "Prometheus text exposition format 0.0.4",
+                content: { "text/plain": { schema: { type: "string" } } },
+              },
+            },
+          },
+        },
       )
       .get(
         "/readyz",
@@ -41,7 +60,13 @@ export function healthFeature(ctx: AppContext) {
           set.headers["retry-after"] = "1";
           return { status: "unavailable", database: "unavailable" };
         },
-        { detail: { summary: "Database reachable and migrated" } },
+        {
+          response: {
+            200: Ready,
+            503: Unready,
+          },
+          detail: { operationId: "getReadiness", summary: "Database reachable and migrated" },
+        },
       )
   );
 }

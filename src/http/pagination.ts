@@ -3,6 +3,12 @@ import { validationError } from "./errors.ts";
 
 const MAX_OFFSET = 1_000_000_000;
 
+/**
+ * The schema OpenAPI shows for a query field validated as a string and read as something else
+ * (an integer here), so clients see `integer` with its range, not `string`.
+ */
+export const DOC_AS = "x-sigilum-doc-as";
+
 // Plain decimal digits only: Number() would also read "0x10", "1e1", " 16", "+16" and "16.0".
 const DIGITS = /^[0-9]{1,12}$/;
 
@@ -12,8 +18,18 @@ const DIGITS = /^[0-9]{1,12}$/;
  */
 export function paginationQuery(maxLimit = 200) {
   return {
-    limit: t.Optional(t.String({ description: `decimal integer 1–${maxLimit}, default 50` })),
-    offset: t.Optional(t.String({ description: "decimal integer ≥ 0, default 0" })),
+    limit: t.Optional(
+      t.String({
+        description: `decimal integer 1–${maxLimit}, default 50`,
+        [DOC_AS]: { type: "integer", minimum: 1, maximum: maxLimit, default: 50 },
+      }),
+    ),
+    offset: t.Optional(
+      t.String({
+        description: "decimal integer ≥ 0, default 0",
+        [DOC_AS]: { type: "integer", minimum: 0, maximum: MAX_OFFSET, default: 0 },
+      }),
+    ),
   };
 }
 

@@ -14,6 +14,7 @@ import { ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
 import {
+  ApiKeyListModel,
   ApiKeyModel,
   CreatedKeyModel,
   KeyCreateBody,
@@ -21,6 +22,7 @@ import {
   KeyRollBody,
   KeyStatus,
   ServiceCreateBody,
+  ServiceListModel,
   ServiceModel,
   ServiceParams,
   ServiceUpdateBody,
@@ -51,7 +53,12 @@ function serviceRoutes(ctx: AppContext) {
         const { rows, total } = await listServices(ctx, principal.owner.id, page);
         return paginated("services", rows.map(serviceView), page, total);
       },
-      ownerInput({ owner: true, query: ListQuery, detail: { summary: "List your services" } }),
+      ownerInput({
+        owner: true,
+        query: ListQuery,
+        response: { 200: ServiceListModel },
+        detail: { operationId: "listServices", summary: "List your services" },
+      }),
     )
     .post(
       "/",
@@ -63,7 +70,7 @@ function serviceRoutes(ctx: AppContext) {
         owner: true,
         body: ServiceCreateBody,
         response: { 201: ServiceModel },
-        detail: { summary: "Register a service" },
+        detail: { operationId: "createService", summary: "Register a service" },
       }),
     )
     .get(
@@ -74,7 +81,7 @@ function serviceRoutes(ctx: AppContext) {
         owner: true,
         params: ServiceParams,
         response: { 200: ServiceModel },
-        detail: { summary: "Get a service" },
+        detail: { operationId: "getService", summary: "Get a service" },
       }),
     )
     .patch(
@@ -86,7 +93,10 @@ function serviceRoutes(ctx: AppContext) {
         params: ServiceParams,
         body: ServiceUpdateBody,
         response: { 200: ServiceModel },
-        detail: { summary: "Update name or description (the slug is immutable)" },
+        detail: {
+          operationId: "updateService",
+          summary: "Update name or description (the slug is immutable)",
+        },
       }),
     )
     .delete(
@@ -99,7 +109,10 @@ function serviceRoutes(ctx: AppContext) {
         owner: true,
         params: ServiceParams,
         response: { 200: Deleted },
-        detail: { summary: "Delete a service with its keys and webhooks" },
+        detail: {
+          operationId: "deleteService",
+          summary: "Delete a service with its keys and webhooks",
+        },
       }),
     );
 }
@@ -124,7 +137,8 @@ function keyRoutes(ctx: AppContext) {
         owner: true,
         params: ServiceParams,
         query: KeyListQuery,
-        detail: { summary: "List API keys (never the secret)" },
+        response: { 200: ApiKeyListModel },
+        detail: { operationId: "listApiKeys", summary: "List API keys (never the secret)" },
       }),
     )
     .post(
@@ -138,7 +152,10 @@ function keyRoutes(ctx: AppContext) {
         params: ServiceParams,
         body: KeyCreateBody,
         response: { 201: CreatedKeyModel },
-        detail: { summary: "Create an API key (the full key is shown once)" },
+        detail: {
+          operationId: "createApiKey",
+          summary: "Create an API key (the full key is shown once)",
+        },
       }),
     )
     .delete(
@@ -149,7 +166,7 @@ function keyRoutes(ctx: AppContext) {
         owner: true,
         params: KeyParams,
         response: { 200: ApiKeyModel },
-        detail: { summary: "Revoke an API key at once" },
+        detail: { operationId: "revokeApiKey", summary: "Revoke an API key at once" },
       }),
     )
     .post(
@@ -164,7 +181,10 @@ function keyRoutes(ctx: AppContext) {
         params: KeyParams,
         body: KeyRollBody,
         response: { 201: CreatedKeyModel },
-        detail: { summary: "Replace a key; the old one works until the grace period ends" },
+        detail: {
+          operationId: "rollApiKey",
+          summary: "Replace a key; the old one works until the grace period ends",
+        },
       }),
     );
 }

@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { NAMESPACE_PATTERN } from "../auth/index.ts";
 import { FreeText, Label, StrictInteger, Text } from "../http/fields.ts";
+import { PaginationModel } from "../http/pagination.ts";
 
 const strict = { additionalProperties: false } as const;
 
@@ -95,6 +96,16 @@ export const KeyListQuery = t.Object(
   },
   strict,
 );
+
+export const ServiceListModel = t.Object({
+  services: t.Array(ServiceModel),
+  pagination: PaginationModel,
+});
+
+export const ApiKeyListModel = t.Object({
+  keys: t.Array(ApiKeyModel),
+  pagination: PaginationModel,
+});
 
 export type Service = typeof ServiceModel.static;
 export type ApiKey = typeof ApiKeyModel.static;

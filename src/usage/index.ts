@@ -38,6 +38,7 @@ function reportRoutes(ctx: AppContext) {
       body: UsageEventBody,
       response: { 200: UsageAcceptedModel, 201: UsageAcceptedModel },
       detail: {
+        operationId: "reportUsageEvent",
         summary:
           "Report a request an agent made through the service's gateway (idempotent per event_id)",
       },
@@ -62,6 +63,7 @@ function ownerRoutes(ctx: AppContext) {
         query: UsageQuery,
         response: { 200: UsageReportModel },
         detail: {
+          operationId: "getUsageReport",
           summary: "Usage grouped by (subject, service, agent key, agent id), with totals",
         },
       }),
@@ -78,7 +80,10 @@ function ownerRoutes(ctx: AppContext) {
         params: UsageNamespaceParams,
         query: UsageEventsQuery,
         response: { 200: UsageEventListModel },
-        detail: { summary: "The namespace's raw usage events, newest first" },
+        detail: {
+          operationId: "listUsageEvents",
+          summary: "The namespace's raw usage events, newest first",
+        },
       }),
     );
 }

@@ -17,6 +17,7 @@ import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "
 import {
   CreatedWebhookModel,
   DeliveryDetailModel,
+  DeliveryListModel,
   DeliveryModel,
   DeliveryParams,
   DeliveryStatus,
@@ -25,6 +26,7 @@ import {
   RotatedSecretModel,
   TestResultModel,
   WebhookCreateBody,
+  WebhookListModel,
   WebhookModel,
   WebhookParams,
   WebhookUpdateBody,
@@ -64,7 +66,8 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: ServiceParams,
         query: ListQuery,
-        detail: { summary: "List webhooks (never the secret)" },
+        response: { 200: WebhookListModel },
+        detail: { operationId: "listWebhooks", summary: "List webhooks (never the secret)" },
       }),
     )
     .post(
@@ -78,7 +81,10 @@ export function webhooksFeature(ctx: AppContext) {
         params: ServiceParams,
         body: WebhookCreateBody,
         response: { 201: CreatedWebhookModel },
-        detail: { summary: "Register a webhook (the signing secret is shown once)" },
+        detail: {
+          operationId: "createWebhook",
+          summary: "Register a webhook (the signing secret is shown once)",
+        },
       }),
     )
     .get(
@@ -89,7 +95,7 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: WebhookParams,
         response: { 200: WebhookModel },
-        detail: { summary: "Get a webhook" },
+        detail: { operationId: "getWebhook", summary: "Get a webhook" },
       }),
     )
     .patch(
@@ -101,7 +107,10 @@ export function webhooksFeature(ctx: AppContext) {
         params: WebhookParams,
         body: WebhookUpdateBody,
         response: { 200: WebhookModel },
-        detail: { summary: "Change URL, events, description or enabled" },
+        detail: {
+          operationId: "updateWebhook",
+          summary: "Change URL, events, description or enabled",
+        },
       }),
     )
     .delete(
@@ -114,7 +123,7 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: WebhookParams,
         response: { 200: Deleted },
-        detail: { summary: "Delete a webhook" },
+        detail: { operationId: "deleteWebhook", summary: "Delete a webhook" },
       }),
     )
     .post(
@@ -132,7 +141,10 @@ export function webhooksFeature(ctx: AppContext) {
         params: WebhookParams,
         body: RotateBody,
         response: { 200: RotatedSecretModel },
-        detail: { summary: "Replace the signing secret; both sign during the grace period" },
+        detail: {
+          operationId: "rotateWebhookSecret",
+          summary: "Replace the signing secret; both sign during the grace period",
+        },
       }),
     )
     .post(
@@ -143,7 +155,10 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: WebhookParams,
         response: { 200: TestResultModel },
-        detail: { summary: "Send a webhook.test event now and return the attempt" },
+        detail: {
+          operationId: "testWebhook",
+          summary: "Send a webhook.test event now and return the attempt",
+        },
       }),
     )
     .get(
@@ -167,7 +182,8 @@ export function webhooksFeature(ctx: AppContext) {
           { ...paginationQuery(), status: t.Optional(DeliveryStatus) },
           { additionalProperties: false },
         ),
-        detail: { summary: "Deliveries of a webhook, newest first" },
+        response: { 200: DeliveryListModel },
+        detail: { operationId: "listDeliveries", summary: "Deliveries of a webhook, newest first" },
       }),
     )
     .get(
@@ -178,7 +194,7 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: DeliveryParams,
         response: { 200: DeliveryDetailModel },
-        detail: { summary: "A delivery with its attempts" },
+        detail: { operationId: "getDelivery", summary: "A delivery with its attempts" },
       }),
     )
     .post(
@@ -197,7 +213,7 @@ export function webhooksFeature(ctx: AppContext) {
         owner: true,
         params: DeliveryParams,
         response: { 202: DeliveryModel },
-        detail: { summary: "Queue a fresh delivery of the same event" },
+        detail: { operationId: "redeliver", summary: "Queue a fresh delivery of the same event" },
       }),
     )
     .post(
@@ -211,7 +227,10 @@ export function webhooksFeature(ctx: AppContext) {
         params: WebhookParams,
         body: RecoverBody,
         response: { 202: t.Object({ requeued: t.Integer() }) },
-        detail: { summary: "Re-queue every failed delivery since a time (at most 14 days back)" },
+        detail: {
+          operationId: "recoverDeliveries",
+          summary: "Re-queue every failed delivery since a time (at most 14 days back)",
+        },
       }),
     );
 }

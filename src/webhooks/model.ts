@@ -1,5 +1,6 @@
 import { t } from "elysia";
 import { FreeText, StrictBoolean, Text } from "../http/fields.ts";
+import { PaginationModel } from "../http/pagination.ts";
 import { Grace } from "../services/index.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -138,6 +139,16 @@ export const TestResultModel = t.Object({
   duration_ms: t.Integer(),
   success: t.Boolean(),
   error: t.Optional(t.String()),
+});
+
+export const WebhookListModel = t.Object({
+  webhooks: t.Array(WebhookModel),
+  pagination: PaginationModel,
+});
+
+export const DeliveryListModel = t.Object({
+  deliveries: t.Array(DeliveryModel),
+  pagination: PaginationModel,
 });
 
 export const RecoverBody = t.Object(

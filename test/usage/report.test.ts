@@ -338,7 +338,10 @@ describe("OpenAPI", () => {
       "outcome",
     ]);
     expect(body.additionalProperties).toBe(true);
-    expect(Object.keys(post.responses).sort()).toEqual(["200", "201", "default"]);
+    // Both successes, then the service route's error answers (http-api.md §1.2).
+    expect(Object.keys(post.responses).sort()).toEqual(
+      ["200", "201", "400", "401", "403", "404", "409", "413", "429", "503", "default"].sort(),
+    );
     const grouped = spec.paths["/v1/namespaces/{namespace}/usage"].get;
     expect(grouped.parameters.map((p: { name: string }) => p.name).sort()).toEqual(
       ["agent", "from", "limit", "namespace", "offset", "provider", "sort", "subject", "to"].sort(),
