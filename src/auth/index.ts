@@ -144,12 +144,7 @@ function accountRoutes(ctx: AppContext) {
       "/sessions",
       async ({ principal, query }) => {
         const page = pageOf(query);
-        const { rows, total } = await listSessions(
-          ctx,
-          principal.owner.id,
-          page.limit,
-          page.offset,
-        );
+        const { rows, total } = await listSessions(ctx, principal.owner.id, page);
         const current = principal.kind === "session" ? principal.session.id : null;
         const items = rows.map((s) => ({
           id: s.id,
@@ -204,7 +199,7 @@ function accountRoutes(ctx: AppContext) {
       "/tokens",
       async ({ principal, query }) => {
         const page = pageOf(query);
-        const { rows, total } = await listTokens(ctx, principal.owner.id, page.limit, page.offset);
+        const { rows, total } = await listTokens(ctx, principal.owner.id, page);
         return paginated("tokens", rows.map(tokenView), page, total);
       },
       ownerInput({

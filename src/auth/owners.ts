@@ -6,6 +6,7 @@ import { accountErasure } from "../db/erasure.ts";
 import { type Owner, owners, passkeys, personalAccessTokens, sessions } from "../db/schema.ts";
 import { ApiError, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
+import { didFor } from "../signing/index.ts";
 import { normalizeSlug } from "../slugs.ts";
 import type { User } from "./model.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
@@ -26,7 +27,7 @@ export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
   return {
     id: owner.id,
     namespace: owner.namespace,
-    did: `did:sigilum:${owner.namespace}`,
+    did: didFor(owner.namespace),
     email: owner.email,
     created_at: toIso(owner.createdAt),
     has_password: owner.passwordHash !== null,

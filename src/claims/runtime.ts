@@ -6,7 +6,7 @@ import { countRows } from "../db/client.ts";
 import { type ClaimRow, claims, feedTombstones } from "../db/schema.ts";
 import { validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
-import { normalizeAgentKey } from "../signing/index.ts";
+import { didFor, normalizeAgentKey } from "../signing/index.ts";
 import { existingNamespace } from "./submit.ts";
 import { type VerifyAnswer, VerifyCache } from "./verifyCache.ts";
 import { agentKeyOf } from "./view.ts";
@@ -226,7 +226,7 @@ export async function namespaceInfo(ctx: AppContext, namespace: string) {
     ),
   );
   return {
-    did: `did:sigilum:${owner.namespace}`,
+    did: didFor(owner.namespace),
     namespace: owner.namespace,
     created_at: toIso(owner.createdAt),
     active: true,

@@ -3,10 +3,10 @@ import { futureTimestamp } from "../auth/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
-import { countRows, writeBatch } from "../db/client.ts";
+import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
 import { type ApiKeyRow, apiKeys, type ServiceRow, services } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { hasValidChecksum, mintSecret, secretPrefix } from "../secrets.ts";
@@ -64,15 +64,12 @@ export async function listKeys(
   await findOwnedService(ctx, ownerId, serviceId);
   const now = ctx.clock.now();
   const where = and(eq(apiKeys.serviceId, serviceId), statusFilter(status, now));
-  const rows = await ctx.database.db
-    .select()
-    .from(apiKeys)
-    .where(where)
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const count = await countRows(ctx.database, apiKeys, where);
-  return { items: rows.map((r) => keyView(r, now)), total: count };
+  const { rows, total } = await pagedRows(ctx.database, apiKeys, {
+    where,
+    orderBy: [desc(apiKeys.createdAt), desc(apiKeys.id)],
+    page,
+  });
+  return { items: rows.map((r) => keyView(r, now)), total };
 }
 
 interface KeyInput {
@@ -156,13 +153,8 @@ async function findKey(
   keyId: string,
 ): Promise<ApiKeyRow> {
   await findOwnedService(ctx, ownerId, serviceId);
-  const [row] = await ctx.database.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.serviceId, serviceId)))
-    .limit(1);
-  if (!row) throw notFound("API key");
-  return row;
+  const owned = and(eq(apiKeys.id, keyId), eq(apiKeys.serviceId, serviceId));
+  return findOr404(ctx.database, apiKeys, owned, "API key");
 }
 
 /** Revokes at once; revoking twice keeps the first revocation time. */
