@@ -4,7 +4,7 @@ import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
 import { countRows, pagedRows } from "../db/client.ts";
 import { type PersonalAccessToken, personalAccessTokens } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { limitReached, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { hasValidChecksum, mintSecret, secretPrefix } from "../secrets.ts";
@@ -48,11 +48,7 @@ export async function createToken(
     eq(personalAccessTokens.ownerId, ownerId),
   );
   if (count >= ctx.config.maxTokensPerOwner) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxTokensPerOwner} personal access tokens per owner`,
-    );
+    throw limitReached(`At most ${ctx.config.maxTokensPerOwner} personal access tokens per owner`);
   }
   const token = mintSecret(PAT_HEAD);
   const row: PersonalAccessToken = {

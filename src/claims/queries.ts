@@ -13,7 +13,7 @@ import {
   type PolicyKind,
   services,
 } from "../db/schema.ts";
-import { ApiError, type ErrorDetail, notFound } from "../http/errors.ts";
+import { type ErrorDetail, notFound, validationErrors } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { normalizeSlug } from "../slugs.ts";
 import { claimView } from "./view.ts";
@@ -132,10 +132,7 @@ async function resolvePolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) 
       details.push({ field, message: `'${slug}' is also in ${LIST_OF[other]}` });
     else kinds.set(id, kind);
   }
-  if (details.length > 0) {
-    const where = details.map((d) => `${d.field} ${d.message}`).join("; ");
-    throw new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${where}`, details);
-  }
+  if (details.length > 0) throw validationErrors(details);
   return kinds;
 }
 

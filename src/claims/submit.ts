@@ -9,7 +9,7 @@ import {
   claims,
   type PolicyKind,
 } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { ApiError, conflict, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { type AuthenticatedKey, requireSameService } from "../services/index.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
@@ -132,8 +132,7 @@ function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
 }
 
 function replay(): ApiError {
-  return new ApiError(
-    409,
+  return conflict(
     "NONCE_REPLAY",
     "This nonce was already used for this service in the last 24 hours",
   );

@@ -1,10 +1,10 @@
 import { TtlCache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
-import type { ClaimRow } from "../db/schema.ts";
+import type { ClaimRow, ClaimStatus } from "../db/schema.ts";
 
 export interface VerifyAnswer {
   authorized: boolean;
-  status: "approved" | "pending" | "rejected" | "revoked" | "expired" | "none";
+  status: ClaimStatus | "none";
   claimId: string | null;
   approvedAt: number | null;
 }

@@ -5,7 +5,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SelectResultFields } from "drizzle-orm/query-builders/select.types";
 import { type SelectedFields, SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { type ApiError, notFound, serviceUnavailable } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
@@ -94,17 +94,7 @@ function errorChain(err: unknown): string[] {
 /** Maps storage outages to 503 SERVICE_UNAVAILABLE (the driver's error as its cause); other errors stay as they are. */
 export function storageError(err: unknown): ApiError | null {
   if (!errorChain(err).some((text) => UNAVAILABLE.test(text))) return null;
-  const unavailable = new ApiError(
-    503,
-    "SERVICE_UNAVAILABLE",
-    "Storage is temporarily unavailable; retry shortly",
-    undefined,
-    {
-      "retry-after": "1",
-    },
-  );
-  unavailable.cause = err;
-  return unavailable;
+  return serviceUnavailable("Storage is temporarily unavailable; retry shortly", err);
 }
 
 const CAUSE_LIMIT = 300;

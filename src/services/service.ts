@@ -5,7 +5,7 @@ import { findOr404, isUniqueViolation, pagedRows, writeBatch } from "../db/clien
 import { serviceErasure } from "../db/erasure.ts";
 import { type ServiceRow, services } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { conflict, limitReached, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
 import { normalizeSlug } from "../slugs.ts";
@@ -106,16 +106,12 @@ export async function createService(
     inserted = rs.rowsAffected;
   } catch (err) {
     if (isUniqueViolation(err, "services.slug")) {
-      throw new ApiError(409, "SLUG_TAKEN", `Service slug '${row.slug}' is already taken`);
+      throw conflict("SLUG_TAKEN", `Service slug '${row.slug}' is already taken`);
     }
     throw err;
   }
   if (inserted === 0) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxServicesPerOwner} services per owner`,
-    );
+    throw limitReached(`At most ${ctx.config.maxServicesPerOwner} services per owner`);
   }
   return { ...row, activeKeyCount: 0, webhookCount: 0 };
 }

@@ -10,7 +10,7 @@ import {
   events,
 } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { ApiError, conflict, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { findOwnedService } from "../services/index.ts";
@@ -121,11 +121,7 @@ function freshDelivery(
 
 function requireEnabled(webhook: { enabled: boolean }) {
   if (!webhook.enabled)
-    throw new ApiError(
-      409,
-      "CONFLICT",
-      "The webhook is disabled; enable it (PATCH enabled: true) first",
-    );
+    throw conflict("CONFLICT", "The webhook is disabled; enable it (PATCH enabled: true) first");
 }
 
 /** A fresh delivery of the same event (same event id, so receivers can dedupe). */

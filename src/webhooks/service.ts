@@ -4,7 +4,7 @@ import type { AppContext } from "../context.ts";
 import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
 import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { limitReached, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
 import { findOwnedService } from "../services/index.ts";
@@ -140,11 +140,7 @@ export async function createWebhook(
     ),
   );
   if (rs.rowsAffected === 0) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxWebhooksPerService} webhooks per service`,
-    );
+    throw limitReached(`At most ${ctx.config.maxWebhooksPerService} webhooks per service`);
   }
   return { secret, ...webhookView(row) };
 }
