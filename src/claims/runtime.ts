@@ -20,15 +20,13 @@ const REASONS: Record<VerifyAnswer["status"], string | null> = {
   none: "No approved authorization found",
 };
 
-// Verify is called with the same few keys over and over: remember their canonical forms.
-const canonicalKeys = new Map<string, string>();
-
-export function canonicalKeyParam(field: string, value: string): string {
+export function canonicalKeyParam(ctx: AppContext, field: string, value: string): string {
+  const { canonicalKeys } = ctx.verifyCache;
   const known = canonicalKeys.get(value);
   if (known) return known;
   // An unencoded `+` of base64 arrives as a space in a query string; base64 has no spaces.
   const key = normalizeAgentKey(value.replaceAll(" ", "+").trim());
-  if (key && canonicalKeys.size < 10_000) canonicalKeys.set(value, key);
+  if (key) canonicalKeys.set(value, key);
   if (!key)
     throw validationError(field, "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…");
   return key;
