@@ -7,7 +7,7 @@ import { type ClaimRow, claims, feedTombstones } from "../db/schema.ts";
 import { validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { didFor, normalizeAgentKey } from "../signing/index.ts";
-import { existingNamespace } from "./submit.ts";
+import { agentClaims, existingNamespace } from "./submit.ts";
 import { type VerifyAnswer, VerifyCache } from "./verifyCache.ts";
 import { agentKeyOf } from "./view.ts";
 
@@ -41,13 +41,7 @@ async function lookupAnswer(
   const [row] = await ctx.database.db
     .select({ id: claims.id, status: claims.status, approvedAt: claims.approvedAt })
     .from(claims)
-    .where(
-      and(
-        eq(claims.serviceId, serviceId),
-        eq(claims.namespace, namespace),
-        eq(claims.publicKey, publicKey),
-      ),
-    )
+    .where(agentClaims(serviceId, namespace, publicKey))
     .orderBy(sql`${claims.status} = 'approved' DESC`, desc(claims.createdAt))
     .limit(1);
   if (!row) return { authorized: false, status: "none", claimId: null, approvedAt: null };

@@ -58,6 +58,15 @@ export async function existingNamespace(ctx: AppContext, namespace: string) {
   return owner;
 }
 
+/** The claims of one agent key on one service for one namespace (verify's and submit's lookup). */
+export function agentClaims(serviceId: string, namespace: string, publicKey: string) {
+  return and(
+    eq(claims.namespace, namespace),
+    eq(claims.serviceId, serviceId),
+    eq(claims.publicKey, publicKey),
+  );
+}
+
 async function activeClaim(
   ctx: AppContext,
   namespace: string,
@@ -69,9 +78,7 @@ async function activeClaim(
     .from(claims)
     .where(
       and(
-        eq(claims.namespace, namespace),
-        eq(claims.serviceId, serviceId),
-        eq(claims.publicKey, publicKey),
+        agentClaims(serviceId, namespace, publicKey),
         inArray(claims.status, ["pending", "approved"]),
       ),
     )

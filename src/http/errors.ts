@@ -1,3 +1,5 @@
+import type { SignatureErrorCode } from "../signing/index.ts";
+
 /** The one error shape of the API: `{error, code, details?, request_id}`. */
 export type ErrorCode =
   | "VALIDATION_ERROR"
@@ -22,13 +24,7 @@ export type ErrorCode =
   | "NAMESPACE_NOT_FOUND"
   | "NONCE_REPLAY"
   | "INVALID_DID"
-  | "SIGNATURE_MISSING"
-  | "SIGNATURE_INVALID"
-  | "SIGNATURE_EXPIRED"
-  | "SIGNATURE_NAMESPACE_MISMATCH"
-  | "SIGNATURE_KEY_MISMATCH"
-  | "SIGNATURE_COMPONENTS_INVALID"
-  | "SIGNATURE_DIGEST_MISMATCH"
+  | SignatureErrorCode
   | "SIGNATURE_NONCE_REPLAY"
   | "RATE_LIMITED"
   | "SERVICE_UNAVAILABLE"
