@@ -85,7 +85,7 @@ export async function startServer(
     database.close();
     throw err;
   }
-  const base: Omit<AppContext, "deliveryWorker"> = {
+  const ctx: AppContext = {
     config,
     database,
     clock,
@@ -101,9 +101,8 @@ export async function startServer(
     // Each feature deletes its own rows when services or accounts go (src/db/erasure.ts); auth,
     // which every feature depends on, adds its own rows and the owner last (deleteAccount).
     erasures: [webhooksErasure, claimsErasure, usageErasure, servicesErasure],
+    deliveryWorker: new DeliveryWorker(() => ctx, options.random),
   };
-  const ctx = base as AppContext;
-  ctx.deliveryWorker = new DeliveryWorker(ctx, options.random);
   let http: HttpServer;
   try {
     http = serveHttp(buildApp(ctx) as unknown as Elysia, {

@@ -1,10 +1,12 @@
 import type { Clock } from "./clock.ts";
 
 /**
- * A small TTL map for hot-path answers (verify, API-key lookups). Local writes invalidate at once;
- * other instances see a change within the TTL (SIGILUM_CACHE_TTL, documented). TTL 0 disables it.
+ * The one cache: at most `maxEntries` (the least recently used goes first), each for `ttlMs`.
+ * App-state caches (verify answers, API keys) take SIGILUM_CACHE_TTL: local writes invalidate at
+ * once, other instances see a change within the TTL, and TTL 0 disables them. Memos of pure
+ * functions (key parsing, signature proofs) take an infinite TTL.
  */
-export class TtlCache<V> {
+export class BoundedCache<V> {
   private entries = new Map<string, { value: V; expiresAt: number }>();
   hits = 0;
   misses = 0;
@@ -19,6 +21,9 @@ export class TtlCache<V> {
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt > this.clock.now()) {
       this.hits++;
+      // Map iterates in insertion order: re-inserting makes this the most recently used.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
       return entry.value;
     }
     if (entry) this.entries.delete(key);
@@ -28,7 +33,7 @@ export class TtlCache<V> {
 
   set(key: string, value: V): void {
     if (this.ttlMs <= 0) return;
-    // Oldest-first eviction: Map iterates in insertion order.
+    this.entries.delete(key);
     if (this.entries.size >= this.maxEntries)
       this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, { value, expiresAt: this.clock.now() + this.ttlMs });

@@ -24,7 +24,6 @@ export interface AppContext {
   keyCache: KeyCache;
   verifyCache: VerifyCache;
   signatureNonces: NonceStore;
-  /** Set right after the context is built (the worker needs the context). */
   deliveryWorker: DeliveryWorker;
   /** Every feature's part in deleting services and accounts (src/db/erasure.ts). */
   erasures: readonly Erasure[];

@@ -1,15 +1,18 @@
+import { BoundedCache } from "./cache.ts";
+import { systemClock } from "./clock.ts";
+
 /** A small Prometheus registry: counters and histograms with labels, rendered as text format 0.0.4. */
 type Labels = Record<string, string | number>;
 
-// Hot paths record the same few label sets over and over: render each one once.
-const renderedKeys = new Map<string, string>();
+// Hot paths record the same few label sets over and over: render each one once (a pure memo).
+const renderedKeys = new BoundedCache<string>(systemClock, Number.POSITIVE_INFINITY, 10_000);
 
 function labelKey(labels: Labels): string {
   const raw = Object.entries(labels).join("\u0000");
   let key = renderedKeys.get(raw);
   if (key === undefined) {
     key = renderLabels(labels);
-    if (renderedKeys.size < 10_000) renderedKeys.set(raw, key);
+    renderedKeys.set(raw, key);
   }
   return key;
 }

@@ -2,7 +2,7 @@ import type { Cookie } from "elysia";
 import type { AppContext } from "../context.ts";
 import type { Owner, PersonalAccessToken, Session } from "../db/schema.ts";
 import { publicOrigin } from "../http/context.ts";
-import { ApiError, unauthorized } from "../http/errors.ts";
+import { csrfRejected, unauthorized } from "../http/errors.ts";
 import { findOwner } from "./owners.ts";
 import { SESSION_COOKIE, sessionExpiresAt, validateSession } from "./sessions.ts";
 import { authenticateToken } from "./tokens.ts";
@@ -60,11 +60,7 @@ export function checkCsrf(ctx: AppContext, request: Request): void {
   const origin = request.headers.get("origin");
   if (origin !== null && origin === publicOrigin(request, ctx.config)) return;
   if (request.headers.get("sec-fetch-site") === "same-origin") return;
-  throw new ApiError(
-    403,
-    "CSRF_REJECTED",
-    "Cross-site request rejected: Origin does not match this server",
-  );
+  throw csrfRejected();
 }
 
 function bearerOf(request: Request): string | null {

@@ -11,7 +11,7 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { metaOf, publicOrigin } from "../http/context.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { csrfRejected, forbidden, notFound } from "../http/errors.ts";
 import { ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { clearSessionCookie, setSessionCookie } from "./guard.ts";
@@ -45,11 +45,7 @@ const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 function refuseForeignOrigin(ctx: AppContext, request: Request) {
   const origin = request.headers.get("origin");
   if (origin !== null && origin !== publicOrigin(request, ctx.config)) {
-    throw new ApiError(
-      403,
-      "CSRF_REJECTED",
-      "Cross-site request rejected: Origin does not match this server",
-    );
+    throw csrfRejected();
   }
 }
 
@@ -63,8 +59,7 @@ function publicAuthRoutes(ctx: AppContext) {
         const ip = metaOf(request).ip;
         ctx.limiter.hit(`signup:ip:${ip}`, ctx.config.rateLimitAuth);
         if (ctx.config.signup === "closed") {
-          throw new ApiError(
-            403,
+          throw forbidden(
             "SIGNUP_DISABLED",
             "Sign-up is closed on this server; ask its operator for an account",
           );
@@ -149,12 +144,7 @@ function accountRoutes(ctx: AppContext) {
       "/sessions",
       async ({ principal, query }) => {
         const page = pageOf(query);
-        const { rows, total } = await listSessions(
-          ctx,
-          principal.owner.id,
-          page.limit,
-          page.offset,
-        );
+        const { rows, total } = await listSessions(ctx, principal.owner.id, page);
         const current = principal.kind === "session" ? principal.session.id : null;
         const items = rows.map((s) => ({
           id: s.id,
@@ -209,7 +199,7 @@ function accountRoutes(ctx: AppContext) {
       "/tokens",
       async ({ principal, query }) => {
         const page = pageOf(query);
-        const { rows, total } = await listTokens(ctx, principal.owner.id, page.limit, page.offset);
+        const { rows, total } = await listTokens(ctx, principal.owner.id, page);
         return paginated("tokens", rows.map(tokenView), page, total);
       },
       ownerInput({

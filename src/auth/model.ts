@@ -1,9 +1,10 @@
 import { t } from "elysia";
 import { Label, Text } from "../http/fields.ts";
+import { ID_FORMATS } from "../ids.ts";
 
 const strict = { additionalProperties: false } as const;
 
-export const NAMESPACE_PATTERN = "^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$";
+export const NAMESPACE_PATTERN = ID_FORMATS.namespace.source;
 
 export const SignupBody = t.Object(
   {

@@ -4,8 +4,9 @@ import type { AppContext } from "../context.ts";
 import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import { accountErasure } from "../db/erasure.ts";
 import { type Owner, owners, passkeys, personalAccessTokens, sessions } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { ApiError, conflict, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
+import { didFor } from "../signing/index.ts";
 import { normalizeSlug } from "../slugs.ts";
 import type { User } from "./model.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
@@ -26,7 +27,7 @@ export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
   return {
     id: owner.id,
     namespace: owner.namespace,
-    did: `did:sigilum:${owner.namespace}`,
+    did: didFor(owner.namespace),
     email: owner.email,
     created_at: toIso(owner.createdAt),
     has_password: owner.passwordHash !== null,
@@ -42,7 +43,7 @@ export async function createOwner(
   const namespace = normalizeSlug("namespace", input.namespace);
   const { email, normalized } = normalizeEmail(input.email);
   if (RESERVED_NAMESPACES.has(namespace))
-    throw new ApiError(409, "NAMESPACE_TAKEN", `Namespace '${namespace}' is reserved`);
+    throw conflict("NAMESPACE_TAKEN", `Namespace '${namespace}' is reserved`);
   const clash = await ctx.database.db
     .select({ namespace: owners.namespace, email: owners.emailNormalized })
     .from(owners)
@@ -72,10 +73,9 @@ export async function createOwner(
 
 function throwIfTaken(clash: { namespace: string; email: string }[], namespace: string) {
   if (clash.some((c) => c.namespace === namespace)) {
-    throw new ApiError(409, "NAMESPACE_TAKEN", `Namespace '${namespace}' is already taken`);
+    throw conflict("NAMESPACE_TAKEN", `Namespace '${namespace}' is already taken`);
   }
-  if (clash.length > 0)
-    throw new ApiError(409, "EMAIL_TAKEN", "An account with this email already exists");
+  if (clash.length > 0) throw conflict("EMAIL_TAKEN", "An account with this email already exists");
 }
 
 const INVALID_CREDENTIALS = () =>

@@ -1,8 +1,9 @@
 import { and, desc, eq, gt } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
-import { countRows } from "../db/client.ts";
+import { pagedRows } from "../db/client.ts";
 import { type Session, sessions } from "../db/schema.ts";
+import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
 
 export const SESSION_COOKIE = "sigilum_session";
@@ -72,26 +73,18 @@ export async function validateSession(
   return { session: renewed, renewed: true };
 }
 
-export async function listSessions(
-  ctx: AppContext,
-  ownerId: string,
-  limit: number,
-  offset: number,
-) {
+export function listSessions(ctx: AppContext, ownerId: string, page: Page) {
   const now = ctx.clock.now();
   const live = and(
     eq(sessions.ownerId, ownerId),
     gt(sessions.idleExpiresAt, now),
     gt(sessions.absoluteExpiresAt, now),
   );
-  const rows = await ctx.database.db
-    .select()
-    .from(sessions)
-    .where(live)
-    .orderBy(desc(sessions.createdAt), desc(sessions.id))
-    .limit(limit)
-    .offset(offset);
-  return { rows, total: await countRows(ctx.database, sessions, live) };
+  return pagedRows(ctx.database, sessions, {
+    where: live,
+    orderBy: [desc(sessions.createdAt), desc(sessions.id)],
+    page,
+  });
 }
 
 /** Ends one of the owner's sessions; false when it is not theirs (or gone). */

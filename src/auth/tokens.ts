@@ -2,9 +2,10 @@ import { and, desc, eq } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
-import { countRows } from "../db/client.ts";
+import { countRows, pagedRows } from "../db/client.ts";
 import { type PersonalAccessToken, personalAccessTokens } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { limitReached, validationError } from "../http/errors.ts";
+import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { hasValidChecksum, mintSecret, secretPrefix } from "../secrets.ts";
 
@@ -47,11 +48,7 @@ export async function createToken(
     eq(personalAccessTokens.ownerId, ownerId),
   );
   if (count >= ctx.config.maxTokensPerOwner) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxTokensPerOwner} personal access tokens per owner`,
-    );
+    throw limitReached(`At most ${ctx.config.maxTokensPerOwner} personal access tokens per owner`);
   }
   const token = mintSecret(PAT_HEAD);
   const row: PersonalAccessToken = {
@@ -69,16 +66,12 @@ export async function createToken(
   return { ...view, token };
 }
 
-export async function listTokens(ctx: AppContext, ownerId: string, limit: number, offset: number) {
-  const where = eq(personalAccessTokens.ownerId, ownerId);
-  const rows = await ctx.database.db
-    .select()
-    .from(personalAccessTokens)
-    .where(where)
-    .orderBy(desc(personalAccessTokens.createdAt), desc(personalAccessTokens.id))
-    .limit(limit)
-    .offset(offset);
-  return { rows, total: await countRows(ctx.database, personalAccessTokens, where) };
+export function listTokens(ctx: AppContext, ownerId: string, page: Page) {
+  return pagedRows(ctx.database, personalAccessTokens, {
+    where: eq(personalAccessTokens.ownerId, ownerId),
+    orderBy: [desc(personalAccessTokens.createdAt), desc(personalAccessTokens.id)],
+    page,
+  });
 }
 
 export async function deleteToken(ctx: AppContext, ownerId: string, id: string): Promise<boolean> {

@@ -233,7 +233,7 @@ function runtimeRoutes(ctx: AppContext) {
   ) => {
     requireSameService(service.slug, query.service);
     const publicKey = query.public_key
-      ? canonicalKeyParam("public_key", query.public_key)
+      ? canonicalKeyParam(ctx, "public_key", query.public_key)
       : agent?.publicKey;
     if (publicKey === undefined) throw validationError("public_key", "is required");
     return verifyAuthorization(ctx, service.id, namespace, publicKey);
@@ -245,7 +245,7 @@ function runtimeRoutes(ctx: AppContext) {
       throw validationError("service", "is required with an agent signature");
     const service = await findServiceBySlug(ctx, query.service.trim().toLowerCase());
     const publicKey = query.public_key
-      ? canonicalKeyParam("public_key", query.public_key)
+      ? canonicalKeyParam(ctx, "public_key", query.public_key)
       : agent.publicKey;
     if (!service)
       return {

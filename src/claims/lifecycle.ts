@@ -10,7 +10,7 @@ import {
   sequences,
 } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, conflict, notFound } from "../http/errors.ts";
 import type { EventName } from "../webhooks/index.ts";
 import { outboxStatements } from "./events.ts";
 
@@ -160,11 +160,7 @@ export async function transitionClaim(
   if (updated?.rowsAffected !== 1) {
     const current = await findClaim(ctx, claim.id);
     if (!current) throw notFound("Claim");
-    throw new ApiError(
-      409,
-      "INVALID_TRANSITION",
-      `Cannot ${action} a claim that is ${current.status}`,
-    );
+    throw conflict("INVALID_TRANSITION", `Cannot ${action} a claim that is ${current.status}`);
   }
   ctx.verifyCache.forget(after);
   ctx.metrics.claimTransitions.inc({ to: edge.to });

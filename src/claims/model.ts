@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { Text } from "../http/fields.ts";
+import { CLAIM_STATUSES } from "../db/schema.ts";
+import { OneOf, Text } from "../http/fields.ts";
 import { PaginationModel } from "../http/pagination.ts";
 
 const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
@@ -36,13 +37,7 @@ export const DecisionBody = t.Optional(
   t.Object({ reason: t.Optional(Text({ maxLength: 500 })) }, { additionalProperties: false }),
 );
 
-export const ClaimStatus = t.Union([
-  t.Literal("pending"),
-  t.Literal("approved"),
-  t.Literal("rejected"),
-  t.Literal("revoked"),
-  t.Literal("expired"),
-]);
+export const ClaimStatus = OneOf(CLAIM_STATUSES);
 
 export const ClaimModel = t.Object({
   claim_id: t.String(),

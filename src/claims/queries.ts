@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, writeBatch } from "../db/client.ts";
+import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
 import {
   type ClaimStatus,
   claims,
@@ -13,7 +13,7 @@ import {
   type PolicyKind,
   services,
 } from "../db/schema.ts";
-import { ApiError, type ErrorDetail, notFound } from "../http/errors.ts";
+import { type ErrorDetail, notFound, validationErrors } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { normalizeSlug } from "../slugs.ts";
 import { claimView } from "./view.ts";
@@ -36,26 +36,18 @@ export async function listNamespaceClaims(
     filters.status ? eq(claims.status, filters.status) : undefined,
     filters.service ? eq(claims.serviceSlug, normalizeSlug("service", filters.service)) : undefined,
   );
-  const rows = await ctx.database.db
-    .select()
-    .from(claims)
-    .where(where)
-    .orderBy(desc(claims.createdAt), desc(claims.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const total = await countRows(ctx.database, claims, where);
+  const { rows, total } = await pagedRows(ctx.database, claims, {
+    where,
+    orderBy: [desc(claims.createdAt), desc(claims.id)],
+    page,
+  });
   return { items: rows.map(claimView), total };
 }
 
 /** The owner's claim or 404. */
-export async function findOwnedClaim(ctx: AppContext, owner: Owner, claimId: string) {
-  const [row] = await ctx.database.db
-    .select()
-    .from(claims)
-    .where(and(eq(claims.id, claimId), eq(claims.ownerId, owner.id)))
-    .limit(1);
-  if (!row) throw notFound("Claim");
-  return row;
+export function findOwnedClaim(ctx: AppContext, owner: Owner, claimId: string) {
+  const owned = and(eq(claims.id, claimId), eq(claims.ownerId, owner.id));
+  return findOr404(ctx.database, claims, owned, "Claim");
 }
 
 export async function claimHistory(ctx: AppContext, claimId: string) {
@@ -140,10 +132,7 @@ async function resolvePolicy(ctx: AppContext, owner: Owner, lists: PolicyLists) 
       details.push({ field, message: `'${slug}' is also in ${LIST_OF[other]}` });
     else kinds.set(id, kind);
   }
-  if (details.length > 0) {
-    const where = details.map((d) => `${d.field} ${d.message}`).join("; ");
-    throw new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${where}`, details);
-  }
+  if (details.length > 0) throw validationErrors(details);
   return kinds;
 }
 

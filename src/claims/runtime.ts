@@ -6,8 +6,8 @@ import { countRows } from "../db/client.ts";
 import { type ClaimRow, claims, feedTombstones } from "../db/schema.ts";
 import { validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
-import { normalizeAgentKey } from "../signing/index.ts";
-import { existingNamespace } from "./submit.ts";
+import { didFor, normalizeAgentKey } from "../signing/index.ts";
+import { agentClaims, existingNamespace } from "./submit.ts";
 import { type VerifyAnswer, VerifyCache } from "./verifyCache.ts";
 import { agentKeyOf } from "./view.ts";
 
@@ -20,15 +20,13 @@ const REASONS: Record<VerifyAnswer["status"], string | null> = {
   none: "No approved authorization found",
 };
 
-// Verify is called with the same few keys over and over: remember their canonical forms.
-const canonicalKeys = new Map<string, string>();
-
-export function canonicalKeyParam(field: string, value: string): string {
+export function canonicalKeyParam(ctx: AppContext, field: string, value: string): string {
+  const { canonicalKeys } = ctx.verifyCache;
   const known = canonicalKeys.get(value);
   if (known) return known;
   // An unencoded `+` of base64 arrives as a space in a query string; base64 has no spaces.
   const key = normalizeAgentKey(value.replaceAll(" ", "+").trim());
-  if (key && canonicalKeys.size < 10_000) canonicalKeys.set(value, key);
+  if (key) canonicalKeys.set(value, key);
   if (!key)
     throw validationError(field, "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…");
   return key;
@@ -43,13 +41,7 @@ async function lookupAnswer(
   const [row] = await ctx.database.db
     .select({ id: claims.id, status: claims.status, approvedAt: claims.approvedAt })
     .from(claims)
-    .where(
-      and(
-        eq(claims.serviceId, serviceId),
-        eq(claims.namespace, namespace),
-        eq(claims.publicKey, publicKey),
-      ),
-    )
+    .where(agentClaims(serviceId, namespace, publicKey))
     .orderBy(sql`${claims.status} = 'approved' DESC`, desc(claims.createdAt))
     .limit(1);
   if (!row) return { authorized: false, status: "none", claimId: null, approvedAt: null };
@@ -226,7 +218,7 @@ export async function namespaceInfo(ctx: AppContext, namespace: string) {
     ),
   );
   return {
-    did: `did:sigilum:${owner.namespace}`,
+    did: didFor(owner.namespace),
     namespace: owner.namespace,
     created_at: toIso(owner.createdAt),
     active: true,

@@ -9,7 +9,7 @@ import {
   claims,
   type PolicyKind,
 } from "../db/schema.ts";
-import { ApiError, validationError } from "../http/errors.ts";
+import { ApiError, conflict, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { type AuthenticatedKey, requireSameService } from "../services/index.ts";
 import { normalizeAgentKey } from "../signing/index.ts";
@@ -58,6 +58,15 @@ export async function existingNamespace(ctx: AppContext, namespace: string) {
   return owner;
 }
 
+/** The claims of one agent key on one service for one namespace (verify's and submit's lookup). */
+export function agentClaims(serviceId: string, namespace: string, publicKey: string) {
+  return and(
+    eq(claims.namespace, namespace),
+    eq(claims.serviceId, serviceId),
+    eq(claims.publicKey, publicKey),
+  );
+}
+
 async function activeClaim(
   ctx: AppContext,
   namespace: string,
@@ -69,9 +78,7 @@ async function activeClaim(
     .from(claims)
     .where(
       and(
-        eq(claims.namespace, namespace),
-        eq(claims.serviceId, serviceId),
-        eq(claims.publicKey, publicKey),
+        agentClaims(serviceId, namespace, publicKey),
         inArray(claims.status, ["pending", "approved"]),
       ),
     )
@@ -132,8 +139,7 @@ function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
 }
 
 function replay(): ApiError {
-  return new ApiError(
-    409,
+  return conflict(
     "NONCE_REPLAY",
     "This nonce was already used for this service in the last 24 hours",
   );

@@ -1,20 +1,23 @@
-import { TtlCache } from "../cache.ts";
+import { BoundedCache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
-import type { ClaimRow } from "../db/schema.ts";
+import type { ClaimRow, ClaimStatus } from "../db/schema.ts";
 
 export interface VerifyAnswer {
   authorized: boolean;
-  status: "approved" | "pending" | "rejected" | "revoked" | "expired" | "none";
+  status: ClaimStatus | "none";
   claimId: string | null;
   approvedAt: number | null;
 }
 
 /** Verify answers by (service id, namespace, key); every local claim change forgets its entry. */
 export class VerifyCache {
-  private cache: TtlCache<VerifyAnswer>;
+  private cache: BoundedCache<VerifyAnswer>;
+  /** Verify is called with the same few keys over and over: their canonical forms (pure, no TTL). */
+  readonly canonicalKeys: BoundedCache<string>;
 
   constructor(clock: Clock, ttlMs: number) {
-    this.cache = new TtlCache(clock, ttlMs);
+    this.cache = new BoundedCache(clock, ttlMs);
+    this.canonicalKeys = new BoundedCache(clock, Number.POSITIVE_INFINITY, 10_000);
   }
 
   static key(serviceId: string, namespace: string, publicKey: string): string {

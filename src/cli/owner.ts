@@ -6,6 +6,7 @@ import { countRows, writeBatch } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { owners, sessions } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
+import { didFor } from "../signing/index.ts";
 import { CliError, type Command, UsageError, type Values } from "./args.ts";
 import { configFrom, openExistingDatabase, STORAGE_OPTIONS, storageFlags } from "./database.ts";
 import { readHidden, readStdinLine } from "./prompt.ts";
@@ -59,7 +60,7 @@ async function createOwnerCommand(
       { database, clock: systemClock },
       { namespace, email, password },
     );
-    return `created owner ${owner.namespace} (did:sigilum:${owner.namespace}, ${owner.email})`;
+    return `created owner ${owner.namespace} (${didFor(owner.namespace)}, ${owner.email})`;
   } catch (err) {
     if (err instanceof ApiError) throw new CliError(`${err.code}: ${err.message}`);
     throw err;

@@ -1,10 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
-import { count, is, SQL } from "drizzle-orm";
+import { count, getTableColumns, is, SQL } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import { SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { SelectResultFields } from "drizzle-orm/query-builders/select.types";
+import { type SelectedFields, SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
-import { ApiError } from "../http/errors.ts";
+import { type ApiError, notFound, serviceUnavailable } from "../http/errors.ts";
+import type { Page } from "../http/pagination.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
 
@@ -92,17 +94,7 @@ function errorChain(err: unknown): string[] {
 /** Maps storage outages to 503 SERVICE_UNAVAILABLE (the driver's error as its cause); other errors stay as they are. */
 export function storageError(err: unknown): ApiError | null {
   if (!errorChain(err).some((text) => UNAVAILABLE.test(text))) return null;
-  const unavailable = new ApiError(
-    503,
-    "SERVICE_UNAVAILABLE",
-    "Storage is temporarily unavailable; retry shortly",
-    undefined,
-    {
-      "retry-after": "1",
-    },
-  );
-  unavailable.cause = err;
-  return unavailable;
+  return serviceUnavailable("Storage is temporarily unavailable; retry shortly", err);
 }
 
 const CAUSE_LIMIT = 300;
@@ -144,4 +136,53 @@ export async function countRows(
 ): Promise<number> {
   const [row] = await database.db.select({ n: count() }).from(table).where(where);
   return row?.n ?? 0;
+}
+
+/**
+ * One page of a list and its total — `SELECT columns FROM table WHERE … ORDER BY … LIMIT … OFFSET …`
+ * plus `SELECT count(*) FROM table WHERE …` — the one way list routes read their rows.
+ */
+export async function pagedRows<
+  T extends SQLiteTable,
+  C extends SelectedFields = T["_"]["columns"],
+>(
+  database: Database,
+  table: T,
+  query: { where: SQL | undefined; orderBy: SQL[]; page: Page; columns?: C },
+): Promise<NoInfer<{ rows: SelectResultFields<C>[]; total: number }>> {
+  const columns = query.columns ?? (getTableColumns(table) as SelectedFields);
+  const [rows, total] = await Promise.all([
+    database.db
+      .select(columns)
+      .from(table as SQLiteTable)
+      .where(query.where)
+      .orderBy(...query.orderBy)
+      .limit(query.page.limit)
+      .offset(query.page.offset),
+    countRows(database, table, query.where),
+  ]);
+  return { rows: rows as SelectResultFields<C>[], total };
+}
+
+/**
+ * `SELECT columns FROM table WHERE … LIMIT 1`, or 404 `${what} not found`. The condition scopes the
+ * row to its owner, so someone else's id reads as missing, never as forbidden.
+ */
+export async function findOr404<
+  T extends SQLiteTable,
+  C extends SelectedFields = T["_"]["columns"],
+>(
+  database: Database,
+  table: T,
+  where: SQL | undefined,
+  what: string,
+  columns?: C,
+): Promise<NoInfer<SelectResultFields<C>>> {
+  const [row] = await database.db
+    .select(columns ?? (getTableColumns(table) as SelectedFields))
+    .from(table as SQLiteTable)
+    .where(where)
+    .limit(1);
+  if (!row) throw notFound(what);
+  return row as SelectResultFields<C>;
 }

@@ -110,6 +110,12 @@ export const services = sqliteTable(
   ],
 );
 
+export const ENVIRONMENTS = ["prod", "test"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+/** Not stored: derived from revoked_at and expires_at (src/services/apiKeys.ts keyStatus). */
+export const KEY_STATUSES = ["active", "revoked", "expired"] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
 export const apiKeys = sqliteTable(
   "api_keys",
   {
@@ -118,7 +124,7 @@ export const apiKeys = sqliteTable(
       .notNull()
       .references(() => services.id, { onDelete: "cascade" }),
     name: text("name"),
-    environment: text("environment", { enum: ["prod", "test"] }).notNull(),
+    environment: text("environment", { enum: ENVIRONMENTS }).notNull(),
     prefix: text("prefix").notNull(),
     keyHash: text("key_hash").notNull(),
     createdAt: integer("created_at").notNull(),

@@ -4,13 +4,12 @@ import type { AppContext } from "../context.ts";
 import { claims } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import {
+  DID_PREFIX,
   isValidNamespace,
   keyFingerprint,
   parseAgentKey,
   toMultibaseKey,
 } from "../signing/index.ts";
-
-const DID_PREFIX = "did:sigilum:";
 
 /** `did:sigilum:<namespace>` → the namespace, or 400 INVALID_DID. */
 export function namespaceOfDid(raw: string): string {

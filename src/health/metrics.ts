@@ -10,8 +10,7 @@ export async function scrapeMetrics(ctx: AppContext): Promise<ScrapedMetric[]> {
     .from(deliveries)
     .where(and(eq(deliveries.status, "pending")));
   const now = ctx.clock.now();
-  const verify = ctx.verifyCache.stats;
-  const keys = ctx.keyCache.stats;
+  const caches = { verify: ctx.verifyCache.stats, api_key: ctx.keyCache.stats };
   return [
     {
       name: "sigilum_webhook_queue_depth",
@@ -28,33 +27,14 @@ export async function scrapeMetrics(ctx: AppContext): Promise<ScrapedMetric[]> {
       help: "Delivery attempts in flight in this process",
       value: ctx.deliveryWorker.inFlightCount,
     },
-    {
-      name: "sigilum_cache_hits_total",
-      help: "Cache hits since start",
-      type: "counter",
-      value: verify.hits,
-      labels: { cache: "verify" },
-    },
-    {
-      name: "sigilum_cache_hits_total",
-      help: "Cache hits since start",
-      type: "counter",
-      value: keys.hits,
-      labels: { cache: "api_key" },
-    },
-    {
-      name: "sigilum_cache_misses_total",
-      help: "Cache misses since start",
-      type: "counter",
-      value: verify.misses,
-      labels: { cache: "verify" },
-    },
-    {
-      name: "sigilum_cache_misses_total",
-      help: "Cache misses since start",
-      type: "counter",
-      value: keys.misses,
-      labels: { cache: "api_key" },
-    },
+    ...(["hits", "misses"] as const).flatMap((outcome) =>
+      Object.entries(caches).map(([cache, stats]) => ({
+        name: `sigilum_cache_${outcome}_total`,
+        help: `Cache ${outcome} since start`,
+        type: "counter" as const,
+        value: stats[outcome],
+        labels: { cache },
+      })),
+    ),
   ];
 }

@@ -8,7 +8,7 @@ import {
   verifySignedRequest,
 } from "../signing/index.ts";
 import { metaOf } from "./context.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, conflict, serviceUnavailable } from "./errors.ts";
 
 export interface SignatureBinding {
   /** The namespace the route is about (query, path or body). */
@@ -36,20 +36,9 @@ async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void>
   try {
     fresh = await ctx.signatureNonces.record(agent.namespace, agent.nonce);
   } catch (err) {
-    const unavailable = new ApiError(
-      503,
-      "SERVICE_UNAVAILABLE",
-      "Cannot record the signature nonce; retry shortly",
-      undefined,
-      {
-        "retry-after": "1",
-      },
-    );
-    unavailable.cause = err;
-    throw unavailable;
+    throw serviceUnavailable("Cannot record the signature nonce; retry shortly", err);
   }
-  if (!fresh)
-    throw new ApiError(409, "SIGNATURE_NONCE_REPLAY", "This signature nonce was already used");
+  if (!fresh) throw conflict("SIGNATURE_NONCE_REPLAY", "This signature nonce was already used");
 }
 
 /**

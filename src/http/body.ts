@@ -1,4 +1,4 @@
-import { ApiError } from "./errors.ts";
+import { ApiError, invalidJson, validationError } from "./errors.ts";
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 
@@ -40,9 +40,7 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
 const MAX_DEPTH = 32;
 
 function bodyError(message: string): ApiError {
-  return new ApiError(400, "VALIDATION_ERROR", `Invalid request: body ${message}`, [
-    { field: "body", message },
-  ]);
+  return validationError("body", message);
 }
 
 /**
@@ -80,13 +78,13 @@ export function parseJsonBody(
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ApiError(400, "INVALID_JSON", "Request body is not valid UTF-8");
+    throw invalidJson("Request body is not valid UTF-8");
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "INVALID_JSON", "Request body is not valid JSON");
+    throw invalidJson();
   }
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw bodyError("must be a JSON object");

@@ -3,7 +3,7 @@ import { Elysia, ValidationError } from "elysia";
 import { storageCause, storageError } from "../db/client.ts";
 import { ANY_CONTENT_TYPE_ROUTES, parseJsonBody, readLimitedBody } from "./body.ts";
 import { metaOf } from "./context.ts";
-import { ApiError, type ErrorDetail, errorBody } from "./errors.ts";
+import { ApiError, type ErrorDetail, errorBody, invalidJson, validationErrors } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 export interface RouteTable {
@@ -83,11 +83,9 @@ function toApiError(
   if (code === "PARSE" && (error as Error).cause instanceof ApiError)
     return (error as Error).cause as ApiError;
   if (error instanceof ValidationError) {
-    const details = validationDetails(error);
-    const where = details.map((d) => `${d.field} ${d.message}`).join("; ");
-    return new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${where}`, details);
+    return validationErrors(validationDetails(error));
   }
-  if (code === "PARSE") return new ApiError(400, "INVALID_JSON", "Request body is not valid JSON");
+  if (code === "PARSE") return invalidJson();
   if (code === "NOT_FOUND") {
     const methods = allowedMethods(table, new URL(request.url).pathname);
     if (methods.length > 0) {

@@ -1,3 +1,5 @@
+import type { SignatureErrorCode } from "../signing/index.ts";
+
 /** The one error shape of the API: `{error, code, details?, request_id}`. */
 export type ErrorCode =
   | "VALIDATION_ERROR"
@@ -22,13 +24,7 @@ export type ErrorCode =
   | "NAMESPACE_NOT_FOUND"
   | "NONCE_REPLAY"
   | "INVALID_DID"
-  | "SIGNATURE_MISSING"
-  | "SIGNATURE_INVALID"
-  | "SIGNATURE_EXPIRED"
-  | "SIGNATURE_NAMESPACE_MISMATCH"
-  | "SIGNATURE_KEY_MISMATCH"
-  | "SIGNATURE_COMPONENTS_INVALID"
-  | "SIGNATURE_DIGEST_MISMATCH"
+  | SignatureErrorCode
   | "SIGNATURE_NONCE_REPLAY"
   | "RATE_LIMITED"
   | "SERVICE_UNAVAILABLE"
@@ -52,10 +48,45 @@ export class ApiError extends Error {
   }
 }
 
+/** 400 VALIDATION_ERROR naming every field that failed, in one message and in `details`. */
+export function validationErrors(details: ErrorDetail[]): ApiError {
+  const where = details.map((d) => `${d.field} ${d.message}`).join("; ");
+  return new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${where}`, details);
+}
+
 export function validationError(field: string, message: string): ApiError {
-  return new ApiError(400, "VALIDATION_ERROR", `Invalid request: ${field} ${message}`, [
-    { field, message },
-  ]);
+  return validationErrors([{ field, message }]);
+}
+
+export function invalidJson(message = "Request body is not valid JSON"): ApiError {
+  return new ApiError(400, "INVALID_JSON", message);
+}
+
+/** 409: the request clashes with what is stored (a taken name, a limit, a state). */
+export function conflict(code: ErrorCode, message: string): ApiError {
+  return new ApiError(409, code, message);
+}
+
+export function limitReached(message: string): ApiError {
+  return conflict("LIMIT_REACHED", message);
+}
+
+export function forbidden(code: ErrorCode, message: string): ApiError {
+  return new ApiError(403, code, message);
+}
+
+export function csrfRejected(): ApiError {
+  return forbidden(
+    "CSRF_REJECTED",
+    "Cross-site request rejected: Origin does not match this server",
+  );
+}
+
+/** 503 with `Retry-After: 1` for an outage that should pass; `cause` goes to the log. */
+export function serviceUnavailable(message: string, cause: unknown): ApiError {
+  const err = new ApiError(503, "SERVICE_UNAVAILABLE", message, undefined, { "retry-after": "1" });
+  err.cause = cause;
+  return err;
 }
 
 export function notFound(what: string): ApiError {

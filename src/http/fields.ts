@@ -1,4 +1,4 @@
-import { Type } from "@sinclair/typebox";
+import { type TLiteral, type TUnion, Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 // Field schemas shared by the owner-route models, so each rule is written once.
@@ -79,3 +79,10 @@ export function StrictInteger(options: { minimum: number; maximum: number; descr
 export function StrictBoolean() {
   return Type.Boolean();
 }
+
+/** A union of string literals from one `as const` list (the schema's enums), so it is written once. */
+export function OneOf<const T extends readonly string[]>(values: T) {
+  return t.Union(values.map((v) => t.Literal(v))) as unknown as TUnion<Literals<T>>;
+}
+
+type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };

@@ -3,18 +3,24 @@ import { futureTimestamp } from "../auth/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
-import { countRows, writeBatch } from "../db/client.ts";
-import { type ApiKeyRow, apiKeys, type ServiceRow, services } from "../db/schema.ts";
+import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
+import {
+  type ApiKeyRow,
+  apiKeys,
+  type Environment,
+  type KeyStatus,
+  type ServiceRow,
+  services,
+} from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { conflict, limitReached } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { hasValidChecksum, mintSecret, secretPrefix } from "../secrets.ts";
 import type { ApiKey } from "./model.ts";
 import { findOwnedService } from "./service.ts";
 
-export type KeyStatus = "active" | "revoked" | "expired";
-export type Environment = "prod" | "test";
+export type { Environment, KeyStatus };
 
 const KEY_RE = /^sgl_sk_(prod|test)_[0-9A-Za-z]{38}$/;
 
@@ -64,15 +70,12 @@ export async function listKeys(
   await findOwnedService(ctx, ownerId, serviceId);
   const now = ctx.clock.now();
   const where = and(eq(apiKeys.serviceId, serviceId), statusFilter(status, now));
-  const rows = await ctx.database.db
-    .select()
-    .from(apiKeys)
-    .where(where)
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const count = await countRows(ctx.database, apiKeys, where);
-  return { items: rows.map((r) => keyView(r, now)), total: count };
+  const { rows, total } = await pagedRows(ctx.database, apiKeys, {
+    where,
+    orderBy: [desc(apiKeys.createdAt), desc(apiKeys.id)],
+    page,
+  });
+  return { items: rows.map((r) => keyView(r, now)), total };
 }
 
 interface KeyInput {
@@ -128,12 +131,8 @@ function insertWithinLimit(ctx: AppContext, row: ApiKeyRow, excludeKeyId: string
   );
 }
 
-function limitReached(ctx: AppContext) {
-  return new ApiError(
-    409,
-    "LIMIT_REACHED",
-    `At most ${ctx.config.maxKeysPerService} active API keys per service`,
-  );
+function keyLimitReached(ctx: AppContext) {
+  return limitReached(`At most ${ctx.config.maxKeysPerService} active API keys per service`);
 }
 
 export async function createKey(
@@ -145,7 +144,7 @@ export async function createKey(
   await findOwnedService(ctx, ownerId, serviceId);
   const { key, row } = mintKeyRow(ctx, serviceId, input);
   const rs = await ctx.database.db.run(insertWithinLimit(ctx, row, null));
-  if (rs.rowsAffected === 0) throw limitReached(ctx);
+  if (rs.rowsAffected === 0) throw keyLimitReached(ctx);
   return createdKeyView(key, row);
 }
 
@@ -156,13 +155,8 @@ async function findKey(
   keyId: string,
 ): Promise<ApiKeyRow> {
   await findOwnedService(ctx, ownerId, serviceId);
-  const [row] = await ctx.database.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.serviceId, serviceId)))
-    .limit(1);
-  if (!row) throw notFound("API key");
-  return row;
+  const owned = and(eq(apiKeys.id, keyId), eq(apiKeys.serviceId, serviceId));
+  return findOr404(ctx.database, apiKeys, owned, "API key");
 }
 
 /** Revokes at once; revoking twice keeps the first revocation time. */
@@ -196,8 +190,7 @@ export async function rollKey(
   const old = await findKey(ctx, ownerId, serviceId, keyId);
   const now = ctx.clock.now();
   if (keyStatus(old, now) !== "active") {
-    throw new ApiError(
-      409,
+    throw conflict(
       "CONFLICT",
       `Only an active key can be rolled; this one is ${keyStatus(old, now)}`,
     );
@@ -218,7 +211,7 @@ export async function rollKey(
       .set(retire)
       .where(and(eq(apiKeys.id, old.id), newKeyExists)),
   ]);
-  if (inserted?.rowsAffected === 0) throw limitReached(ctx);
+  if (inserted?.rowsAffected === 0) throw keyLimitReached(ctx);
   ctx.keyCache.clear();
   return createdKeyView(key, row);
 }

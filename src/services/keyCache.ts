@@ -1,4 +1,4 @@
-import { TtlCache } from "../cache.ts";
+import { BoundedCache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
 import type { ApiKeyRow, Owner, ServiceRow } from "../db/schema.ts";
 
@@ -13,14 +13,14 @@ export interface CachedKey {
  * instances drop the entry when they read the change log (src/changeLog.ts), within 250 ms.
  */
 export class KeyCache {
-  private cache: TtlCache<CachedKey>;
-  readonly servicesBySlug: TtlCache<ServiceRow>;
-  readonly ownersByNamespace: TtlCache<Owner>;
+  private cache: BoundedCache<CachedKey>;
+  readonly servicesBySlug: BoundedCache<ServiceRow>;
+  readonly ownersByNamespace: BoundedCache<Owner>;
 
   constructor(clock: Clock, ttlMs: number) {
-    this.cache = new TtlCache(clock, ttlMs);
-    this.servicesBySlug = new TtlCache(clock, ttlMs);
-    this.ownersByNamespace = new TtlCache(clock, ttlMs);
+    this.cache = new BoundedCache(clock, ttlMs);
+    this.servicesBySlug = new BoundedCache(clock, ttlMs);
+    this.ownersByNamespace = new BoundedCache(clock, ttlMs);
   }
 
   get(hash: string) {

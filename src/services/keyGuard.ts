@@ -1,5 +1,5 @@
 import type { AppContext } from "../context.ts";
-import { ApiError, unauthorized } from "../http/errors.ts";
+import { forbidden, unauthorized } from "../http/errors.ts";
 import { type AuthenticatedKey, authenticateApiKey } from "./apiKeys.ts";
 
 const API_KEY_BEARER = /^Bearer\s+(sgl_sk_\S+)\s*$/i;
@@ -29,10 +29,6 @@ export async function requireApiKey(
 /** A `service` named by a service-facing request must be the API key's own service. */
 export function requireSameService(keyServiceSlug: string, named: string | undefined): void {
   if (named !== undefined && named.trim().toLowerCase() !== keyServiceSlug) {
-    throw new ApiError(
-      403,
-      "SERVICE_MISMATCH",
-      "`service` must be the slug of the API key's service",
-    );
+    throw forbidden("SERVICE_MISMATCH", "`service` must be the slug of the API key's service");
   }
 }

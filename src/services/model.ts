@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { NAMESPACE_PATTERN } from "../auth/index.ts";
-import { FreeText, Label, StrictInteger, Text } from "../http/fields.ts";
+import { ENVIRONMENTS, KEY_STATUSES } from "../db/schema.ts";
+import { FreeText, Label, OneOf, StrictInteger, Text } from "../http/fields.ts";
 import { PaginationModel } from "../http/pagination.ts";
 
 const strict = { additionalProperties: false } as const;
@@ -57,7 +58,7 @@ export const KeyCreateBody = t.Optional(
   t.Object(
     {
       name: t.Optional(t.Union([Name, t.Null()])),
-      environment: t.Optional(t.Union([t.Literal("prod"), t.Literal("test")])),
+      environment: t.Optional(OneOf(ENVIRONMENTS)),
       expires_at: t.Optional(t.Union([Timestamp, t.Null()])),
     },
     strict,
@@ -66,7 +67,7 @@ export const KeyCreateBody = t.Optional(
 
 export const KeyRollBody = t.Optional(t.Object({ grace_seconds: t.Optional(Grace) }, strict));
 
-export const KeyStatus = t.Union([t.Literal("active"), t.Literal("revoked"), t.Literal("expired")]);
+export const KeyStatus = OneOf(KEY_STATUSES);
 
 export const ApiKeyModel = t.Object({
   id: t.String(),

@@ -1,11 +1,11 @@
 import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
+import { findOr404, isUniqueViolation, pagedRows, writeBatch } from "../db/client.ts";
 import { serviceErasure } from "../db/erasure.ts";
 import { type ServiceRow, services } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { conflict, limitReached, notFound } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { isUuid, newId } from "../ids.ts";
 import { normalizeSlug } from "../slugs.ts";
@@ -14,8 +14,9 @@ import type { Service } from "./model.ts";
 type ServiceWithCounts = ServiceRow & { activeKeyCount: number; webhookCount: number };
 
 // Written out with table names: drizzle renders bare column names inside a single-table select.
-function countsSelection(now: number) {
+function columnsWithCounts(now: number) {
   return {
+    ...getTableColumns(services),
     activeKeyCount: sql<number>`(SELECT count(*) FROM api_keys k WHERE k.service_id = services.id
       AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ${now}))`,
     webhookCount: sql<number>`(SELECT count(*) FROM webhooks w WHERE w.service_id = services.id)`,
@@ -46,13 +47,13 @@ export async function findOwnedService(
   serviceId: string,
 ): Promise<ServiceWithCounts> {
   if (!isUuid(serviceId)) throw notFound("Service");
-  const [row] = await ctx.database.db
-    .select({ ...getTableColumns(services), ...countsSelection(ctx.clock.now()) })
-    .from(services)
-    .where(ownedBy(ownerId, serviceId))
-    .limit(1);
-  if (!row) throw notFound("Service");
-  return row;
+  return findOr404(
+    ctx.database,
+    services,
+    ownedBy(ownerId, serviceId),
+    "Service",
+    columnsWithCounts(ctx.clock.now()),
+  );
 }
 
 /** Any owner's service by its (globally unique) slug; cached like API keys (verify's hot path). */
@@ -69,15 +70,12 @@ export async function findServiceBySlug(ctx: AppContext, slug: string): Promise<
 }
 
 export async function listServices(ctx: AppContext, ownerId: string, page: Page) {
-  const rows = await ctx.database.db
-    .select({ ...getTableColumns(services), ...countsSelection(ctx.clock.now()) })
-    .from(services)
-    .where(eq(services.ownerId, ownerId))
-    .orderBy(desc(services.createdAt), desc(services.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const count = await countRows(ctx.database, services, eq(services.ownerId, ownerId));
-  return { rows, total: count };
+  return pagedRows(ctx.database, services, {
+    columns: columnsWithCounts(ctx.clock.now()),
+    where: eq(services.ownerId, ownerId),
+    orderBy: [desc(services.createdAt), desc(services.id)],
+    page,
+  });
 }
 
 export async function createService(
@@ -108,16 +106,12 @@ export async function createService(
     inserted = rs.rowsAffected;
   } catch (err) {
     if (isUniqueViolation(err, "services.slug")) {
-      throw new ApiError(409, "SLUG_TAKEN", `Service slug '${row.slug}' is already taken`);
+      throw conflict("SLUG_TAKEN", `Service slug '${row.slug}' is already taken`);
     }
     throw err;
   }
   if (inserted === 0) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxServicesPerOwner} services per owner`,
-    );
+    throw limitReached(`At most ${ctx.config.maxServicesPerOwner} services per owner`);
   }
   return { ...row, activeKeyCount: 0, webhookCount: 0 };
 }

@@ -1,4 +1,6 @@
 /** The self-signed agent certificate (signing.md §3). It proves key possession, never namespace ownership. */
+import { BoundedCache } from "../cache.ts";
+import { systemClock } from "../clock.ts";
 import { publicKeyFromSeed, signEd25519, verifyEd25519 } from "./ed25519.ts";
 import { fromBase64Url, toBase64Url, utf8Bytes, utf8Text } from "./encoding.ts";
 import { didFor, keyIdFor, parseCanonicalKey, toCanonicalKey } from "./keys.ts";
@@ -126,18 +128,15 @@ export async function verifyCertificate(
 
 // Agents send the same certificate on every request: remember proofs that verified (the check
 // is a pure function of key, payload and signature, so a hit is as good as a verify).
-const VERIFIED_PROOFS = new Map<string, true>();
-const MAX_REMEMBERED_PROOFS = 4096;
+const verifiedProofs = new BoundedCache<true>(systemClock, Number.POSITIVE_INFINITY, 4096);
 
 async function proofVerifies(cert: AgentCertificate, raw: Uint8Array): Promise<boolean> {
   const payload = certificateProofPayload(cert);
   const memo = `${cert.proof.sig}\n${payload}`;
-  if (VERIFIED_PROOFS.has(memo)) return true;
+  if (verifiedProofs.get(memo)) return true;
   const sig = fromBase64Url(cert.proof.sig);
   if (sig === null || !(await verifyEd25519(raw, sig, utf8Bytes(payload)))) return false;
-  if (VERIFIED_PROOFS.size >= MAX_REMEMBERED_PROOFS)
-    VERIFIED_PROOFS.delete(VERIFIED_PROOFS.keys().next().value as string);
-  VERIFIED_PROOFS.set(memo, true);
+  verifiedProofs.set(memo, true);
   return true;
 }
 

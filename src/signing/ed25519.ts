@@ -1,4 +1,6 @@
 /** Ed25519 through WebCrypto: the only primitive the profile uses. */
+import { BoundedCache } from "../cache.ts";
+import { systemClock } from "../clock.ts";
 
 /** PKCS#8 DER header for an Ed25519 private key; the 32-byte seed follows it. */
 const PKCS8_PREFIX = Uint8Array.from([
@@ -6,10 +8,12 @@ const PKCS8_PREFIX = Uint8Array.from([
 ]);
 const ALGORITHM = { name: "Ed25519" } as const;
 const SEED_LENGTH = 32;
-const PUBLIC_KEY_CACHE_LIMIT = 1024;
 
-/** Verification is a hot path; agents reuse keys, so imported keys are memoised (bounded). */
-const publicKeyCache = new Map<string, CryptoKey>();
+/**
+ * Verification is a hot path; agents reuse keys, so imported keys are memoised. A memo of a pure
+ * function, so it lives with the function (this module takes no app context) and never expires.
+ */
+const publicKeyCache = new BoundedCache<CryptoKey>(systemClock, Number.POSITIVE_INFINITY, 1024);
 
 /** WebCrypto wants ArrayBuffer-backed views; copying also detaches us from caller buffers. */
 function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -21,11 +25,6 @@ async function importPublicKey(raw: Uint8Array): Promise<CryptoKey> {
   const cached = publicKeyCache.get(cacheKey);
   if (cached) return cached;
   const key = await crypto.subtle.importKey("raw", owned(raw), ALGORITHM, false, ["verify"]);
-  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_LIMIT) {
-    // Map iteration is insertion order, so this evicts the oldest entry.
-    const oldest = publicKeyCache.keys().next().value;
-    if (oldest !== undefined) publicKeyCache.delete(oldest);
-  }
   publicKeyCache.set(cacheKey, key);
   return key;
 }

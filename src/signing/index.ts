@@ -23,6 +23,7 @@ export { publicKeyFromSeed, randomSeed, signEd25519, verifyEd25519 } from "./ed2
 export type { IdentityFile, IdentityFileOptions, LoadedIdentity } from "./identity.ts";
 export { identityFilePath, loadIdentity, saveIdentity, sigilumHome } from "./identity.ts";
 export {
+  DID_PREFIX,
   didFor,
   ED25519_KEY_PREFIX,
   isValidNamespace,

@@ -1,5 +1,6 @@
 /** Agent public key encodings (signing.md §6, http-api.md §1.3) and the ids derived from them. */
 import { createHash } from "node:crypto";
+import { ID_FORMATS } from "../ids.ts";
 import { base58Decode, base58Encode } from "./base58.ts";
 import { fromBase64Strict, toBase64 } from "./encoding.ts";
 
@@ -62,15 +63,15 @@ export function keyFingerprint(raw: Uint8Array): string {
   return createHash("sha256").update(raw).digest("hex").slice(0, 16);
 }
 
-/** http-api.md §1.3: 3–64 chars, lower-case letters, digits and inner hyphens. */
-const NAMESPACE = /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/;
-
 export function isValidNamespace(namespace: string): boolean {
-  return NAMESPACE.test(namespace);
+  return ID_FORMATS.namespace.test(namespace);
 }
 
+export const DID_PREFIX = "did:sigilum:";
+
+/** The one spelling of a namespace's DID. */
 export function didFor(namespace: string): string {
-  return `did:sigilum:${namespace}`;
+  return `${DID_PREFIX}${namespace}`;
 }
 
 export function keyIdFor(namespace: string, raw: Uint8Array): string {

@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { Label, StrictInteger } from "../http/fields.ts";
+import { USAGE_PROTOCOLS } from "../db/schema.ts";
+import { Label, OneOf, StrictInteger } from "../http/fields.ts";
 import { PaginationModel, paginationQuery } from "../http/pagination.ts";
 
 /** An optional body field; `null` means absent (SDKs that serialise every field send it). */
@@ -7,7 +8,7 @@ function Optional<T extends Parameters<typeof t.Optional>[0]>(schema: T) {
   return t.Optional(t.Union([schema, t.Null()]));
 }
 
-export const UsageProtocol = t.Union([t.Literal("http"), t.Literal("mcp")]);
+export const UsageProtocol = OneOf(USAGE_PROTOCOLS);
 
 // Service-facing: unknown fields are ignored so the reference gateway's reports keep working.
 export const UsageEventBody = t.Object(

@@ -2,7 +2,7 @@ import { and, asc, count, countDistinct, desc, eq, gte, lt, or, type SQL, sql } 
 import { agentKeyOf } from "../claims/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows } from "../db/client.ts";
+import { pagedRows } from "../db/client.ts";
 import { type Owner, type UsageEventRow, usageEvents } from "../db/schema.ts";
 import { validationError } from "../http/errors.ts";
 import { type Page, paginated } from "../http/pagination.ts";
@@ -222,17 +222,11 @@ export async function listUsageEvents(
   filters: UsageFilters,
   page: Page,
 ) {
-  const where = whereOf(owner, filters);
-  const [rows, total] = await Promise.all([
-    ctx.database.db
-      .select()
-      .from(usageEvents)
-      .where(where)
-      .orderBy(desc(usageEvents.receivedAt), desc(usageEvents.id))
-      .limit(page.limit)
-      .offset(page.offset),
-    countRows(ctx.database, usageEvents, where),
-  ]);
+  const { rows, total } = await pagedRows(ctx.database, usageEvents, {
+    where: whereOf(owner, filters),
+    orderBy: [desc(usageEvents.receivedAt), desc(usageEvents.id)],
+    page,
+  });
   return {
     ...paginated("events", rows.map(eventView), page, total),
     applied_filters: appliedFilters(filters),

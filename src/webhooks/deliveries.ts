@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, writeBatch } from "../db/client.ts";
+import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
 import {
   type DeliveryRow,
   type DeliveryStatus,
@@ -10,7 +10,7 @@ import {
   events,
 } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound, validationError } from "../http/errors.ts";
+import { ApiError, conflict, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { findOwnedService } from "../services/index.ts";
@@ -49,15 +49,12 @@ export async function listDeliveries(
     eq(deliveries.webhookId, webhookId),
     status ? eq(deliveries.status, status) : undefined,
   );
-  const rows = await ctx.database.db
-    .select()
-    .from(deliveries)
-    .where(where)
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const total = await countRows(ctx.database, deliveries, where);
-  return { items: rows.map(deliveryView), total: total };
+  const { rows, total } = await pagedRows(ctx.database, deliveries, {
+    where,
+    orderBy: [desc(deliveries.createdAt), desc(deliveries.id)],
+    page,
+  });
+  return { items: rows.map(deliveryView), total };
 }
 
 async function findDelivery(
@@ -68,13 +65,8 @@ async function findDelivery(
   deliveryId: string,
 ) {
   await findWebhook(ctx, ownerId, serviceId, webhookId);
-  const [row] = await ctx.database.db
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.webhookId, webhookId)))
-    .limit(1);
-  if (!row) throw notFound("Delivery");
-  return row;
+  const owned = and(eq(deliveries.id, deliveryId), eq(deliveries.webhookId, webhookId));
+  return findOr404(ctx.database, deliveries, owned, "Delivery");
 }
 
 export async function getDelivery(
@@ -129,11 +121,7 @@ function freshDelivery(
 
 function requireEnabled(webhook: { enabled: boolean }) {
   if (!webhook.enabled)
-    throw new ApiError(
-      409,
-      "CONFLICT",
-      "The webhook is disabled; enable it (PATCH enabled: true) first",
-    );
+    throw conflict("CONFLICT", "The webhook is disabled; enable it (PATCH enabled: true) first");
 }
 
 /** A fresh delivery of the same event (same event id, so receivers can dedupe). */

@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { FreeText, StrictBoolean, Text } from "../http/fields.ts";
+import { DELIVERY_STATUSES } from "../db/schema.ts";
+import { FreeText, OneOf, StrictBoolean, Text } from "../http/fields.ts";
 import { PaginationModel } from "../http/pagination.ts";
 import { Grace } from "../services/index.ts";
 
@@ -99,12 +100,7 @@ export const DeliveryParams = t.Object(
   strict,
 );
 
-export const DeliveryStatus = t.Union([
-  t.Literal("pending"),
-  t.Literal("succeeded"),
-  t.Literal("failed"),
-  t.Literal("cancelled"),
-]);
+export const DeliveryStatus = OneOf(DELIVERY_STATUSES);
 
 export const DeliveryModel = t.Object({
   id: t.String(),

@@ -1,10 +1,10 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, writeBatch } from "../db/client.ts";
+import { findOr404, pagedRows, writeBatch } from "../db/client.ts";
 import { deliveries, type WebhookRow, webhooks } from "../db/schema.ts";
 import { insertWhere } from "../db/writes.ts";
-import { ApiError, notFound, validationError } from "../http/errors.ts";
+import { limitReached, validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { newId, randomBytes } from "../ids.ts";
 import { findOwnedService } from "../services/index.ts";
@@ -58,13 +58,8 @@ export async function findWebhook(
   webhookId: string,
 ): Promise<WebhookRow> {
   await findOwnedService(ctx, ownerId, serviceId);
-  const [row] = await ctx.database.db
-    .select()
-    .from(webhooks)
-    .where(and(eq(webhooks.id, webhookId), eq(webhooks.serviceId, serviceId)))
-    .limit(1);
-  if (!row) throw notFound("Webhook");
-  return row;
+  const owned = and(eq(webhooks.id, webhookId), eq(webhooks.serviceId, serviceId));
+  return findOr404(ctx.database, webhooks, owned, "Webhook");
 }
 
 export async function getWebhook(
@@ -83,16 +78,12 @@ export async function listWebhooks(
   page: Page,
 ) {
   await findOwnedService(ctx, ownerId, serviceId);
-  const where = eq(webhooks.serviceId, serviceId);
-  const rows = await ctx.database.db
-    .select()
-    .from(webhooks)
-    .where(where)
-    .orderBy(desc(webhooks.createdAt), desc(webhooks.id))
-    .limit(page.limit)
-    .offset(page.offset);
-  const count = await countRows(ctx.database, webhooks, where);
-  return { items: rows.map(webhookView), total: count };
+  const { rows, total } = await pagedRows(ctx.database, webhooks, {
+    where: eq(webhooks.serviceId, serviceId),
+    orderBy: [desc(webhooks.createdAt), desc(webhooks.id)],
+    page,
+  });
+  return { items: rows.map(webhookView), total };
 }
 
 export async function createWebhook(
@@ -149,11 +140,7 @@ export async function createWebhook(
     ),
   );
   if (rs.rowsAffected === 0) {
-    throw new ApiError(
-      409,
-      "LIMIT_REACHED",
-      `At most ${ctx.config.maxWebhooksPerService} webhooks per service`,
-    );
+    throw limitReached(`At most ${ctx.config.maxWebhooksPerService} webhooks per service`);
   }
   return { secret, ...webhookView(row) };
 }

@@ -22,10 +22,15 @@ export class DeliveryWorker {
   private rounds = 0;
   private timer: { handle: ReturnType<typeof setTimeout>; at: number } | null = null;
 
+  /** `context` is called, not stored, so the worker can be a field of the context it reads. */
   constructor(
-    private ctx: AppContext,
+    private context: () => AppContext,
     private random: () => number = Math.random,
   ) {}
+
+  private get ctx(): AppContext {
+    return this.context();
+  }
 
   start(): void {
     // wake() never overlaps rounds, so a sweep that finds a round running only asks for another.
