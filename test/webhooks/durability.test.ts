@@ -14,19 +14,17 @@ import { type Client, createClient } from "@libsql/client";
 import type { Subprocess } from "bun";
 import { pruneDeliveries } from "../../src/webhooks/retention.ts";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
-import { watchLog } from "../helpers/process.ts";
+import { spawnServer as spawnServerProcess } from "../helpers/process.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
-
-const REPO_ROOT = join(import.meta.dir, "..", "..");
 
 // ---------------------------------------------------------------------------------------------
 // Spawned server processes, temp dirs and direct database access, all cleaned up in afterAll.
 
 interface Proc {
   url: string;
-  child: Subprocess<"ignore", "ignore", "pipe">;
+  child: Subprocess;
   /** Everything the process logged so far (JSON lines on stderr). */
   log: { text: string };
 }
@@ -56,44 +54,12 @@ function openDb(dataDir: string): Client {
   return client;
 }
 
-/** A real `sigilum serve` process on `dataDir`, on port 0, ready when /readyz answers 200. */
+/** A real `sigilum serve` process on `dataDir` (the shared helper), killed in afterAll. */
 async function spawnServer(dataDir: string, env: Record<string, string>): Promise<Proc> {
-  const child = Bun.spawn([process.execPath, "src/main.ts", "serve"], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      SIGILUM_DATA_DIR: dataDir,
-      SIGILUM_PORT: "0",
-      SIGILUM_HOST: "127.0.0.1",
-      SIGILUM_LOG_LEVEL: "info",
-      SIGILUM_LOG_FORMAT: "json",
-      SIGILUM_RATE_LIMIT_AUTH: "10000",
-      ...env,
-    },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const log = watchLog(child.stderr);
-  const proc: Proc = { url: "", child, log };
+  const started = await spawnServerProcess({ dataDir, env });
+  const proc: Proc = { url: started.url, child: started.child, log: started.log! };
   children.push(proc);
-  const deadline = Date.now() + 10_000;
-  const port = await Promise.race([log.port, Bun.sleep(10_000).then(() => null)]).catch(() => null);
-  if (port !== null) {
-    proc.url = `http://127.0.0.1:${port}`;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) break;
-      try {
-        if ((await fetch(`${proc.url}/readyz`)).status === 200) return proc;
-      } catch {
-        // not accepting yet
-      }
-      await Bun.sleep(25);
-    }
-  }
-  child.kill("SIGKILL");
-  await child.exited;
-  throw new Error(`server on port ${port} not ready (exit ${child.exitCode})\n${log.text}`);
+  return proc;
 }
 
 /** `ownerWithKey` and `submitClaim` only need the base URL and Origin of a server. */
