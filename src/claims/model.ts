@@ -1,9 +1,7 @@
 import { t } from "elysia";
 import { CLAIM_STATUSES } from "../db/schema.ts";
-import { OneOf, Text } from "../http/fields.ts";
+import { Nullable, OneOf, Text } from "../http/fields.ts";
 import { PaginationModel } from "../http/pagination.ts";
-
-const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
 // Service- and agent-facing bodies ignore unknown fields (reference-client compatibility).
 export const SubmitClaimBody = t.Object(

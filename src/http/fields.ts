@@ -1,4 +1,4 @@
-import { type TLiteral, type TUnion, Type } from "@sinclair/typebox";
+import { type TLiteral, type TSchema, type TUnion, Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 // Field schemas shared by the owner-route models, so each rule is written once.
@@ -24,6 +24,11 @@ type TextOptions = Omit<NonNullable<Parameters<typeof t.String>[0]>, "pattern">;
  */
 export function Text(options: TextOptions = {}) {
   return t.String({ ...options, pattern: TEXT_PATTERN, patternError: TEXT_RULE });
+}
+
+/** A value or `null` (the API's way of saying "not set"). */
+export function Nullable<T extends TSchema>(schema: T) {
+  return t.Union([schema, t.Null()]);
 }
 
 /** A name or label (trimmed by the services that store it). */

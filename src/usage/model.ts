@@ -1,11 +1,11 @@
 import { t } from "elysia";
 import { USAGE_PROTOCOLS } from "../db/schema.ts";
-import { Label, OneOf, StrictInteger } from "../http/fields.ts";
+import { Label, Nullable, OneOf, StrictInteger } from "../http/fields.ts";
 import { PaginationModel, paginationQuery } from "../http/pagination.ts";
 
 /** An optional body field; `null` means absent (SDKs that serialise every field send it). */
 function Optional<T extends Parameters<typeof t.Optional>[0]>(schema: T) {
-  return t.Optional(t.Union([schema, t.Null()]));
+  return t.Optional(Nullable(schema));
 }
 
 export const UsageProtocol = OneOf(USAGE_PROTOCOLS);
@@ -73,8 +73,6 @@ export const UsageNamespaceParams = t.Object(
   { namespace: t.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
-
-const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()]);
 
 export const UsageRowModel = t.Object({
   subject: t.String(),

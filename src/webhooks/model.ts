@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { DELIVERY_STATUSES } from "../db/schema.ts";
-import { FreeText, OneOf, StrictBoolean, Text } from "../http/fields.ts";
+import { FreeText, Nullable, OneOf, StrictBoolean, Text } from "../http/fields.ts";
 import { PaginationModel } from "../http/pagination.ts";
 import { Grace } from "../services/index.ts";
 
@@ -60,8 +60,6 @@ export const WebhookParams = t.Object(
   { serviceId: t.String({ maxLength: 200 }), webhookId: t.String({ maxLength: 200 }) },
   strict,
 );
-
-const Nullable = <T extends ReturnType<typeof t.String>>(s: T) => t.Union([s, t.Null()]);
 
 export const WebhookModel = t.Object({
   id: t.String(),
