@@ -3,7 +3,7 @@ import type { AppContext } from "./context.ts";
 import { type CacheChangeKind, cacheChanges } from "./db/schema.ts";
 
 /** operations.md §6: another instance's change is dropped from this one's caches within this. */
-export const FOLLOW_INTERVAL_MS = 250;
+const FOLLOW_INTERVAL_MS = 250;
 // Longer than any cache entry lives (SIGILUM_CACHE_TTL ≤ 60 s), so pruning never hides a change
 // from an instance that still caches what it invalidates.
 const KEEP_MS = 10 * 60_000;

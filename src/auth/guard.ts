@@ -17,7 +17,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * `Secure` exactly when the browser's origin is https (http-api.md §1.5): browsers drop a Secure
  * cookie set over plain http, which would sign nobody in on a LAN box or VM.
  */
-export function cookieSecure(ctx: AppContext, request: Request): boolean {
+function cookieSecure(ctx: AppContext, request: Request): boolean {
   return publicOrigin(request, ctx.config).startsWith("https:");
 }
 
@@ -44,7 +44,7 @@ export function clearSessionCookie(jar: Record<string, Cookie<unknown>>): void {
   sessionCookie(jar).remove();
 }
 
-export function sessionCookieOptions(ctx: AppContext, request: Request, expiresAt: number) {
+function sessionCookieOptions(ctx: AppContext, request: Request, expiresAt: number) {
   return {
     httpOnly: true,
     sameSite: "lax" as const,
@@ -55,7 +55,7 @@ export function sessionCookieOptions(ctx: AppContext, request: Request, expiresA
 }
 
 /** Cookie-authenticated unsafe requests must come from our own origin (http-api.md §1.5). */
-export function checkCsrf(ctx: AppContext, request: Request): void {
+function checkCsrf(ctx: AppContext, request: Request): void {
   if (SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.get("origin");
   if (origin !== null && origin === publicOrigin(request, ctx.config)) return;

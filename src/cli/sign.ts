@@ -55,7 +55,7 @@ function addHeader(headers: Record<string, string>, raw: string) {
  * backslash, which URL parsers treat as `/`), or null. Checked on the raw text because `new URL`
  * already resolves them — as Bun does on the server, where `…/keys/..` becomes the service.
  */
-export function dotSegment(url: string): string | null {
+function dotSegment(url: string): string | null {
   const path = url.replace(/^[a-z][a-z0-9+.-]*:[\\/]*[^\\/?#]*/i, "").split(/[?#]/, 1)[0]!;
   for (const segment of path.split(/[\\/]/)) {
     const decoded = segment.replace(/%2e/gi, ".");

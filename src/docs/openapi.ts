@@ -167,7 +167,7 @@ function successResponses(route: RouteInfo): Record<string, unknown> {
  * The error statuses an operation can answer, by where it lives, how it authenticates and its
  * method (http-api.md §1): a generic set, not a per-route promise.
  */
-export function errorStatuses(route: RouteInfo, secured: boolean): ErrorStatus[] {
+function errorStatuses(route: RouteInfo, secured: boolean): ErrorStatus[] {
   const v1 = route.path.startsWith("/v1/");
   const hasParams = route.path.includes(":");
   const unsafe = route.method !== "GET";
@@ -200,7 +200,7 @@ function responses(route: RouteInfo, secured: boolean) {
 const capitalised = (word: string) => word[0]!.toUpperCase() + word.slice(1);
 
 /** `GET /v1/services/:serviceId/keys` → `getV1ServicesByServiceIdKeys`: for undeclared ids only. */
-export function derivedOperationId(method: string, path: string): string {
+function derivedOperationId(method: string, path: string): string {
   const words = path
     .split(/[^A-Za-z0-9:]+/)
     .filter(Boolean)

@@ -21,7 +21,7 @@ const SCHEME_LABELS: Record<string, string> = {
 };
 
 /** "Public", or the alternatives of `security`, each a set of credentials all required. */
-export function authLabel(security: Operation["security"]): string {
+function authLabel(security: Operation["security"]): string {
   if (security.length === 0) return "Public";
   return security
     .map((requirement) =>

@@ -26,7 +26,7 @@ const PRESENTED_SIGNATURE_HEADERS = Object.values(SIGNATURE_HEADERS).filter(
  * Any one of signature-input, signature or a sigilum-* profile header means the request presents
  * an agent signature, so a partial set is a 401 SIGNATURE_MISSING rather than silently ignored.
  */
-export function hasAgentSignature(request: Request): boolean {
+function hasAgentSignature(request: Request): boolean {
   return PRESENTED_SIGNATURE_HEADERS.some((name) => request.headers.has(name));
 }
 

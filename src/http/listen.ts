@@ -12,7 +12,7 @@ export interface ListenNotices {
 const WILDCARD = new Set(["0.0.0.0", "::", ""]);
 
 /** localhost, *.localhost, 127.0.0.0/8 and ::1: names and addresses that never leave the machine. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
   return (
     name === "localhost" ||

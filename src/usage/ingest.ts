@@ -11,7 +11,7 @@ import type { UsageEventInput } from "./model.ts";
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** `203.0.113.9`, `203.0.113.9:4711`, `2001:db8::1` or `[2001:db8::1]:443` → the address alone. */
-export function parseRemoteIp(text: string): string | null {
+function parseRemoteIp(text: string): string | null {
   const withPort =
     /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text) ?? /^\[(.+)\]:\d{1,5}$/.exec(text);
   const address = withPort?.[1] ?? text;

@@ -51,7 +51,7 @@ export function usageFilters(query: UsageFilterQuery): UsageFilters {
   return filters;
 }
 
-export function appliedFilters(filters: UsageFilters) {
+function appliedFilters(filters: UsageFilters) {
   return {
     subject: filters.subject ?? null,
     provider: filters.provider ?? null,

@@ -60,7 +60,7 @@ export function buildRequest(
 }
 
 /** What owners see (delivery log, test event): the key ids stay in the operator's log. */
-export const UNSEALABLE_SECRET =
+const UNSEALABLE_SECRET =
   "cannot decrypt webhook secret: it was sealed under a master key this server does not hold (check SIGILUM_SECRET_KEY / secret.key)";
 
 /**
