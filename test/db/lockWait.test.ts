@@ -119,7 +119,7 @@ describe("another process holds the write lock for 3 s", () => {
     expect(
       (await onB.post("/v1/services", { slug: uniqueName("svc"), name: "After" })).status,
     ).toBe(201);
-  }, 20_000);
+  });
 });
 
 describe("the connection after a write gave up on the lock", () => {

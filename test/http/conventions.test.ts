@@ -166,7 +166,7 @@ describe("storage outage", () => {
     const after = await owner.client.post("/v1/services", { slug: "while-locked", name: "Locked" });
     expect(after.status).toBe(201);
     await t.close();
-  }, 20_000);
+  });
 
   test("a closed database answers 503 SERVICE_UNAVAILABLE with Retry-After and readyz 503", async () => {
     const t = await startTestServer();

@@ -3,7 +3,7 @@
  * way a receiver would, and the README's receiver — nothing but node:crypto — accepts our
  * deliveries. The CLI runs as a real child process (async, so the in-process server keeps serving).
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -18,7 +18,6 @@ import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 
 // Each CLI run is a real process; on a busy 2-core machine some tests take more than 5 s.
-setDefaultTimeout(30_000);
 
 interface CliResult {
   code: number;
