@@ -48,6 +48,7 @@ import {
   namespaceInfo,
   verifyAuthorization,
 } from "./runtime.ts";
+import { ClaimStatsModel, ClaimStatsQuery, claimStats } from "./stats.ts";
 import { EVENT_STREAM_RESPONSE, resumeFrom } from "./stream.ts";
 import { submitClaim } from "./submit.ts";
 import { claimView } from "./view.ts";
@@ -170,6 +171,23 @@ function ownerRoutes(ctx: AppContext) {
           operationId: "streamNamespaceEvents",
           summary: "Live updates: one server-sent event per claim change in your namespace",
           responses: { 200: EVENT_STREAM_RESPONSE },
+        },
+      }),
+    )
+    .get(
+      "/v1/namespaces/:namespace/stats/claims",
+      ({ principal, params, query }) => {
+        ownNamespace(principal.owner, params.namespace);
+        return claimStats(ctx, principal.owner, query);
+      },
+      ownerInput({
+        owner: true,
+        params: NamespaceParams,
+        query: ClaimStatsQuery,
+        response: { 200: ClaimStatsModel },
+        detail: {
+          operationId: "getClaimStats",
+          summary: "Authorization requests per UTC day by outcome (last N days, zero-filled)",
         },
       }),
     )

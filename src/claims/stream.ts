@@ -69,12 +69,7 @@ class NamespaceFeed {
   private async readNew(): Promise<void> {
     for (let page = 0; page < 50 && this.subscribers.size > 0; page++) {
       const from = Math.min(...[...this.subscribers].map((s) => s.cursor));
-      const rows = await this.ctx.database.db
-        .select()
-        .from(claims)
-        .where(and(eq(claims.ownerId, this.ownerId), gt(claims.changeSeq, from)))
-        .orderBy(asc(claims.changeSeq))
-        .limit(PAGE);
+      const rows = await changesAfter(this.ctx, this.ownerId, from);
       for (const s of this.subscribers) {
         const unseen = rows.filter((row) => row.changeSeq > s.cursor);
         if (unseen.length > 0) s.send(unseen);
@@ -82,6 +77,16 @@ class NamespaceFeed {
       if (rows.length < PAGE) return;
     }
   }
+}
+
+/** The namespace's claims changed after change number `from`, in change order (one page). */
+export function changesAfter(ctx: AppContext, ownerId: string, from: number) {
+  return ctx.database.db
+    .select()
+    .from(claims)
+    .where(and(eq(claims.ownerId, ownerId), gt(claims.changeSeq, from)))
+    .orderBy(asc(claims.changeSeq))
+    .limit(PAGE);
 }
 
 /** `Last-Event-ID` (or `last_event_id`): a change number, else null (start at the present). */
