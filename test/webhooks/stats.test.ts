@@ -13,7 +13,6 @@ import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
 
 type Stats = typeof DeliveryStatsModel.static;
 
-const HOUR = 3_600_000;
 const NOON = Date.parse("2026-03-04T12:00:00.000Z");
 const clock = new ManualClock(NOON - 90 * 60_000);
 const ok = startReceiver(() => new Response("ok"));
