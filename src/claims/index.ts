@@ -164,7 +164,15 @@ function ownerRoutes(ctx: AppContext) {
         owner: true,
         params: NamespaceParams,
         query: t.Object(
-          { last_event_id: t.Optional(t.String({ maxLength: 20 })) },
+          {
+            last_event_id: t.Optional(
+              t.String({
+                maxLength: 20,
+                description:
+                  "Resume after this change number; the Last-Event-ID header (EventSource sends it on reconnect) takes precedence",
+              }),
+            ),
+          },
           { additionalProperties: false },
         ),
         detail: {
