@@ -9,6 +9,8 @@ import { claimView } from "./view.ts";
 /** dashboard.md §3: another instance's change arrives within this, without a local wake-up. */
 const POLL_MS = 1000;
 const PAGE = 200;
+/** Events queued for a client that does not read before its stream is ended. */
+const MAX_QUEUED = 5000;
 const encoder = new TextEncoder();
 
 /** One open stream, as its namespace's feed sees it. */
@@ -68,9 +70,13 @@ class NamespaceFeed {
 
   private async readNew(): Promise<void> {
     for (let page = 0; page < 50 && this.subscribers.size > 0; page++) {
-      const from = Math.min(...[...this.subscribers].map((s) => s.cursor));
+      // Only the streams the query was sized for: one joining meanwhile may need older rows,
+      // and gets them from the read its joining asked for.
+      const readers = [...this.subscribers];
+      const from = Math.min(...readers.map((s) => s.cursor));
       const rows = await changesAfter(this.ctx, this.ownerId, from);
-      for (const s of this.subscribers) {
+      for (const s of readers) {
+        if (!this.subscribers.has(s)) continue;
         const unseen = rows.filter((row) => row.changeSeq > s.cursor);
         if (unseen.length > 0) s.send(unseen);
       }
@@ -133,6 +139,9 @@ export class ClaimStreams {
   async stream(principal: Principal, resume: number | null, signal: AbortSignal) {
     const ctx = this.ctx();
     const ownerId = principal.owner.id;
+    const start = resume ?? (await latestChangeSeq(ctx.database.db));
+    // Checked after the last await: the stream below joins its feed synchronously, so
+    // concurrent requests cannot both take the last place.
     if (this.openFor(ownerId) >= ctx.config.eventStreamsPerOwner)
       throw new ApiError(
         429,
@@ -141,7 +150,6 @@ export class ClaimStreams {
         undefined,
         { "retry-after": "5" },
       );
-    const start = resume ?? (await latestChangeSeq(ctx.database.db));
     return new Response(this.body(ctx, principal, start, signal), {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -163,6 +171,8 @@ export class ClaimStreams {
       start: (controller) => {
         const write = (text: string) => {
           if (ended) return;
+          // A client this far behind is not reading: end it; it can resume with Last-Event-ID.
+          if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return end();
           try {
             controller.enqueue(encoder.encode(text));
           } catch {
