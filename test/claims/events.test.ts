@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { CreatedTokenModel } from "../../src/auth/model.ts";
 import type { ClaimModel, ClaimWithHistoryModel } from "../../src/claims/model.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { expectError } from "../helpers/assertions.ts";
@@ -147,6 +148,11 @@ describe("live updates: GET /v1/namespaces/{ns}/events", () => {
     // Heartbeats keep an idle stream open (every 300 ms here).
     expect(await stream.until(() => stream.comments.includes("heartbeat"), 2000)).toBe(true);
     stream.close();
+    // The request log has the stream's line (written when it opened), like any other request.
+    const logged = t.logs
+      .map((line) => JSON.parse(line) as { msg?: string; route?: string; status?: number })
+      .filter((l) => l.route === "/v1/namespaces/:namespace/events" && l.status === 200);
+    expect(logged.length).toBeGreaterThan(0);
   });
 
   test("without Last-Event-ID nothing old is replayed; with it exactly the missed changes come, in order", async () => {
@@ -249,6 +255,26 @@ describe("live updates: GET /v1/namespaces/{ns}/events", () => {
     const cookie = s.client.cookie;
     expect((await s.client.post<unknown>("/v1/auth/logout")).status).toBeLessThan(300);
     s.client.cookie = cookie;
+    expect(await stream.until(() => stream.ended, 3500)).toBe(true);
+  });
+
+  test("a stream opened with a personal access token ends when the token is deleted", async () => {
+    const s = await ownerWithKey(t);
+    const created = await s.client.post<typeof CreatedTokenModel.static>("/v1/auth/tokens", {
+      name: "dashboard",
+    });
+    expect(created.status).toBe(201);
+    const stream = track(
+      await openStream(t, s.client, s.namespace, {
+        cookie: "",
+        authorization: `Bearer ${created.body.token}`,
+      }),
+    );
+    expect(stream.response.status).toBe(200);
+    const claimId = await newClaim(t, s);
+    expect(await stream.until(() => stream.events.length >= 1, 2000)).toBe(true);
+    expect(stream.events[0]!.data.claim_id).toBe(claimId);
+    expect((await s.client.delete<unknown>(`/v1/auth/tokens/${created.body.id}`)).status).toBe(200);
     expect(await stream.until(() => stream.ended, 3500)).toBe(true);
   });
 });
