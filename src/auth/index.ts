@@ -1,5 +1,5 @@
 // What other features may use of auth; everything else in this folder is internal.
-export { authenticateOwnerRequest, type Principal } from "./guard.ts";
+export { authenticateOwnerRequest, type Principal, stillAuthenticated } from "./guard.ts";
 export { NAMESPACE_PATTERN } from "./model.ts";
 export { createOwner, findOwnerByNamespace } from "./owners.ts";
 export { hashPassword } from "./passwords.ts";

@@ -212,6 +212,8 @@ export const claims = sqliteTable(
     index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
     index("claims_owner_idx").on(t.ownerId, t.createdAt),
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
+    // The owner's live-update streams read their namespace's changes in order (claims/stream.ts).
+    index("claims_owner_seq_idx").on(t.ownerId, t.changeSeq),
     index("claims_pending_expiry_idx").on(t.status, t.pendingExpiresAt),
   ],
 );

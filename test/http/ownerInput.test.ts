@@ -124,6 +124,9 @@ const ROUTES: OwnerRoute[] = [
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/policy` },
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage` },
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage/events` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/events` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/stats/claims` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/stats/webhooks` },
   {
     method: "PUT",
     path: () => `/v1/namespaces/${s.namespace}/policy`,
