@@ -10,6 +10,7 @@ import m0006 from "../../migrations/0006_deliveries_webhook_due.sql" with { type
 import m0007 from "../../migrations/0007_usage_events.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_change_log.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_policy_service_ids.sql" with { type: "text" };
+import m0010 from "../../migrations/0010_passkeys.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -28,6 +29,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0007_usage_events": m0007,
   "0008_change_log": m0008,
   "0009_policy_service_ids": m0009,
+  "0010_passkeys": m0010,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {
