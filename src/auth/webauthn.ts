@@ -89,7 +89,10 @@ export async function authenticationOptions(ctx: AppContext, request: Request) {
     timeout: CHALLENGE_TTL_MS,
   });
   await storeChallenge(ctx, options.challenge, { ceremony: "login" });
-  return options;
+  // The library leaves `extensions: undefined` in; a JSON response has no undefined members.
+  return Object.fromEntries(
+    Object.entries(options).filter(([, v]) => v !== undefined),
+  ) as typeof options;
 }
 
 /** The challenge the browser signed, read from the response's clientDataJSON. */
