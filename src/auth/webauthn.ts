@@ -168,9 +168,9 @@ export async function verifyRegistration(
 }
 
 /**
- * Checks an assertion against the stored credential (signature, origin, RP id, challenge, and a
- * counter that must grow when either side is non-zero); the counter and backup state to store,
- * or null when it does not verify.
+ * Checks an assertion against the stored credential (signature, origin, RP id, challenge, user
+ * handle, backup eligibility, and a counter that must grow when either side is non-zero); the
+ * counter and backup state to store, or null when it does not verify.
  */
 export async function verifyAssertion(
   ctx: AppContext,
@@ -179,6 +179,9 @@ export async function verifyAssertion(
   challenge: string,
   passkey: Passkey,
 ) {
+  // The user handle, when the authenticator sends one, must name the credential's owner (§7.2).
+  const handle = response.response.userHandle;
+  if (handle && Buffer.from(handle, "base64url").toString("utf8") !== passkey.ownerId) return null;
   const rp = relyingParty(ctx, request);
   try {
     const result = await verifyAuthenticationResponse({
@@ -195,10 +198,11 @@ export async function verifyAssertion(
       requireUserVerification: false,
     });
     if (!result.verified) return null;
-    return {
-      counter: result.authenticationInfo.newCounter,
-      backedUp: result.authenticationInfo.credentialBackedUp,
-    };
+    const info = result.authenticationInfo;
+    // Backup eligibility is fixed for a credential's lifetime (WebAuthn §6.1.3): a change means
+    // another authenticator is answering for it.
+    if ((info.credentialDeviceType === "multiDevice") !== passkey.backupEligible) return null;
+    return { counter: info.newCounter, backedUp: info.credentialBackedUp };
   } catch {
     return null;
   }

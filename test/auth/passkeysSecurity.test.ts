@@ -230,6 +230,20 @@ describe("what the authenticator signed", () => {
     expectError(res, 401, "INVALID_CREDENTIALS");
   });
 
+  test("a user handle naming someone else, or a changed backup eligibility, is refused", async () => {
+    const s = await passkeySignUp(t);
+    const other = await passkeySignUp(t);
+    const own = s.authenticator.userHandle;
+    s.authenticator.userHandle = other.authenticator.userHandle;
+    expectError((await passkeyLogin(t, s.authenticator)).res, 401, "INVALID_CREDENTIALS");
+    s.authenticator.userHandle = own;
+    // Registered device-bound; the same credential claiming to be synced is not the same one.
+    s.authenticator.synced = true;
+    expectError((await passkeyLogin(t, s.authenticator)).res, 401, "INVALID_CREDENTIALS");
+    s.authenticator.synced = false;
+    expect((await passkeyLogin(t, s.authenticator)).res.status).toBe(200);
+  });
+
   test("a signature counter that does not grow is refused, and the stored one kept", async () => {
     const s = await passkeySignUp(t);
     expect((await passkeyLogin(t, s.authenticator, { counter: 5 })).res.status).toBe(200);

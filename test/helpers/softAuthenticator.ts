@@ -91,7 +91,7 @@ export class SoftAuthenticator {
   private constructor(
     private keys: CryptoKeyPair,
     /** A synced passkey: backup eligible and backed up. */
-    readonly synced: boolean,
+    public synced: boolean,
   ) {}
 
   static async create(options: { synced?: boolean } = {}): Promise<SoftAuthenticator> {
