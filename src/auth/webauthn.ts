@@ -1,3 +1,4 @@
+import "./reflectPolyfill.ts";
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
