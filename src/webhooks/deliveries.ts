@@ -77,13 +77,21 @@ export async function getDelivery(
   deliveryId: string,
 ) {
   const row = await findDelivery(ctx, ownerId, serviceId, webhookId, deliveryId);
-  const attempts = await ctx.database.db
-    .select()
-    .from(deliveryAttempts)
-    .where(eq(deliveryAttempts.deliveryId, row.id))
-    .orderBy(asc(deliveryAttempts.attempt), asc(deliveryAttempts.id));
+  const [attempts, [event]] = await Promise.all([
+    ctx.database.db
+      .select()
+      .from(deliveryAttempts)
+      .where(eq(deliveryAttempts.deliveryId, row.id))
+      .orderBy(asc(deliveryAttempts.attempt), asc(deliveryAttempts.id)),
+    ctx.database.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(eq(events.id, row.eventId)),
+  ]);
   return {
     ...deliveryView(row),
+    // The body every attempt sends (the event row outlives its deliveries' retention).
+    payload: event ? (JSON.parse(event.payload) as Record<string, unknown>) : null,
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
       started_at: toIso(a.startedAt),

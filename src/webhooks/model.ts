@@ -124,7 +124,14 @@ export const AttemptModel = t.Object({
 
 export const DeliveryDetailModel = t.Composite([
   DeliveryModel,
-  t.Object({ attempts: t.Array(AttemptModel) }),
+  t.Object({
+    payload: Nullable(
+      t.Record(t.String(), t.Unknown(), {
+        description: "the JSON body sent to the receiver (the event payload of webhooks.md §2)",
+      }),
+    ),
+    attempts: t.Array(AttemptModel),
+  }),
 ]);
 
 export const TestResultModel = t.Object({

@@ -174,6 +174,8 @@ describe("POST …/webhooks/{id}/test", () => {
         last_status_code: 200,
         last_error: null,
       });
+      // The payload that was sent, as the receiver got it (dashboard.md §2.6).
+      expect(detail.body.payload).toEqual(JSON.parse(got.body));
       expect(detail.body.attempts).toHaveLength(1);
       expect(detail.body.attempts[0]).toMatchObject({
         attempt: 1,
@@ -320,7 +322,9 @@ describe("GET …/deliveries and …/deliveries/{id}", () => {
       const id = pending[0]!.id as string;
       const detail = await s.client.get(`${hook.base}/deliveries/${id}`);
       expect(detail.status).toBe(200);
-      expect(Object.keys(detail.body).sort()).toEqual([...DELIVERY_KEYS, "attempts"].sort());
+      expect(Object.keys(detail.body).sort()).toEqual(
+        [...DELIVERY_KEYS, "attempts", "payload"].sort(),
+      );
       expect(detail.body.attempts).toHaveLength(1);
       expect(Object.keys(detail.body.attempts[0]).sort()).toEqual(ATTEMPT_KEYS);
       expect(detail.body.attempts[0]).toMatchObject({
