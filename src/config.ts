@@ -232,6 +232,12 @@ export const SETTINGS = {
     parseInteger(1, 1_000_000),
     "sign-up/login attempts per minute per IP; login failures per 15 minutes per account and IP",
   ),
+  rateLimitPasskeyOptions: setting(
+    "SIGILUM_RATE_LIMIT_PASSKEY_OPTIONS",
+    "60",
+    parseInteger(1, 1_000_000),
+    "passkey sign-in starts per minute per IP (the sign-in page asks on every load, for autofill)",
+  ),
   rateLimitAuthAccount: setting(
     "SIGILUM_RATE_LIMIT_AUTH_ACCOUNT",
     "100",

@@ -139,9 +139,11 @@ function loginRoutes(ctx: AppContext) {
       async ({ request }) => {
         refuseForeignOrigin(ctx, request);
         // Buckets of their own: password failures never block a passkey sign-in (quality.md §4).
+        // Starting one is not an attempt (finishing one is, below), and the sign-in page starts
+        // one on every load for autofill, so its budget is larger.
         ctx.limiter.hit(
           `login:passkey:ip:${JSON.stringify(metaOf(request).ip)}`,
-          ctx.config.rateLimitAuth,
+          ctx.config.rateLimitPasskeyOptions,
         );
         return authenticationOptions(ctx, request);
       },

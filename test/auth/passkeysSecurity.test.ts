@@ -505,7 +505,9 @@ describe("sign-up closed", () => {
 describe("rate limits", () => {
   let limited: TestServer;
   beforeAll(async () => {
-    limited = await startTestServer({ env: { SIGILUM_RATE_LIMIT_AUTH: "3" } });
+    limited = await startTestServer({
+      env: { SIGILUM_RATE_LIMIT_AUTH: "3", SIGILUM_RATE_LIMIT_PASSKEY_OPTIONS: "5" },
+    });
   });
   afterAll(() => limited.close());
 
@@ -519,11 +521,25 @@ describe("rate limits", () => {
       password: "wrong password",
     });
     expectError(blocked, 429, "RATE_LIMITED");
-    for (let i = 0; i < 3; i++) {
+    // Starting a sign-in has its own, larger budget: the sign-in page asks on every load (autofill).
+    for (let i = 0; i < 5; i++) {
       expect((await client.post("/v1/auth/login/options")).status).toBe(200);
     }
     const res = await client.post<ErrorBody>("/v1/auth/login/options");
     expectError(res, 429, "RATE_LIMITED");
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  test("with the shipped limits, a sign-in page reloaded a dozen times in a minute still gets its options", async () => {
+    // The test helper raises SIGILUM_RATE_LIMIT_AUTH; this server keeps the shipped default (10).
+    const shipped = await startTestServer({ env: { SIGILUM_RATE_LIMIT_AUTH: "10" } });
+    try {
+      const client = new ApiClient(shipped.url, shipped.origin);
+      for (let i = 0; i < 12; i++) {
+        expect((await client.post("/v1/auth/login/options")).status).toBe(200);
+      }
+    } finally {
+      await shipped.close();
+    }
   });
 });
