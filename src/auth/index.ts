@@ -46,6 +46,18 @@ const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 function publicAuthRoutes(ctx: AppContext) {
   const throttle = new PasswordThrottle(ctx);
   return new Elysia({ prefix: "/v1/auth", tags: ["auth"] })
+    .get(
+      "/signup",
+      // Lets a sign-up page say up front that accounts are made by the operator (SIGILUM_SIGNUP).
+      () => ({ signup: ctx.config.signup }),
+      ownerInput({
+        response: { 200: t.Object({ signup: t.Union([t.Literal("open"), t.Literal("closed")]) }) },
+        detail: {
+          operationId: "getSignupStatus",
+          summary: "Whether sign-up is open on this server",
+        },
+      }),
+    )
     .post(
       "/signup",
       async ({ body, request, cookie, set }) => {

@@ -326,6 +326,26 @@ describe("signup closed", () => {
     expect(await count(t, "owners")).toBe(0);
     expect(await count(t, "sessions")).toBe(0);
   });
+
+  test("GET /v1/auth/signup tells a signed-out visitor that sign-up is closed, before any attempt", async () => {
+    const res = await new ApiClient(t.url, t.origin).get<{ signup: string }>("/v1/auth/signup");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ signup: "closed" });
+  });
+});
+
+describe("signup open (the default)", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  test("GET /v1/auth/signup → open, without credentials", async () => {
+    const res = await new ApiClient(t.url, t.origin).get<{ signup: string }>("/v1/auth/signup");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ signup: "open" });
+  });
 });
 
 describe("https public URL", () => {

@@ -11,6 +11,7 @@ const SIGNATURE = { agentSignature: [] };
 
 /** The routes that are not owner routes; every other /v1 operation takes owner credentials. */
 const NOT_OWNER: Record<string, unknown[]> = {
+  "GET /v1/auth/signup": [],
   "POST /v1/auth/signup": [],
   "POST /v1/auth/login": [],
   "POST /v1/auth/signup/options": [],

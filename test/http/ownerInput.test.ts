@@ -115,6 +115,7 @@ const ROUTES: OwnerRoute[] = [
       return { ...rest, response: REGISTRATION };
     },
   },
+  { method: "GET", path: () => "/v1/auth/signup" },
   { method: "POST", path: () => "/v1/auth/login/options" },
   {
     method: "POST",
