@@ -12,7 +12,7 @@ import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { metaOf, publicOrigin } from "../http/context.ts";
 import { csrfRejected, forbidden, notFound } from "../http/errors.ts";
-import { ownerInput } from "../http/fields.ts";
+import { Deleted, ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { clearSessionCookie, setSessionCookie } from "./guard.ts";
 import {
@@ -39,7 +39,6 @@ import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
-const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 /** Sign-in forms are not cookie-authenticated, but a foreign Origin is still refused (login CSRF). */
 function refuseForeignOrigin(ctx: AppContext, request: Request) {
