@@ -462,12 +462,14 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
     expect(
       (await client.post<ApiErrorBody>("/v1/auth/login", { login: namespace, ...wrong })).status,
     ).toBe(401);
-    expect((await client.post("/v1/auth/login", { login: "someone-else", ...wrong })).status).toBe(
-      401,
-    );
-    expect((await client.post("/v1/auth/login", { login: "x@example.com", ...wrong })).status).toBe(
-      401,
-    );
+    expect(
+      (await client.post<ApiErrorBody>("/v1/auth/login", { login: "someone-else", ...wrong }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await client.post<ApiErrorBody>("/v1/auth/login", { login: "x@example.com", ...wrong }))
+        .status,
+    ).toBe(401);
     const limited = await client.post<ApiErrorBody>("/v1/auth/login", {
       login: namespace,
       password: PASSWORD,
@@ -688,9 +690,9 @@ describe("account deletion and secrets in logs", () => {
     });
     expect(failed.status).toBe(401);
     const loginClient = new ApiClient(t.url, t.origin);
-    expect((await loginClient.post("/v1/auth/login", { login: namespace, password })).status).toBe(
-      200,
-    );
+    expect(
+      (await loginClient.post<UserBody>("/v1/auth/login", { login: namespace, password })).status,
+    ).toBe(200);
     const loginCookie = loginClient.cookie!;
 
     const pat = await client.post<TokenCreated>("/v1/auth/tokens", { name: "logs" });

@@ -187,9 +187,9 @@ describe("personal access tokens", () => {
     const again = await owner.client.delete<ApiErrorBody>(`/v1/auth/tokens/${token.id}`);
     expect(again.status).toBe(404);
     expect(again.body.code).toBe("NOT_FOUND");
-    expect((await owner.client.delete("/v1/auth/tokens/pat_00000000000000000000")).status).toBe(
-      404,
-    );
+    expect(
+      (await owner.client.delete<ApiErrorBody>("/v1/auth/tokens/pat_00000000000000000000")).status,
+    ).toBe(404);
   });
 
   test("a token with a broken checksum or a changed character → 401", async () => {

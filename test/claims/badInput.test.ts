@@ -343,7 +343,9 @@ describe("owner decisions: approve / reject / revoke", () => {
       for (const id of [pendingId, approvedId]) {
         const path = `/v1/claims/${id}/${action}`;
         cases.push(
-          ...rawBodyCases(action, (body, headers) => s.client.request("POST", path, body, headers)),
+          ...rawBodyCases(action, (body, headers) =>
+            s.client.request<ApiErrorBody>("POST", path, body, headers),
+          ),
         );
         const bad: [unknown, string][] = [
           [{ reason: "r".repeat(501) }, "reason"],
@@ -355,7 +357,7 @@ describe("owner decisions: approve / reject / revoke", () => {
         for (const [body, field] of bad) {
           cases.push([
             `${action} ${JSON.stringify(body).slice(0, 30)}`,
-            () => s.client.post(path, body),
+            () => s.client.post<ApiErrorBody>(path, body),
             400,
             "VALIDATION_ERROR",
             field,
@@ -378,7 +380,12 @@ describe("owner decisions: approve / reject / revoke", () => {
       const p = `/v1/claims/${encodeURIComponent(id)}`;
       cases.push([`GET ${id}`, () => s.client.get<ApiErrorBody>(p), 404, "NOT_FOUND"]);
       for (const action of ["approve", "reject", "revoke"]) {
-        cases.push([`${action} ${id}`, () => s.client.post(`${p}/${action}`), 404, "NOT_FOUND"]);
+        cases.push([
+          `${action} ${id}`,
+          () => s.client.post<ApiErrorBody>(`${p}/${action}`),
+          404,
+          "NOT_FOUND",
+        ]);
       }
     }
     const long = `/v1/claims/${"c".repeat(101)}`;
@@ -588,7 +595,12 @@ describe("runtime queries: verify, feed, namespace info", () => {
         "VALIDATION_ERROR",
         "updated_since",
       ],
-      ["feed POST", () => svc.post("/v1/namespaces/claims", {}), 405, "METHOD_NOT_ALLOWED"],
+      [
+        "feed POST",
+        () => svc.post<ApiErrorBody>("/v1/namespaces/claims", {}),
+        405,
+        "METHOD_NOT_ALLOWED",
+      ],
       [
         "namespace info too long",
         () => svc.get<ApiErrorBody>(`/v1/namespaces/${"n".repeat(65)}`),

@@ -34,14 +34,14 @@ const HOUR_AGO = () => Math.floor(Date.now() / 1000) - 3600;
 
 /** A GET with the API key and a signature shaped by `options`. */
 function keyAndSignature(path: string, signer: Agent, options: SignedCallOptions = {}) {
-  return signedCall(t, signer, "GET", path, undefined, { apiKey: s.apiKey, ...options });
+  return signedCall<unknown>(t, signer, "GET", path, undefined, { apiKey: s.apiKey, ...options });
 }
 
 /** A GET with the API key and only the headers given (no signature of ours). */
 function keyWithHeaders(path: string, headers: Record<string, string>) {
   const client = new ApiClient(t.url, null);
   client.bearer = s.apiKey;
-  return client.get(path, headers);
+  return client.get<unknown>(path, headers);
 }
 
 const VERIFY = () =>

@@ -8,7 +8,7 @@ import { ChangeLogFollower, pruneChangeLog } from "../../src/changeLog.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey } from "../helpers/setup.ts";
-import type { ApiKeyList, Claim, ClaimSubmitted, Deleted } from "../helpers/types.ts";
+import type { ApiKey, ApiKeyList, Claim, ClaimSubmitted, Deleted } from "../helpers/types.ts";
 
 let t: TestServer;
 
@@ -59,9 +59,9 @@ describe("cache_changes triggers", () => {
       sql: "SELECT key_hash FROM api_keys WHERE id = ?",
       args: [keys[0]!.id],
     });
-    expect((await s.client.delete(`/v1/services/${s.serviceId}/keys/${keys[0]!.id}`)).status).toBe(
-      200,
-    );
+    expect(
+      (await s.client.delete<ApiKey>(`/v1/services/${s.serviceId}/keys/${keys[0]!.id}`)).status,
+    ).toBe(200);
     expect(await changesAfter(from)).toEqual([
       { kind: "api_key", key: String(hash.rows[0]!.key_hash) },
     ]);

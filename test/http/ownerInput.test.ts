@@ -158,7 +158,7 @@ function signupBody() {
 const label = (r: OwnerRoute) => `${r.method} ${r.path()}`;
 
 function send(r: OwnerRoute, path: string, body?: unknown, headers?: Record<string, string>) {
-  return s.client.request(r.method, path, body, headers);
+  return s.client.request<unknown>(r.method, path, body, headers);
 }
 
 function expectField(res: JsonResponse, field: string, what: string) {

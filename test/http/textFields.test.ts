@@ -13,15 +13,10 @@ import {
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
 import type {
   ApiErrorBody,
-  ApiKeyCreated,
   Claim,
   ClaimSubmitted,
   ClaimWithHistory,
-  Policy,
   Service,
-  TokenCreated,
-  UserBody,
-  Webhook,
   WebhookCreated,
 } from "../helpers/types.ts";
 
@@ -73,7 +68,7 @@ interface TextField {
   label: string;
   field: string;
   /** Sends a request that is valid except that `field` holds `value`. */
-  send: (value: string) => Promise<JsonResponse>;
+  send: (value: string) => Promise<JsonResponse<ApiErrorBody>>;
 }
 
 const svc = () => `/v1/services/${s.serviceId}`;
@@ -82,11 +77,11 @@ const anonymous = () => new ApiClient(t.url, t.origin);
 function signupWith(field: "namespace" | "email", value: string) {
   const namespace = uniqueName("txt");
   const body = { namespace, email: `${namespace}@example.com`, password: PASSWORD };
-  return anonymous().post<UserBody>("/v1/auth/signup", { ...body, [field]: value });
+  return anonymous().post<ApiErrorBody>("/v1/auth/signup", { ...body, [field]: value });
 }
 
 function claimWith(field: string, value: string) {
-  return submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug, { [field]: value });
+  return submitClaim<ApiErrorBody>(t, agent, s.apiKey, s.slug, { [field]: value });
 }
 
 const FIELDS: TextField[] = [
@@ -96,49 +91,57 @@ const FIELDS: TextField[] = [
     label: "login",
     field: "login",
     send: (v) =>
-      anonymous().post<UserBody>("/v1/auth/login", { login: `${s.namespace}${v}`, password: "x" }),
+      anonymous().post<ApiErrorBody>("/v1/auth/login", {
+        login: `${s.namespace}${v}`,
+        password: "x",
+      }),
   },
   {
     label: "token",
     field: "name",
-    send: (v) => s.client.post<TokenCreated>("/v1/auth/tokens", { name: `ci${v}` }),
+    send: (v) => s.client.post<ApiErrorBody>("/v1/auth/tokens", { name: `ci${v}` }),
   },
   {
     label: "service create",
     field: "slug",
-    send: (v) => s.client.post<Service>("/v1/services", { slug: `svc-${v}-x`, name: "N" }),
+    send: (v) => s.client.post<ApiErrorBody>("/v1/services", { slug: `svc-${v}-x`, name: "N" }),
   },
   {
     label: "service create",
     field: "name",
-    send: (v) => s.client.post<Service>("/v1/services", { slug: uniqueName("t"), name: `N${v}N` }),
+    send: (v) =>
+      s.client.post<ApiErrorBody>("/v1/services", { slug: uniqueName("t"), name: `N${v}N` }),
   },
   {
     label: "service create",
     field: "description",
     send: (v) =>
-      s.client.post<Service>("/v1/services", {
+      s.client.post<ApiErrorBody>("/v1/services", {
         slug: uniqueName("t"),
         name: "N",
         description: `d${v}d`,
       }),
   },
-  { label: "service update", field: "name", send: (v) => s.client.patch(svc(), { name: `N${v}` }) },
+  {
+    label: "service update",
+    field: "name",
+    send: (v) => s.client.patch<ApiErrorBody>(svc(), { name: `N${v}` }),
+  },
   {
     label: "service update",
     field: "description",
-    send: (v) => s.client.patch(svc(), { description: `${v}d` }),
+    send: (v) => s.client.patch<ApiErrorBody>(svc(), { description: `${v}d` }),
   },
   {
     label: "key",
     field: "name",
-    send: (v) => s.client.post<ApiKeyCreated>(`${svc()}/keys`, { name: `k${v}` }),
+    send: (v) => s.client.post<ApiErrorBody>(`${svc()}/keys`, { name: `k${v}` }),
   },
   {
     label: "webhook create",
     field: "description",
     send: (v) =>
-      s.client.post<WebhookCreated>(`${svc()}/webhooks`, {
+      s.client.post<ApiErrorBody>(`${svc()}/webhooks`, {
         url: "https://hooks.example.com/y",
         description: `d${v}`,
       }),
@@ -147,23 +150,27 @@ const FIELDS: TextField[] = [
     label: "webhook update",
     field: "description",
     send: (v) =>
-      s.client.patch<Webhook>(`${svc()}/webhooks/${webhookId}`, { description: `d${v}` }),
+      s.client.patch<ApiErrorBody>(`${svc()}/webhooks/${webhookId}`, { description: `d${v}` }),
   },
   ...(["approve", "reject"] as const).map((action) => ({
     label: action,
     field: "reason",
-    send: (v: string) => s.client.post(`/v1/claims/${pendingId}/${action}`, { reason: `r${v}` }),
+    send: (v: string) =>
+      s.client.post<ApiErrorBody>(`/v1/claims/${pendingId}/${action}`, { reason: `r${v}` }),
   })),
   {
     label: "revoke",
     field: "reason",
-    send: (v) => s.client.post<Claim>(`/v1/claims/${approvedId}/revoke`, { reason: `r${v}` }),
+    send: (v) =>
+      s.client.post<ApiErrorBody>(`/v1/claims/${approvedId}/revoke`, { reason: `r${v}` }),
   },
   ...(["auto_approve_services", "blocked_services"] as const).map((list) => ({
     label: "policy",
     field: `${list}.0`,
     send: (v: string) =>
-      s.client.put<Policy>(`/v1/namespaces/${s.namespace}/policy`, { [list]: [`${s.slug}${v}`] }),
+      s.client.put<ApiErrorBody>(`/v1/namespaces/${s.namespace}/policy`, {
+        [list]: [`${s.slug}${v}`],
+      }),
   })),
   // The service-facing submit ignores unknown fields but still refuses dirty text.
   ...["subject", "agent_id", "agent_name"].map((field) => ({

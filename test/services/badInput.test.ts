@@ -9,6 +9,7 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import type {
+  ApiErrorBody,
   ApiKey,
   ApiKeyCreated,
   Deleted,
@@ -127,7 +128,7 @@ async function unchanged(work: () => Promise<void>): Promise<void> {
   expect(await snapshot(t)).toBe(before);
 }
 
-function expect400(res: JsonResponse, field?: string): void {
+function expect400(res: JsonResponse<unknown>, field?: string): void {
   expectError(res, 400, "VALIDATION_ERROR");
   if (field !== undefined) {
     expect(res.body.details!.map((d: { field: string }) => d.field)).toContain(field);
@@ -251,7 +252,7 @@ describe("transport-level bad input on every body route", () => {
       const path = pathFor(route, fresh);
       await unchanged(async () => {
         const proto = `{"__proto__": {"admin": true}, ${JSON.stringify(route.valid()).slice(1)}`;
-        const res = await owner.request(route.method, path, proto, {
+        const res = await owner.request<unknown>(route.method, path, proto, {
           "content-type": "application/json",
         });
         expect(({} as Record<string, unknown>).admin).toBeUndefined();
@@ -327,7 +328,7 @@ describe("a JSON value that is not an object → 400 VALIDATION_ERROR", () => {
         const fresh = await freshKeyAndHook();
         const path = pathFor(route, fresh);
         const before = await snapshot(t);
-        const res = await owner.request(route.method, path, body, {
+        const res = await owner.request<ApiErrorBody>(route.method, path, body, {
           "content-type": "application/json",
         });
         expect400(res);

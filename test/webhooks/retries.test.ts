@@ -9,6 +9,7 @@ import type {
   ApiErrorBody,
   ApiKeyCreated,
   ClaimSubmitted,
+  Deleted,
   Delivery,
   DeliveryDetail,
   DeliveryList,
@@ -132,7 +133,7 @@ class Harness {
 
   /** Stop sending to a scenario's webhook so later clock moves do not touch it. */
   async retire(base: string) {
-    await this.s.client.delete(base);
+    await this.s.client.delete<Deleted>(base);
   }
 }
 
@@ -746,7 +747,7 @@ describe("exhaustion and recover (SIGILUM_WEBHOOK_RETRY_SCHEDULE=1s,1s)", () => 
         since: h.iso(h.clock.now() - 14 * DAY + MINUTE),
       });
       expect(justInside.status).toBe(202);
-      expect((await h.s.client.patch(base, { enabled: false })).status).toBe(200);
+      expect((await h.s.client.patch<Webhook>(base, { enabled: false })).status).toBe(200);
       const disabled = await h.s.client.post<ApiErrorBody>(`${base}/recover`, {
         since: h.iso(h.clock.now() - HOUR),
       });
@@ -812,7 +813,7 @@ describe("auto-disable (SIGILUM_WEBHOOK_DISABLE_AFTER=1h, schedule 40m,40m,40m,4
       await h.drain();
       expect(rx.received).toHaveLength(3);
 
-      const on = await h.s.client.patch(base, { enabled: true });
+      const on = await h.s.client.patch<Webhook>(base, { enabled: true });
       expect(on.status).toBe(200);
       expect(on.body).toMatchObject({
         enabled: true,
