@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { signUp, startTestServer } from "./helpers/server.ts";
 import { ownerWithKey } from "./helpers/setup.ts";
+import type { Claim, Service } from "./helpers/types.ts";
 
 const MAIN = join(import.meta.dir, "../src/main.ts");
 
@@ -129,7 +130,7 @@ describe("sigilum CLI", () => {
     expect(submit.code).toBe(0);
     const claim = JSON.parse(submit.stdout);
     expect(claim.status).toBe("pending");
-    await setup.client.post(`/v1/claims/${claim.claim_id}/approve`);
+    await setup.client.post<Claim>(`/v1/claims/${claim.claim_id}/approve`);
 
     const verify = await sigilumAsync([
       "sign",
@@ -170,7 +171,7 @@ describe("sigilum CLI", () => {
   test("backup makes a consistent copy of a live database", async () => {
     const t = await startTestServer();
     const { client, namespace } = await signUp(t);
-    await client.post("/v1/services", { slug: `${namespace}-svc`, name: "Backed up" });
+    await client.post<Service>("/v1/services", { slug: `${namespace}-svc`, name: "Backed up" });
     const target = join(t.dataDir, "backup.db");
     const res = sigilum(["backup", target], { SIGILUM_DATA_DIR: t.dataDir });
     expect(res.code).toBe(0);

@@ -6,6 +6,7 @@ import { newAgent, submitClaim } from "./helpers/agent.ts";
 import { startReceiver } from "./helpers/receiver.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "./helpers/setup.ts";
+import type { ClaimSubmitted, WebhookCreated } from "./helpers/types.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..");
 
@@ -38,7 +39,7 @@ describe("README receiver code", () => {
       env: { SIGILUM_WEBHOOK_ALLOW_HTTP: "true", SIGILUM_WEBHOOK_ALLOW_PRIVATE: "true" },
     });
     s = await ownerWithKey(t);
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
     });
     secret = hook.body.secret;
@@ -50,7 +51,7 @@ describe("README receiver code", () => {
   });
 
   test("verifies a real delivery and refuses a tampered body or a wrong secret", async () => {
-    await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug);
+    await submitClaim<ClaimSubmitted>(t, await newAgent(s.namespace), s.apiKey, s.slug);
     const [got] = await receiver.waitFor(1);
     const header = got!.headers["x-sigilum-signature"]!;
     expect(verify(secret, header, got!.body)).toBe(true);

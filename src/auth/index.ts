@@ -12,7 +12,7 @@ import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { metaOf } from "../http/context.ts";
 import { notFound } from "../http/errors.ts";
-import { ownerInput } from "../http/fields.ts";
+import { Deleted, ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { admitSignup, refuseForeignOrigin, startSession } from "./forms.ts";
 import { clearSessionCookie } from "./guard.ts";
@@ -41,7 +41,6 @@ import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
-const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 function publicAuthRoutes(ctx: AppContext) {
   const throttle = new PasswordThrottle(ctx);

@@ -5,7 +5,7 @@ import { passkeys } from "../db/schema.ts";
 import { authPlugin } from "../http/auth.ts";
 import { metaOf } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
-import { ownerInput } from "../http/fields.ts";
+import { Deleted, ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { admitSignup, refuseForeignOrigin, requireSignupOpen, startSession } from "./forms.ts";
@@ -47,7 +47,6 @@ import {
 // http-api.md §3 passkey routes; the ceremonies themselves live in webauthn.ts.
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
-const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 const UserBody = t.Object({ user: UserModel });
 // Not secured routes, yet a failed sign-in is a 401 INVALID_CREDENTIALS (as for passwords).
 const Unauthorized = { 401: { $ref: "#/components/responses/Unauthorized" } };

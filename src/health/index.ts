@@ -15,8 +15,8 @@ async function databaseReady(ctx: AppContext): Promise<boolean> {
 
 const Alive = { 200: t.Object({ status: t.String() }) };
 const alive = () => ({ status: "ok" });
-const Ready = t.Object({ status: t.Literal("ready"), database: t.Literal("ok") });
-const Unready = t.Object(
+export const Ready = t.Object({ status: t.Literal("ready"), database: t.Literal("ok") });
+export const Unready = t.Object(
   { status: t.Literal("unavailable"), database: t.Literal("unavailable") },
   { description: "Storage unreachable or migrations pending (see Retry-After)" },
 );

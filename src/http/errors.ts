@@ -92,6 +92,11 @@ export function serviceUnavailable(message: string, cause: unknown): ApiError {
   return err;
 }
 
+/** 400 for a webhook URL the policy refuses (webhooks.md §5); `reason` says which rule. */
+export function invalidWebhookUrl(reason: string): ApiError {
+  return new ApiError(400, "INVALID_WEBHOOK_URL", reason);
+}
+
 export function notFound(what: string): ApiError {
   return new ApiError(404, "NOT_FOUND", `${what} not found`);
 }

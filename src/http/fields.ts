@@ -91,3 +91,6 @@ export function OneOf<const T extends readonly string[]>(values: T) {
 }
 
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+
+/** What every DELETE route answers. */
+export const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });

@@ -10,7 +10,7 @@ export { findOwnedService, findServiceBySlug } from "./service.ts";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ownerInput } from "../http/fields.ts";
+import { Deleted, ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
 import {
@@ -41,7 +41,6 @@ const KeyListQuery = t.Object(
   { ...paginationQuery(), status: t.Optional(t.Union([KeyStatus, t.Literal("all")])) },
   { additionalProperties: false },
 );
-const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 function serviceRoutes(ctx: AppContext) {
   return new Elysia({ prefix: "/v1/services", tags: ["services"] })

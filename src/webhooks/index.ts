@@ -10,7 +10,7 @@ export { DeliveryWorker } from "./worker.ts";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ownerInput } from "../http/fields.ts";
+import { Deleted, ownerInput } from "../http/fields.ts";
 import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ServiceParams } from "../services/index.ts";
 import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "./deliveries.ts";
@@ -42,7 +42,6 @@ import {
 import { DeliveryStatsModel, DeliveryStatsQuery, deliveryStats } from "./stats.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
-const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 export function webhooksFeature(ctx: AppContext) {
   return new Elysia().use(webhookRoutes(ctx)).use(statsRoutes(ctx));

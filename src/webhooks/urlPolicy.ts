@@ -1,5 +1,5 @@
 import type { AppContext } from "../context.ts";
-import { ApiError } from "../http/errors.ts";
+import { invalidWebhookUrl } from "../http/errors.ts";
 import { isCleanText } from "../http/fields.ts";
 import { checkWebhookUrl } from "./ssrfGuard.ts";
 
@@ -7,17 +7,13 @@ import { checkWebhookUrl } from "./ssrfGuard.ts";
 export async function acceptableWebhookUrl(ctx: AppContext, raw: string): Promise<string> {
   // The URL parser would silently drop tabs and newlines; a URL is text (http-api.md §1.1).
   if (!isCleanText(raw))
-    throw new ApiError(
-      400,
-      "INVALID_WEBHOOK_URL",
-      "webhook URL must not contain control characters or lone surrogates",
-    );
+    throw invalidWebhookUrl("webhook URL must not contain control characters or lone surrogates");
   const check = await checkWebhookUrl(raw.trim(), {
     allowHttp: ctx.config.webhookAllowHttp,
     allowPrivate: ctx.config.webhookAllowPrivate,
     allowedCidrs: ctx.config.webhookAllowedCidrs,
     resolve: ctx.resolveHost,
   });
-  if (!check.ok) throw new ApiError(400, "INVALID_WEBHOOK_URL", check.reason);
+  if (!check.ok) throw invalidWebhookUrl(check.reason);
   return check.url.toString();
 }

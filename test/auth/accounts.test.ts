@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { expectError } from "../helpers/assertions.ts";
 import {
   ApiClient,
+  type JsonResponse,
   ManualClock,
   PASSWORD,
   signUp,
@@ -8,6 +10,17 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  Deleted,
+  Ok,
+  Service,
+  ServiceList,
+  TokenCreated,
+  UserBody,
+  WebhookCreated,
+} from "../helpers/types.ts";
 import {
   bareClient,
   count,
@@ -32,7 +45,11 @@ describe("owner accounts: signup, login, me, logout", () => {
     const namespace = uniqueName("acct");
     const email = `${namespace}@example.com`;
     const before = Date.now();
-    const res = await client.post("/v1/auth/signup", { namespace, email, password: PASSWORD });
+    const res = await client.post<UserBody>("/v1/auth/signup", {
+      namespace,
+      email,
+      password: PASSWORD,
+    });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body)).toEqual(["user"]);
     const user = res.body.user;
@@ -59,7 +76,7 @@ describe("owner accounts: signup, login, me, logout", () => {
     expect(cookie!.attrs.has("secure")).toBe(false);
     expect(Number(cookie!.attrs.get("max-age"))).toBeGreaterThan(29 * 86_400);
 
-    const me = await client.get("/v1/auth/me");
+    const me = await client.get<UserBody>("/v1/auth/me");
     expect(me.status).toBe(200);
     expect(me.body).toEqual({ user });
   });
@@ -68,7 +85,7 @@ describe("owner accounts: signup, login, me, logout", () => {
     const base = uniqueName("Mixed");
     const email = `${base}.Person@Example.COM`;
     const client = new ApiClient(t.url, t.origin);
-    const res = await client.post("/v1/auth/signup", {
+    const res = await client.post<UserBody>("/v1/auth/signup", {
       namespace: base.toUpperCase(),
       email,
       password: PASSWORD,
@@ -81,7 +98,7 @@ describe("owner accounts: signup, login, me, logout", () => {
 
     // Same email in another case → EMAIL_TAKEN (checked before hashing, so this is cheap).
     const owners = await count(t, "owners");
-    const dupEmail = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const dupEmail = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("other"),
       email: email.toLowerCase(),
       password: PASSWORD,
@@ -89,7 +106,7 @@ describe("owner accounts: signup, login, me, logout", () => {
     expect(dupEmail.status).toBe(409);
     expect(dupEmail.body.code).toBe("EMAIL_TAKEN");
     // Same namespace, different case and different email → NAMESPACE_TAKEN.
-    const dupNs = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const dupNs = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: base.toLowerCase(),
       email: `${uniqueName("x")}@example.com`,
       password: PASSWORD,
@@ -100,7 +117,7 @@ describe("owner accounts: signup, login, me, logout", () => {
 
     // Login by email in upper case, and by namespace in mixed case: each gets a new session.
     const byEmail = new ApiClient(t.url, t.origin);
-    const login1 = await byEmail.post("/v1/auth/login", {
+    const login1 = await byEmail.post<UserBody>("/v1/auth/login", {
       login: email.toUpperCase(),
       password: PASSWORD,
     });
@@ -112,7 +129,7 @@ describe("owner accounts: signup, login, me, logout", () => {
 
     // A script without any Origin header may sign in (only a foreign Origin is refused).
     const byNamespace = bareClient(t);
-    const login2 = await byNamespace.post("/v1/auth/login", {
+    const login2 = await byNamespace.post<UserBody>("/v1/auth/login", {
       login: base.toUpperCase(),
       password: PASSWORD,
     });
@@ -134,19 +151,19 @@ describe("owner accounts: signup, login, me, logout", () => {
     const owners = await count(t, "owners");
     const bad = ["ab", "-abc", "abc-", "a_b", "a".repeat(65), "naïve", "日本語", "a b c", ""];
     for (const namespace of bad) {
-      const res = await new ApiClient(t.url).post("/v1/auth/signup", {
+      const res = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
         namespace,
         email: `${uniqueName("bad")}@example.com`,
         password: PASSWORD,
       });
       expect({ namespace, status: res.status }).toEqual({ namespace, status: 400 });
       expect(res.body.code).toBe("VALIDATION_ERROR");
-      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(["namespace"]);
+      expect(res.body.details!.map((d: { field: string }) => d.field)).toEqual(["namespace"]);
       expect(typeof res.body.request_id).toBe("string");
     }
     // 64 characters is the maximum and is accepted (boundary next to the 65-char case).
     const longest = `z${"9".repeat(62)}z`;
-    const ok = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const ok = await new ApiClient(t.url).post<UserBody>("/v1/auth/signup", {
       namespace: longest,
       email: `${uniqueName("long")}@example.com`,
       password: PASSWORD,
@@ -158,7 +175,7 @@ describe("owner accounts: signup, login, me, logout", () => {
 
   test("reserved namespace, short password, unknown field, bad email → clear 4xx and no row", async () => {
     const owners = await count(t, "owners");
-    const reserved = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const reserved = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: "Claims",
       email: `${uniqueName("r")}@example.com`,
       password: PASSWORD,
@@ -167,17 +184,17 @@ describe("owner accounts: signup, login, me, logout", () => {
     expect(reserved.body.code).toBe("NAMESPACE_TAKEN");
 
     const shortPassword = "123456789"; // 9 characters
-    const short = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const short = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("pw"),
       email: `${uniqueName("pw")}@example.com`,
       password: shortPassword,
     });
     expect(short.status).toBe(400);
     expect(short.body.code).toBe("VALIDATION_ERROR");
-    expect(short.body.details.map((d: { field: string }) => d.field)).toEqual(["password"]);
+    expect(short.body.details!.map((d: { field: string }) => d.field)).toEqual(["password"]);
     expect(JSON.stringify(short.body)).not.toContain(shortPassword);
 
-    const unknown = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const unknown = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("uf"),
       email: `${uniqueName("uf")}@example.com`,
       password: PASSWORD,
@@ -187,14 +204,14 @@ describe("owner accounts: signup, login, me, logout", () => {
     expect(unknown.body.code).toBe("VALIDATION_ERROR");
     expect(unknown.body.details).toEqual([{ field: "role", message: expect.any(String) }]);
 
-    const badEmail = await new ApiClient(t.url).post("/v1/auth/signup", {
+    const badEmail = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("em"),
       email: "not-an-email",
       password: PASSWORD,
     });
     expect(badEmail.status).toBe(400);
     expect(badEmail.body.code).toBe("VALIDATION_ERROR");
-    expect(badEmail.body.details[0].field).toBe("email");
+    expect(badEmail.body.details![0]!.field).toBe("email");
 
     expect(await count(t, "owners")).toBe(owners);
     expect(reserved.headers.getSetCookie()).toEqual([]);
@@ -206,7 +223,7 @@ describe("owner accounts: signup, login, me, logout", () => {
     const sessions = await count(t, "sessions");
     const evil = new ApiClient(t.url, FOREIGN_ORIGIN);
 
-    const signup = await evil.post("/v1/auth/signup", {
+    const signup = await evil.post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("csrf"),
       email: `${uniqueName("csrf")}@example.com`,
       password: PASSWORD,
@@ -215,16 +232,22 @@ describe("owner accounts: signup, login, me, logout", () => {
     expect(signup.body.code).toBe("CSRF_REJECTED");
     expect(sessionSetCookie(signup)).toBeNull();
 
-    const login = await evil.post("/v1/auth/login", { login: namespace, password: PASSWORD });
+    const login = await evil.post<ApiErrorBody>("/v1/auth/login", {
+      login: namespace,
+      password: PASSWORD,
+    });
     expect(login.status).toBe(403);
     expect(login.body.code).toBe("CSRF_REJECTED");
     expect(sessionSetCookie(login)).toBeNull();
 
     // Same host but a different port is a different origin too.
-    const otherPort = await new ApiClient(t.url, "http://127.0.0.1:1").post("/v1/auth/login", {
-      login: namespace,
-      password: PASSWORD,
-    });
+    const otherPort = await new ApiClient(t.url, "http://127.0.0.1:1").post<ApiErrorBody>(
+      "/v1/auth/login",
+      {
+        login: namespace,
+        password: PASSWORD,
+      },
+    );
     expect(otherPort.status).toBe(403);
 
     expect(await count(t, "owners")).toBe(owners);
@@ -233,19 +256,19 @@ describe("owner accounts: signup, login, me, logout", () => {
 
   test("wrong password and unknown account both → 401 INVALID_CREDENTIALS with the same message", async () => {
     const { namespace, email } = await signUp(t);
-    const wrong = await new ApiClient(t.url).post("/v1/auth/login", {
+    const wrong = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/login", {
       login: namespace,
       password: "not the right password",
     });
-    const wrongByEmail = await new ApiClient(t.url).post("/v1/auth/login", {
+    const wrongByEmail = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/login", {
       login: email,
       password: "not the right password",
     });
-    const unknownNs = await new ApiClient(t.url).post("/v1/auth/login", {
+    const unknownNs = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/login", {
       login: uniqueName("nobody"),
       password: PASSWORD,
     });
-    const unknownEmail = await new ApiClient(t.url).post("/v1/auth/login", {
+    const unknownEmail = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/login", {
       login: `${uniqueName("nobody")}@example.com`,
       password: PASSWORD,
     });
@@ -261,27 +284,29 @@ describe("owner accounts: signup, login, me, logout", () => {
   });
 
   test("me: 401 UNAUTHORIZED without a cookie, with a garbage cookie, and with Basic auth", async () => {
-    const none = await new ApiClient(t.url).get("/v1/auth/me");
+    const none = await new ApiClient(t.url).get<ApiErrorBody>("/v1/auth/me");
     expect(none.status).toBe(401);
     expect(none.body.code).toBe("UNAUTHORIZED");
 
-    const garbage = await bareClient(t, "garbage-not-a-session").get("/v1/auth/me");
+    const garbage = await bareClient(t, "garbage-not-a-session").get<ApiErrorBody>("/v1/auth/me");
     expect(garbage.status).toBe(401);
     expect(garbage.body.code).toBe("UNAUTHORIZED");
 
     const { client } = await signUp(t);
-    const basic = await client.get("/v1/auth/me", {
+    const basic = await client.get<ApiErrorBody>("/v1/auth/me", {
       authorization: "Basic x",
       cookie: "sigilum_session=garbage",
     });
     expect(basic.status).toBe(401);
     expect(basic.body.code).toBe("UNAUTHORIZED");
-    const basicOnly = await new ApiClient(t.url).get("/v1/auth/me", { authorization: "Basic x" });
+    const basicOnly = await new ApiClient(t.url).get<ApiErrorBody>("/v1/auth/me", {
+      authorization: "Basic x",
+    });
     expect(basicOnly.status).toBe(401);
     expect(basicOnly.body.code).toBe("UNAUTHORIZED");
 
     // The real cookie still works, so the 401s above are about the credentials, not the route.
-    expect((await client.get("/v1/auth/me")).status).toBe(200);
+    expect((await client.get<UserBody>("/v1/auth/me")).status).toBe(200);
   });
 
   test("logout revokes the session server-side and clears the cookie", async () => {
@@ -289,7 +314,7 @@ describe("owner accounts: signup, login, me, logout", () => {
     const cookie = client.cookie!;
     expect(await count(t, "sessions", "owner_id = ?", [user.id])).toBe(1);
 
-    const out = await client.post("/v1/auth/logout");
+    const out = await client.post<Ok>("/v1/auth/logout");
     expect(out.status).toBe(200);
     expect(out.body).toEqual({ ok: true });
     const cleared = sessionSetCookie(out);
@@ -314,7 +339,7 @@ describe("signup closed", () => {
 
   test("SIGILUM_SIGNUP=closed → 403 SIGNUP_DISABLED and no row written", async () => {
     const client = new ApiClient(t.url, t.origin);
-    const res = await client.post("/v1/auth/signup", {
+    const res = await client.post<ApiErrorBody>("/v1/auth/signup", {
       namespace: uniqueName("closed"),
       email: `${uniqueName("closed")}@example.com`,
       password: PASSWORD,
@@ -358,16 +383,19 @@ describe("https public URL", () => {
 
   test("the cookie is Secure and unsafe cookie requests need Origin equal to the public origin", async () => {
     // The loopback origin is not the configured public origin, so signing up from it is refused.
-    const fromLoopback = await new ApiClient(t.url, t.origin).post("/v1/auth/signup", {
-      namespace: uniqueName("pub"),
-      email: `${uniqueName("pub")}@example.com`,
-      password: PASSWORD,
-    });
+    const fromLoopback = await new ApiClient(t.url, t.origin).post<ApiErrorBody>(
+      "/v1/auth/signup",
+      {
+        namespace: uniqueName("pub"),
+        email: `${uniqueName("pub")}@example.com`,
+        password: PASSWORD,
+      },
+    );
     expect(fromLoopback.status).toBe(403);
     expect(fromLoopback.body.code).toBe("CSRF_REJECTED");
 
     const client = new ApiClient(t.url, PUBLIC);
-    const res = await client.post("/v1/auth/signup", {
+    const res = await client.post<UserBody>("/v1/auth/signup", {
       namespace: uniqueName("pub"),
       email: `${uniqueName("pub")}@example.com`,
       password: PASSWORD,
@@ -379,7 +407,7 @@ describe("https public URL", () => {
     expect(cookie?.attrs.get("samesite")?.toLowerCase()).toBe("lax");
 
     const slug = uniqueName("svc");
-    const wrongOrigin = await client.post(
+    const wrongOrigin = await client.post<ApiErrorBody>(
       "/v1/services",
       { slug, name: "S" },
       { origin: t.origin },
@@ -388,7 +416,7 @@ describe("https public URL", () => {
     expect(wrongOrigin.body.code).toBe("CSRF_REJECTED");
     expect(await count(t, "services", "slug = ?", [slug])).toBe(0);
 
-    const rightOrigin = await client.post("/v1/services", { slug, name: "S" });
+    const rightOrigin = await client.post<Service>("/v1/services", { slug, name: "S" });
     expect(rightOrigin.status).toBe(201);
     expect(await count(t, "services", "slug = ?", [slug])).toBe(1);
   });
@@ -405,9 +433,8 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
   });
   afterAll(() => t.close());
 
-  function expectRateLimited(res: { status: number; headers: Headers; body: any }) {
-    expect(res.status).toBe(429);
-    expect(res.body.code).toBe("RATE_LIMITED");
+  function expectRateLimited(res: JsonResponse<unknown>): void {
+    expectError(res, 429, "RATE_LIMITED");
     const retryAfter = res.headers.get("retry-after");
     expect(retryAfter).toMatch(/^\d+$/);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
@@ -423,23 +450,27 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
   test("signup: the 4th attempt from one IP in a minute → 429 with Retry-After; the window then resets", async () => {
     const client = new ApiClient(t.url, t.origin);
     const first = uniqueName("rl");
-    expect((await client.post("/v1/auth/signup", signupBody(first))).status).toBe(201);
+    expect((await client.post<UserBody>("/v1/auth/signup", signupBody(first))).status).toBe(201);
     // Failed attempts count too.
-    expect((await client.post("/v1/auth/signup", signupBody(first))).status).toBe(409);
-    expect((await client.post("/v1/auth/signup", signupBody(first))).status).toBe(409);
+    expect((await client.post<ApiErrorBody>("/v1/auth/signup", signupBody(first))).status).toBe(
+      409,
+    );
+    expect((await client.post<ApiErrorBody>("/v1/auth/signup", signupBody(first))).status).toBe(
+      409,
+    );
     const fourth = uniqueName("rl");
-    const limited = await client.post("/v1/auth/signup", signupBody(fourth));
+    const limited = await client.post<ApiErrorBody>("/v1/auth/signup", signupBody(fourth));
     expectRateLimited(limited);
     expect(limited.headers.get("retry-after")).toBe("60");
     expect(await count(t, "owners", "namespace = ?", [fourth])).toBe(0);
 
     clock.advance(30_000);
-    const later = await client.post("/v1/auth/signup", signupBody(fourth));
+    const later = await client.post<ApiErrorBody>("/v1/auth/signup", signupBody(fourth));
     expectRateLimited(later);
     expect(later.headers.get("retry-after")).toBe("30");
 
     clock.advance(31_000);
-    expect((await client.post("/v1/auth/signup", signupBody(fourth))).status).toBe(201);
+    expect((await client.post<UserBody>("/v1/auth/signup", signupBody(fourth))).status).toBe(201);
     expect(await count(t, "owners", "namespace = ?", [fourth])).toBe(1);
   });
 
@@ -448,18 +479,25 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
     const { namespace } = await signUpAt(t, "10.9.0.1");
     const client = new ApiClient(t.url, t.origin);
     const wrong = { password: "wrong password!" };
-    expect((await client.post("/v1/auth/login", { login: namespace, ...wrong })).status).toBe(401);
-    expect((await client.post("/v1/auth/login", { login: "someone-else", ...wrong })).status).toBe(
-      401,
-    );
-    expect((await client.post("/v1/auth/login", { login: "x@example.com", ...wrong })).status).toBe(
-      401,
-    );
-    const limited = await client.post("/v1/auth/login", { login: namespace, password: PASSWORD });
+    expect(
+      (await client.post<ApiErrorBody>("/v1/auth/login", { login: namespace, ...wrong })).status,
+    ).toBe(401);
+    expect(
+      (await client.post<ApiErrorBody>("/v1/auth/login", { login: "someone-else", ...wrong }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await client.post<ApiErrorBody>("/v1/auth/login", { login: "x@example.com", ...wrong }))
+        .status,
+    ).toBe(401);
+    const limited = await client.post<ApiErrorBody>("/v1/auth/login", {
+      login: namespace,
+      password: PASSWORD,
+    });
     expectRateLimited(limited);
     expect(sessionSetCookie(limited)).toBeNull();
     // Another IP is not affected by this IP's window.
-    const elsewhere = await client.post(
+    const elsewhere = await client.post<UserBody>(
       "/v1/auth/login",
       { login: namespace, password: PASSWORD },
       { "x-forwarded-for": "10.9.0.2" },
@@ -472,14 +510,14 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
     const { namespace } = await signUpAt(t, "10.8.0.1");
     const client = new ApiClient(t.url, t.origin);
     for (const ip of ["10.8.1.1", "10.8.1.2", "10.8.1.3"]) {
-      const res = await client.post(
+      const res = await client.post<ApiErrorBody>(
         "/v1/auth/login",
         { login: namespace, password: "wrong password!" },
         { "x-forwarded-for": ip },
       );
       expect(res.status).toBe(401);
     }
-    const owner = await client.post(
+    const owner = await client.post<UserBody>(
       "/v1/auth/login",
       { login: namespace.toUpperCase(), password: PASSWORD },
       { "x-forwarded-for": "10.8.1.4" },
@@ -497,12 +535,16 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
       `${namespace}@example.com`,
       `${namespace.toUpperCase()}@EXAMPLE.COM`,
     ]) {
-      const res = await client.post("/v1/auth/login", { login, password: "wrong password!" }, ip);
+      const res = await client.post<ApiErrorBody>(
+        "/v1/auth/login",
+        { login, password: "wrong password!" },
+        ip,
+      );
       expect(res.status).toBe(401);
     }
     // A new minute resets the IP's attempts, not the pair's failures.
     clock.advance(61_000);
-    const limited = await client.post(
+    const limited = await client.post<ApiErrorBody>(
       "/v1/auth/login",
       { login: `${namespace}@example.com`, password: PASSWORD },
       ip,
@@ -517,7 +559,7 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
     const client = new ApiClient(t.url, t.origin);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const res = await client.post(
+      const res = await client.post<ApiErrorBody>(
         "/v1/auth/login",
         { login: uniqueName("nobody"), password: "wrong password!" },
         { "x-forwarded-for": `203.0.113.${i}, 10.6.0.1` },
@@ -530,7 +572,7 @@ describe("auth rate limits (SIGILUM_RATE_LIMIT_AUTH=3)", () => {
 
 async function signUpAt(t: TestServer, ip: string) {
   const namespace = uniqueName("rl");
-  const res = await new ApiClient(t.url, t.origin).post(
+  const res = await new ApiClient(t.url, t.origin).post<UserBody>(
     "/v1/auth/signup",
     { namespace, email: `${namespace}@example.com`, password: PASSWORD },
     { "x-forwarded-for": ip },
@@ -548,18 +590,21 @@ describe("account deletion and secrets in logs", () => {
 
   async function ownerWithEverything() {
     const owner = await signUp(t);
-    const token = await owner.client.post("/v1/auth/tokens", { name: "ci" });
+    const token = await owner.client.post<TokenCreated>("/v1/auth/tokens", { name: "ci" });
     expect(token.status).toBe(201);
-    const service = await owner.client.post("/v1/services", {
+    const service = await owner.client.post<Service>("/v1/services", {
       slug: uniqueName("svc"),
       name: "Service",
     });
     expect(service.status).toBe(201);
-    const key = await owner.client.post(`/v1/services/${service.body.id}/keys`);
+    const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${service.body.id}/keys`);
     expect(key.status).toBe(201);
-    const hook = await owner.client.post(`/v1/services/${service.body.id}/webhooks`, {
-      url: "https://hooks.example.com/x",
-    });
+    const hook = await owner.client.post<WebhookCreated>(
+      `/v1/services/${service.body.id}/webhooks`,
+      {
+        url: "https://hooks.example.com/x",
+      },
+    );
     expect(hook.status).toBe(201);
     return {
       ...owner,
@@ -599,12 +644,12 @@ describe("account deletion and secrets in logs", () => {
     const bystanderBefore = await owned(bystander.user.id, bystander.serviceId);
 
     // Cookie deletion needs our Origin like any unsafe call; without it nothing is deleted.
-    const csrf = await bareClient(t, cookie).delete("/v1/auth/account");
+    const csrf = await bareClient(t, cookie).delete<ApiErrorBody>("/v1/auth/account");
     expect(csrf.status).toBe(403);
     expect(csrf.body.code).toBe("CSRF_REJECTED");
     expect((await owned(victim.user.id, victim.serviceId)).owners).toBe(1);
 
-    const res = await victim.client.delete("/v1/auth/account");
+    const res = await victim.client.delete<Deleted>("/v1/auth/account");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: victim.user.id, deleted: true });
     const cleared = sessionSetCookie(res);
@@ -621,27 +666,29 @@ describe("account deletion and secrets in logs", () => {
     });
     // Someone else's things are untouched.
     expect(await owned(bystander.user.id, bystander.serviceId)).toEqual(bystanderBefore);
-    expect((await bystander.client.get(`/v1/services/${bystander.serviceId}`)).status).toBe(200);
+    expect(
+      (await bystander.client.get<Service>(`/v1/services/${bystander.serviceId}`)).status,
+    ).toBe(200);
 
     expect((await meWithCookie(t, cookie)).status).toBe(401);
     expect((await meWithBearer(t, victim.token)).status).toBe(401);
 
     // The namespace (and email) can be registered again, as a brand-new account.
     const again = new ApiClient(t.url, t.origin);
-    const signup = await again.post("/v1/auth/signup", {
+    const signup = await again.post<UserBody>("/v1/auth/signup", {
       namespace: victim.namespace,
       email: victim.email,
       password: PASSWORD,
     });
     expect(signup.status).toBe(201);
     expect(signup.body.user.id).not.toBe(victim.user.id);
-    const services = await again.get("/v1/services");
+    const services = await again.get<ServiceList>("/v1/services");
     expect(services.status).toBe(200);
     expect(services.body.services).toEqual([]);
     // The old cookie does not log into the new account with the same namespace.
     expect((await meWithCookie(t, cookie)).status).toBe(401);
     // And the freed slug is available again too.
-    const reuse = await again.post("/v1/services", { slug: victim.slug, name: "Again" });
+    const reuse = await again.post<Service>("/v1/services", { slug: victim.slug, name: "Again" });
     expect(reuse.status).toBe(201);
   });
 
@@ -650,25 +697,25 @@ describe("account deletion and secrets in logs", () => {
     const wrongPassword = `Wrong-${crypto.randomUUID()}`;
     const namespace = uniqueName("logs");
     const client = new ApiClient(t.url, t.origin);
-    const signup = await client.post("/v1/auth/signup", {
+    const signup = await client.post<UserBody>("/v1/auth/signup", {
       namespace,
       email: `${namespace}@example.com`,
       password,
     });
     expect(signup.status).toBe(201);
     const signupCookie = client.cookie!;
-    const failed = await new ApiClient(t.url).post("/v1/auth/login", {
+    const failed = await new ApiClient(t.url).post<ApiErrorBody>("/v1/auth/login", {
       login: namespace,
       password: wrongPassword,
     });
     expect(failed.status).toBe(401);
     const loginClient = new ApiClient(t.url, t.origin);
-    expect((await loginClient.post("/v1/auth/login", { login: namespace, password })).status).toBe(
-      200,
-    );
+    expect(
+      (await loginClient.post<UserBody>("/v1/auth/login", { login: namespace, password })).status,
+    ).toBe(200);
     const loginCookie = loginClient.cookie!;
 
-    const pat = await client.post("/v1/auth/tokens", { name: "logs" });
+    const pat = await client.post<TokenCreated>("/v1/auth/tokens", { name: "logs" });
     expect(pat.status).toBe(201);
     const token: string = pat.body.token;
     expect((await meWithBearer(t, token)).status).toBe(200);
@@ -676,14 +723,17 @@ describe("account deletion and secrets in logs", () => {
     const nearMiss = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
     expect((await meWithBearer(t, nearMiss)).status).toBe(401);
 
-    const service = await client.post("/v1/services", { slug: uniqueName("svc"), name: "S" });
-    const key = await client.post(`/v1/services/${service.body.id}/keys`);
+    const service = await client.post<Service>("/v1/services", {
+      slug: uniqueName("svc"),
+      name: "S",
+    });
+    const key = await client.post<ApiKeyCreated>(`/v1/services/${service.body.id}/keys`);
     expect(key.status).toBe(201);
-    const hook = await client.post(`/v1/services/${service.body.id}/webhooks`, {
+    const hook = await client.post<WebhookCreated>(`/v1/services/${service.body.id}/webhooks`, {
       url: "https://hooks.example.com/x",
     });
     expect(hook.status).toBe(201);
-    const pwChange = await loginClient.post("/v1/auth/password", {
+    const pwChange = await loginClient.post<Ok>("/v1/auth/password", {
       current_password: password,
       new_password: `${password}-new`,
     });

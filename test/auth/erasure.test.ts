@@ -10,6 +10,15 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  Claim,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Deleted,
+  Policy,
+  TokenCreated,
+  WebhookCreated,
+} from "../helpers/types.ts";
 import { gatewayEvent, report, serviceClient } from "../usage/support.ts";
 
 let t: TestServer;
@@ -129,7 +138,7 @@ async function settleDeliveries() {
 
 async function submitted(s: ServiceSetup, namespace: string): Promise<{ id: string; key: string }> {
   const agent = await newAgent(namespace);
-  const res = await submitClaim(t, agent, s.apiKey, s.slug);
+  const res = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
   expect(res.status).toBeLessThan(300);
   return { id: res.body.claim_id, key: agent.publicKey };
 }
@@ -142,8 +151,8 @@ async function populate() {
   const ids = { owner: String(dOwner!.id), service: d.serviceId, namespace: d.namespace };
 
   for (const s of [d, e]) {
-    expect((await s.client.post("/v1/auth/tokens", { name: "ci" })).status).toBe(201);
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    expect((await s.client.post<TokenCreated>("/v1/auth/tokens", { name: "ci" })).status).toBe(201);
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
     });
     expect(hook.status).toBe(201);
@@ -171,21 +180,24 @@ async function populate() {
   const foreign = await submitted(d, e.namespace); // e's namespace, d's service
   const theirs = await submitted(e, e.namespace); // e's namespace, e's service
   for (const c of [own, onOther]) {
-    expect((await d.client.post(`/v1/claims/${c.id}/approve`)).status).toBe(200);
+    expect((await d.client.post<Claim>(`/v1/claims/${c.id}/approve`)).status).toBe(200);
   }
   for (const c of [foreign, theirs]) {
-    expect((await e.client.post(`/v1/claims/${c.id}/approve`)).status).toBe(200);
+    expect((await e.client.post<Claim>(`/v1/claims/${c.id}/approve`)).status).toBe(200);
   }
   expect(
     (
-      await d.client.put(`/v1/namespaces/${d.namespace}/policy`, {
+      await d.client.put<Policy>(`/v1/namespaces/${d.namespace}/policy`, {
         auto_approve_services: [e.slug],
       })
     ).status,
   ).toBe(200);
   expect(
-    (await e.client.put(`/v1/namespaces/${e.namespace}/policy`, { blocked_services: [d.slug] }))
-      .status,
+    (
+      await e.client.put<Policy>(`/v1/namespaces/${e.namespace}/policy`, {
+        blocked_services: [d.slug],
+      })
+    ).status,
   ).toBe(200);
   for (const [s, namespace, key] of [
     [d, d.namespace, own.key],
@@ -282,12 +294,12 @@ describe("deletion with foreign keys off: each feature's explicit statements suf
       ids,
       goneWhere(),
       async () => {
-        expect((await d.client.delete("/v1/auth/account")).status).toBe(200);
+        expect((await d.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
       },
       // The deleted namespace's approved claim on a live service leaves a feed tombstone.
       [[onOther.id, e.serviceId]],
     );
-    expect((await e.client.get(`/v1/claims/${foreign.id}`)).body).toMatchObject({
+    expect((await e.client.get<ClaimWithHistory>(`/v1/claims/${foreign.id}`)).body).toMatchObject({
       status: "approved",
       service_id: null,
     });
@@ -308,12 +320,14 @@ describe("deletion with foreign keys off: each feature's explicit statements suf
         namespace_policy_services: "service_id = :s",
       },
       async () => {
-        expect((await d.client.delete(`/v1/services/${d.serviceId}`)).status).toBe(200);
+        expect((await d.client.delete<Deleted>(`/v1/services/${d.serviceId}`)).status).toBe(200);
       },
       [],
     );
-    expect((await d.client.get(`/v1/claims/${own.id}`)).body).toMatchObject({ service_id: null });
-    expect((await e.client.get(`/v1/claims/${foreign.id}`)).body).toMatchObject({
+    expect((await d.client.get<ClaimWithHistory>(`/v1/claims/${own.id}`)).body).toMatchObject({
+      service_id: null,
+    });
+    expect((await e.client.get<ClaimWithHistory>(`/v1/claims/${foreign.id}`)).body).toMatchObject({
       service_id: null,
     });
   });

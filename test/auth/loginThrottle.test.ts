@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { expectError } from "../helpers/assertions.ts";
 import {
   ApiClient,
   type JsonResponse,
@@ -8,6 +9,7 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
+import type { UserBody } from "../helpers/types.ts";
 import { sessionSetCookie } from "./support.ts";
 
 // quality.md §4: rate limits on login that never lock the real owner out; failures count per
@@ -16,9 +18,8 @@ import { sessionSetCookie } from "./support.ts";
 
 const WRONG = "wrong password!";
 
-function expectRateLimited(res: JsonResponse, maxSeconds: number) {
-  expect(res.status).toBe(429);
-  expect(res.body.code).toBe("RATE_LIMITED");
+function expectRateLimited(res: JsonResponse<unknown>, maxSeconds: number) {
+  expectError(res, 429, "RATE_LIMITED");
   const retryAfter = Number(res.headers.get("retry-after"));
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(maxSeconds);
@@ -45,7 +46,7 @@ describe("password sign-in throttling never locks the owner out", () => {
   async function signUpFrom(ip: string) {
     clock.advance(16 * 60_000);
     const namespace = uniqueName("thr");
-    const res = await client.post(
+    const res = await client.post<UserBody>(
       "/v1/auth/signup",
       { namespace, email: `${namespace}@example.com`, password: PASSWORD },
       { "x-forwarded-for": ip },
@@ -57,7 +58,7 @@ describe("password sign-in throttling never locks the owner out", () => {
   const owner = async (ip: string) => (await signUpFrom(ip)).namespace;
 
   const login = (login: string, password: string, ip: string) =>
-    client.post("/v1/auth/login", { login, password }, { "x-forwarded-for": ip });
+    client.post<UserBody>("/v1/auth/login", { login, password }, { "x-forwarded-for": ip });
 
   test("an attacker failing from one IP, minute after minute, never stops the owner at another", async () => {
     const namespace = await owner("10.1.0.1");

@@ -8,6 +8,16 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  Deleted,
+  Ok,
+  Service,
+  ServiceList,
+  SessionList,
+  TokenCreated,
+  UserBody,
+} from "../helpers/types.ts";
 import {
   bareClient,
   count,
@@ -30,9 +40,15 @@ interface SessionItem {
   current: boolean;
 }
 
-async function login(t: TestServer, loginName: string, password = PASSWORD, userAgent?: string) {
+/** Signs in on a fresh client; `T` is the expected answer (the user, or an error body). */
+async function login<T = UserBody>(
+  t: TestServer,
+  loginName: string,
+  password = PASSWORD,
+  userAgent?: string,
+) {
   const client = new ApiClient(t.url, t.origin);
-  const res = await client.post(
+  const res = await client.post<T>(
     "/v1/auth/login",
     { login: loginName, password },
     userAgent ? { "user-agent": userAgent } : {},
@@ -54,7 +70,7 @@ describe("sessions, password change, CSRF", () => {
     const a = alice.client;
     const b = second.client;
 
-    const listA = await a.get("/v1/auth/sessions");
+    const listA = await a.get<SessionList>("/v1/auth/sessions");
     expect(listA.status).toBe(200);
     const sessionsA: SessionItem[] = listA.body.sessions;
     expect(sessionsA).toHaveLength(2);
@@ -70,7 +86,7 @@ describe("sessions, password change, CSRF", () => {
     const other = sessionsA.find((s) => !s.current)!;
     expect(other.user_agent).toBe("second-device/1.0");
     // From B's point of view, the other session is the current one.
-    const listB = await b.get("/v1/auth/sessions");
+    const listB = await b.get<SessionList>("/v1/auth/sessions");
     const currentB = (listB.body.sessions as SessionItem[]).filter((s) => s.current);
     expect(currentB.map((s) => s.id)).toEqual([other.id]);
     // No secret in the listing.
@@ -78,37 +94,39 @@ describe("sessions, password change, CSRF", () => {
     expect(JSON.stringify(listA.body)).not.toContain(b.cookie!);
 
     const bCookie = b.cookie!;
-    const ended = await a.delete(`/v1/auth/sessions/${other.id}`);
+    const ended = await a.delete<Deleted>(`/v1/auth/sessions/${other.id}`);
     expect(ended.status).toBe(200);
     expect(ended.body).toEqual({ id: other.id, deleted: true });
     // A keeps its cookie (ending another session must not clear the caller's cookie).
     expect(sessionSetCookie(ended)).toBeNull();
 
     expect((await meWithCookie(t, bCookie)).status).toBe(401);
-    expect((await a.get("/v1/auth/me")).status).toBe(200);
-    const after = await a.get("/v1/auth/sessions");
+    expect((await a.get<UserBody>("/v1/auth/me")).status).toBe(200);
+    const after = await a.get<SessionList>("/v1/auth/sessions");
     expect((after.body.sessions as SessionItem[]).map((s) => s.id)).toEqual([currentA.id]);
 
     // Ending it again, or an id that never existed → 404.
-    const again = await a.delete(`/v1/auth/sessions/${other.id}`);
+    const again = await a.delete<ApiErrorBody>(`/v1/auth/sessions/${other.id}`);
     expect(again.status).toBe(404);
     expect(again.body.code).toBe("NOT_FOUND");
-    expect((await a.delete("/v1/auth/sessions/ses_doesnotexist000000")).status).toBe(404);
+    expect((await a.delete<ApiErrorBody>("/v1/auth/sessions/ses_doesnotexist000000")).status).toBe(
+      404,
+    );
   });
 
   test("another owner's session id → 404 NOT_FOUND and that session keeps working", async () => {
     const alice = await signUp(t);
     const mallory = await signUp(t);
-    const aliceSessions = await alice.client.get("/v1/auth/sessions");
-    const aliceSessionId: string = aliceSessions.body.sessions[0].id;
+    const aliceSessions = await alice.client.get<SessionList>("/v1/auth/sessions");
+    const aliceSessionId: string = aliceSessions.body.sessions[0]!.id;
 
-    const res = await mallory.client.delete(`/v1/auth/sessions/${aliceSessionId}`);
+    const res = await mallory.client.delete<ApiErrorBody>(`/v1/auth/sessions/${aliceSessionId}`);
     expect(res.status).toBe(404);
     expect(res.body.code).toBe("NOT_FOUND");
-    expect((await alice.client.get("/v1/auth/me")).status).toBe(200);
+    expect((await alice.client.get<UserBody>("/v1/auth/me")).status).toBe(200);
     expect(await count(t, "sessions", "id = ?", [aliceSessionId])).toBe(1);
     // Mallory's list shows only Mallory's session.
-    const list = await mallory.client.get("/v1/auth/sessions");
+    const list = await mallory.client.get<SessionList>("/v1/auth/sessions");
     expect((list.body.sessions as SessionItem[]).map((s) => s.id)).not.toContain(aliceSessionId);
     expect(list.body.sessions).toHaveLength(1);
   });
@@ -116,9 +134,9 @@ describe("sessions, password change, CSRF", () => {
   test("ending the current session via DELETE /sessions/{id} clears the cookie and revokes it", async () => {
     const { client } = await signUp(t);
     const cookie = client.cookie!;
-    const list = await client.get("/v1/auth/sessions");
-    const id: string = list.body.sessions[0].id;
-    const res = await client.delete(`/v1/auth/sessions/${id}`);
+    const list = await client.get<SessionList>("/v1/auth/sessions");
+    const id: string = list.body.sessions[0]!.id;
+    const res = await client.delete<Deleted>(`/v1/auth/sessions/${id}`);
     expect(res.status).toBe(200);
     expect(sessionSetCookie(res)?.value).toBe("");
     expect((await meWithCookie(t, cookie)).status).toBe(401);
@@ -148,7 +166,7 @@ describe("sessions, password change, CSRF", () => {
     const otherCookie = other.client.cookie!;
     const newPassword = "a brand new passphrase";
 
-    const wrong = await owner.client.post("/v1/auth/password", {
+    const wrong = await owner.client.post<ApiErrorBody>("/v1/auth/password", {
       current_password: "definitely not it",
       new_password: newPassword,
     });
@@ -157,19 +175,21 @@ describe("sessions, password change, CSRF", () => {
     // A failed attempt changes nothing: the other session still works.
     expect((await meWithCookie(t, otherCookie)).status).toBe(200);
 
-    const short = await owner.client.post("/v1/auth/password", {
+    const short = await owner.client.post<ApiErrorBody>("/v1/auth/password", {
       current_password: PASSWORD,
       new_password: "123456789",
     });
     expect(short.status).toBe(400);
     expect(short.body.code).toBe("VALIDATION_ERROR");
-    expect(short.body.details.map((d: { field: string }) => d.field)).toEqual(["new_password"]);
+    expect(short.body.details!.map((d: { field: string }) => d.field)).toEqual(["new_password"]);
 
-    const missing = await owner.client.post("/v1/auth/password", { new_password: newPassword });
+    const missing = await owner.client.post<ApiErrorBody>("/v1/auth/password", {
+      new_password: newPassword,
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe("VALIDATION_ERROR");
 
-    const ok = await owner.client.post("/v1/auth/password", {
+    const ok = await owner.client.post<Ok>("/v1/auth/password", {
       current_password: PASSWORD,
       new_password: newPassword,
     });
@@ -177,10 +197,10 @@ describe("sessions, password change, CSRF", () => {
     expect(ok.body).toEqual({ ok: true });
 
     expect((await meWithCookie(t, otherCookie)).status).toBe(401);
-    expect((await owner.client.get("/v1/auth/me")).status).toBe(200);
+    expect((await owner.client.get<UserBody>("/v1/auth/me")).status).toBe(200);
     expect(await count(t, "sessions", "owner_id = ?", [owner.user.id])).toBe(1);
 
-    const oldPw = await login(t, owner.namespace, PASSWORD);
+    const oldPw = await login<ApiErrorBody>(t, owner.namespace, PASSWORD);
     expect(oldPw.res.status).toBe(401);
     expect(oldPw.res.body.code).toBe("INVALID_CREDENTIALS");
     const newPw = await login(t, owner.email, newPassword);
@@ -197,10 +217,13 @@ describe("sessions, password change, CSRF", () => {
     beforeAll(async () => {
       owner = await signUp(t);
       cookie = owner.client.cookie!;
-      const token = await owner.client.post("/v1/auth/tokens", { name: "csrf" });
+      const token = await owner.client.post<TokenCreated>("/v1/auth/tokens", { name: "csrf" });
       expect(token.status).toBe(201);
       pat = token.body.token;
-      const svc = await owner.client.post("/v1/services", { slug: uniqueName("csrf"), name: "S" });
+      const svc = await owner.client.post<Service>("/v1/services", {
+        slug: uniqueName("csrf"),
+        name: "S",
+      });
       expect(svc.status).toBe(201);
       serviceId = svc.body.id;
     });
@@ -219,7 +242,11 @@ describe("sessions, password change, CSRF", () => {
       ];
       for (const headers of cases) {
         const slug = uniqueName("csrf");
-        const res = await bareClient(t, cookie).post("/v1/services", { slug, name: "S" }, headers);
+        const res = await bareClient(t, cookie).post<ApiErrorBody>(
+          "/v1/services",
+          { slug, name: "S" },
+          headers,
+        );
         expect({ headers, status: res.status, code: res.body.code }).toEqual({
           headers,
           status: 403,
@@ -229,7 +256,9 @@ describe("sessions, password change, CSRF", () => {
       }
       // Minting a token is the juiciest CSRF target: refused too, and nothing minted.
       const tokens = await count(t, "personal_access_tokens", "owner_id = ?", [owner.user.id]);
-      const mint = await bareClient(t, cookie).post("/v1/auth/tokens", { name: "stolen" });
+      const mint = await bareClient(t, cookie).post<ApiErrorBody>("/v1/auth/tokens", {
+        name: "stolen",
+      });
       expect(mint.status).toBe(403);
       expect(mint.body.code).toBe("CSRF_REJECTED");
       expect(JSON.stringify(mint.body)).not.toContain("sgl_pat_");
@@ -237,19 +266,23 @@ describe("sessions, password change, CSRF", () => {
         tokens,
       );
       // Logging someone out cross-site is refused as well.
-      expect((await bareClient(t, cookie).post("/v1/auth/logout")).status).toBe(403);
+      expect((await bareClient(t, cookie).post<ApiErrorBody>("/v1/auth/logout")).status).toBe(403);
       expect((await meWithCookie(t, cookie)).status).toBe(200);
     });
 
     test("PATCH and DELETE without Origin → 403 and the service is unchanged", async () => {
-      const patch = await bareClient(t, cookie).patch(`/v1/services/${serviceId}`, {
+      const patch = await bareClient(t, cookie).patch<ApiErrorBody>(`/v1/services/${serviceId}`, {
         name: "Hijacked",
       });
       expect(patch.status).toBe(403);
       expect(patch.body.code).toBe("CSRF_REJECTED");
-      const del = await bareClient(t, cookie).delete(`/v1/services/${serviceId}`, undefined, {
-        origin: "https://evil.example",
-      });
+      const del = await bareClient(t, cookie).delete<ApiErrorBody>(
+        `/v1/services/${serviceId}`,
+        undefined,
+        {
+          origin: "https://evil.example",
+        },
+      );
       expect(del.status).toBe(403);
       expect(del.body.code).toBe("CSRF_REJECTED");
       const [row] = await rows(t, "SELECT name FROM services WHERE id = ?", [serviceId]);
@@ -258,7 +291,7 @@ describe("sessions, password change, CSRF", () => {
 
     test("Origin equal to ours, or Sec-Fetch-Site: same-origin without Origin → allowed", async () => {
       const viaOrigin = uniqueName("csrf");
-      const a = await bareClient(t, cookie).post(
+      const a = await bareClient(t, cookie).post<Service>(
         "/v1/services",
         { slug: viaOrigin, name: "S" },
         { origin: t.origin },
@@ -267,7 +300,7 @@ describe("sessions, password change, CSRF", () => {
       expect(await servicesWithSlug(viaOrigin)).toBe(1);
 
       const viaFetchSite = uniqueName("csrf");
-      const b = await bareClient(t, cookie).post(
+      const b = await bareClient(t, cookie).post<Service>(
         "/v1/services",
         { slug: viaFetchSite, name: "S" },
         { "sec-fetch-site": "same-origin" },
@@ -275,7 +308,7 @@ describe("sessions, password change, CSRF", () => {
       expect(b.status).toBe(201);
       expect(await servicesWithSlug(viaFetchSite)).toBe(1);
 
-      const patch = await bareClient(t, cookie).patch(
+      const patch = await bareClient(t, cookie).patch<Service>(
         `/v1/services/${serviceId}`,
         { name: "Renamed" },
         { "sec-fetch-site": "same-origin" },
@@ -285,7 +318,7 @@ describe("sessions, password change, CSRF", () => {
     });
 
     test("GET without Origin is allowed (safe method)", async () => {
-      const res = await bareClient(t, cookie).get("/v1/services");
+      const res = await bareClient(t, cookie).get<ServiceList>("/v1/services");
       expect(res.status).toBe(200);
       expect((res.body.services as { id: string }[]).map((s) => s.id)).toContain(serviceId);
     });
@@ -294,12 +327,12 @@ describe("sessions, password change, CSRF", () => {
       const slug = uniqueName("pat");
       const client = new ApiClient(t.url, null);
       client.bearer = pat;
-      const res = await client.post("/v1/services", { slug, name: "Via token" });
+      const res = await client.post<Service>("/v1/services", { slug, name: "Via token" });
       expect(res.status).toBe(201);
       expect(await servicesWithSlug(slug)).toBe(1);
 
       const slug2 = uniqueName("pat");
-      const foreign = await client.post(
+      const foreign = await client.post<Service>(
         "/v1/services",
         { slug: slug2, name: "Via token" },
         { origin: "https://evil.example" },
@@ -309,7 +342,7 @@ describe("sessions, password change, CSRF", () => {
     });
 
     test("an invalid cookie without Origin is 401, not 403 (authentication comes first)", async () => {
-      const res = await bareClient(t, "bogus").post("/v1/services", {
+      const res = await bareClient(t, "bogus").post<ApiErrorBody>("/v1/services", {
         slug: uniqueName("x"),
         name: "S",
       });
@@ -347,10 +380,10 @@ describe("sliding session expiry (idle 2d, absolute 5d)", () => {
     const start = clock.now();
     const { client } = await signUp(t);
     const cookie = client.cookie!;
-    const session = await new ApiClient(t.url).get("/v1/auth/sessions", {
+    const session = await new ApiClient(t.url).get<SessionList>("/v1/auth/sessions", {
       cookie: `sigilum_session=${cookie}`,
     });
-    expect(session.body.sessions[0].expires_at).toBe(new Date(start + 2 * DAY).toISOString());
+    expect(session.body.sessions[0]!.expires_at).toBe(new Date(start + 2 * DAY).toISOString());
 
     // Within a day of the last renewal: valid, not renewed (no Set-Cookie).
     clock.ms = start + 12 * HOUR;
@@ -380,10 +413,10 @@ describe("sliding session expiry (idle 2d, absolute 5d)", () => {
     r = await me(cookie);
     expect(r.status).toBe(200);
     expect(maxAgeOf(r.setCookie)).toBe(12 * 3600);
-    const listed = await new ApiClient(t.url).get("/v1/auth/sessions", {
+    const listed = await new ApiClient(t.url).get<SessionList>("/v1/auth/sessions", {
       cookie: `sigilum_session=${cookie}`,
     });
-    expect(listed.body.sessions[0].expires_at).toBe(new Date(start + 5 * DAY).toISOString());
+    expect(listed.body.sessions[0]!.expires_at).toBe(new Date(start + 5 * DAY).toISOString());
 
     clock.ms = start + 5 * DAY - 1000;
     expect((await me(cookie)).status).toBe(200);
@@ -413,10 +446,10 @@ describe("sliding session expiry (idle 2d, absolute 5d)", () => {
     expect((await me(activeCookie)).status).toBe(200);
 
     // The listing no longer shows the expired one.
-    const list = await new ApiClient(t.url).get("/v1/auth/sessions", {
+    const list = await new ApiClient(t.url).get<SessionList>("/v1/auth/sessions", {
       cookie: `sigilum_session=${activeCookie}`,
     });
     expect(list.body.sessions).toHaveLength(1);
-    expect(list.body.sessions[0].current).toBe(true);
+    expect(list.body.sessions[0]!.current).toBe(true);
   });
 });

@@ -6,6 +6,14 @@ import {
   startTestServer,
   type TestServer,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  Deleted,
+  Service,
+  TokenCreated,
+  TokenList,
+} from "../helpers/types.ts";
 import { HOUR, ISO_MS, meWithBearer, rows, sha256Hex } from "./support.ts";
 
 const PAT_ID = /^pat_[0-9A-Za-z]{20}$/;
@@ -34,13 +42,15 @@ describe("personal access tokens", () => {
   afterAll(() => t.close());
 
   async function createToken(body: Record<string, unknown>, who = owner) {
-    const res = await who.client.post("/v1/auth/tokens", body);
+    const res = await who.client.post<TokenCreated>("/v1/auth/tokens", body);
     expect(res.status).toBe(201);
     return res.body as TokenItem & { token: string };
   }
 
   test("create → 201 with id, name, token (shown once), prefix, created_at, expires_at", async () => {
-    const res = await owner.client.post("/v1/auth/tokens", { name: "  deploy bot  " });
+    const res = await owner.client.post<TokenCreated>("/v1/auth/tokens", {
+      name: "  deploy bot  ",
+    });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(
       ["created_at", "expires_at", "id", "name", "prefix", "token"].sort(),
@@ -65,7 +75,7 @@ describe("personal access tokens", () => {
 
   test("the list never contains a token, only its prefix; the token authenticates as Bearer", async () => {
     const created = await createToken({ name: "lister" });
-    const before = await owner.client.get("/v1/auth/tokens");
+    const before = await owner.client.get<TokenList>("/v1/auth/tokens");
     expect(before.status).toBe(200);
     const item = (before.body.tokens as TokenItem[]).find((x) => x.id === created.id);
     expect(item).toEqual({
@@ -87,7 +97,7 @@ describe("personal access tokens", () => {
     expect(body.user.namespace).toBe(owner.namespace);
 
     // Use is recorded.
-    const after = await owner.client.get("/v1/auth/tokens");
+    const after = await owner.client.get<TokenList>("/v1/auth/tokens");
     const used = (after.body.tokens as TokenItem[]).find((x) => x.id === created.id);
     expect(used?.last_used_at).toBe(new Date(clock.now()).toISOString());
     expect(JSON.stringify(after.body)).not.toContain(created.token);
@@ -95,11 +105,11 @@ describe("personal access tokens", () => {
     // A PAT can list tokens too, and still sees no secrets.
     const viaPat = new ApiClient(t.url, null);
     viaPat.bearer = created.token;
-    const list = await viaPat.get("/v1/auth/tokens");
+    const list = await viaPat.get<TokenList>("/v1/auth/tokens");
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(created.token);
     // The other owner's tokens are not visible.
-    const otherList = await other.client.get("/v1/auth/tokens");
+    const otherList = await other.client.get<TokenList>("/v1/auth/tokens");
     expect((otherList.body.tokens as TokenItem[]).map((x) => x.id)).not.toContain(created.id);
   });
 
@@ -115,13 +125,16 @@ describe("personal access tokens", () => {
       "tomorrow",
       12345,
     ]) {
-      const res = await owner.client.post("/v1/auth/tokens", { name: "bad", expires_at });
+      const res = await owner.client.post<ApiErrorBody>("/v1/auth/tokens", {
+        name: "bad",
+        expires_at,
+      });
       expect({ expires_at, status: res.status }).toEqual({ expires_at, status: 400 });
       expect(res.body.code).toBe("VALIDATION_ERROR");
-      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(["expires_at"]);
+      expect(res.body.details!.map((d: { field: string }) => d.field)).toEqual(["expires_at"]);
     }
     for (const body of [{}, { name: "" }, { name: "   " }, { name: "x", scope: "all" }]) {
-      const res = await owner.client.post("/v1/auth/tokens", body);
+      const res = await owner.client.post<ApiErrorBody>("/v1/auth/tokens", body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
       expect(res.body.code).toBe("VALIDATION_ERROR");
     }
@@ -158,25 +171,25 @@ describe("personal access tokens", () => {
     const othersToken = await createToken({ name: "other's" }, other);
     expect((await meWithBearer(t, token.token)).status).toBe(200);
 
-    const notYours = await owner.client.delete(`/v1/auth/tokens/${othersToken.id}`);
+    const notYours = await owner.client.delete<ApiErrorBody>(`/v1/auth/tokens/${othersToken.id}`);
     expect(notYours.status).toBe(404);
     expect(notYours.body.code).toBe("NOT_FOUND");
     expect((await meWithBearer(t, othersToken.token)).status).toBe(200);
 
-    const res = await owner.client.delete(`/v1/auth/tokens/${token.id}`);
+    const res = await owner.client.delete<Deleted>(`/v1/auth/tokens/${token.id}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: token.id, deleted: true });
     const after = await meWithBearer(t, token.token);
     expect(after.status).toBe(401);
-    const list = await owner.client.get("/v1/auth/tokens");
+    const list = await owner.client.get<TokenList>("/v1/auth/tokens");
     expect((list.body.tokens as TokenItem[]).map((x) => x.id)).not.toContain(token.id);
 
-    const again = await owner.client.delete(`/v1/auth/tokens/${token.id}`);
+    const again = await owner.client.delete<ApiErrorBody>(`/v1/auth/tokens/${token.id}`);
     expect(again.status).toBe(404);
     expect(again.body.code).toBe("NOT_FOUND");
-    expect((await owner.client.delete("/v1/auth/tokens/pat_00000000000000000000")).status).toBe(
-      404,
-    );
+    expect(
+      (await owner.client.delete<ApiErrorBody>("/v1/auth/tokens/pat_00000000000000000000")).status,
+    ).toBe(404);
   });
 
   test("a token with a broken checksum or a changed character → 401", async () => {
@@ -246,12 +259,12 @@ describe("personal access tokens", () => {
   });
 
   test("an API key is not an owner credential", async () => {
-    const svc = await owner.client.post("/v1/services", {
+    const svc = await owner.client.post<Service>("/v1/services", {
       slug: `pat-svc-${Date.now()}`,
       name: "S",
     });
     expect(svc.status).toBe(201);
-    const key = await owner.client.post(`/v1/services/${svc.body.id}/keys`);
+    const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
     expect(key.status).toBe(201);
     const res = await meWithBearer(t, key.body.key);
     expect(res.status).toBe(401);

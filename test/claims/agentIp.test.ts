@@ -10,6 +10,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { expectValidation } from "../helpers/assertions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ApiErrorBody, ClaimSubmitted, ClaimWithHistory } from "../helpers/types.ts";
 
 const ACCEPTED: [string, string][] = [
   ["203.0.113.9", "203.0.113.9"],
@@ -130,20 +131,32 @@ describe("agent_ip through POST /v1/claims", () => {
     ["[2001:db8::1]:443", "2001:db8::1"],
     ["2001:DB8::1", "2001:db8::1"],
   ])("%p → 201, stored as %p (port dropped)", async (given, stored) => {
-    const res = await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug, {
-      agent_ip: given,
-    });
+    const res = await submitClaim<ClaimSubmitted>(
+      t,
+      await newAgent(s.namespace),
+      s.apiKey,
+      s.slug,
+      {
+        agent_ip: given,
+      },
+    );
     expect(res.status).toBe(201);
-    const claim = await s.client.get(`/v1/claims/${res.body.claim_id}`);
+    const claim = await s.client.get<ClaimWithHistory>(`/v1/claims/${res.body.claim_id}`);
     expect(claim.body.agent_ip).toBe(stored);
   });
 
   test.each(["0x7f.1", "1.2.3", "127.1", "010.0.0.1", "2130706433", "1.2.3.4:99999"])(
     "%p → 400 VALIDATION_ERROR agent_ip",
     async (given) => {
-      const res = await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug, {
-        agent_ip: given,
-      });
+      const res = await submitClaim<ApiErrorBody>(
+        t,
+        await newAgent(s.namespace),
+        s.apiKey,
+        s.slug,
+        {
+          agent_ip: given,
+        },
+      );
       expectValidation(res, "agent_ip");
     },
   );

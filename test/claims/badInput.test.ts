@@ -8,6 +8,16 @@ import {
   type TestServer,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  Claim,
+  ClaimList,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Feed,
+  Policy,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 // quality.md §2 on every claims route: bad input gets the documented 4xx with a `code` (never a
 // 500) and the claims data is unchanged afterwards.
@@ -26,10 +36,10 @@ beforeAll(async () => {
   svc = new ApiClient(t.url, null);
   svc.bearer = s.apiKey;
   agent = await newAgent(s.namespace);
-  pendingId = (await submitClaim(t, agent, s.apiKey, s.slug)).body.claim_id;
+  pendingId = (await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug)).body.claim_id;
   const other = await newAgent(s.namespace);
-  approvedId = (await submitClaim(t, other, s.apiKey, s.slug)).body.claim_id;
-  expect((await s.client.post(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
+  approvedId = (await submitClaim<ClaimSubmitted>(t, other, s.apiKey, s.slug)).body.claim_id;
+  expect((await s.client.post<Claim>(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
 });
 afterAll(() => t.close());
 
@@ -53,15 +63,15 @@ async function snapshot(): Promise<string> {
 }
 
 /** Runs `cases`, each expecting `status`/`code` (and `field` among details), then checks nothing changed. */
-async function expectAllRejected(
-  cases: [
-    label: string,
-    run: () => Promise<JsonResponse>,
-    status: number,
-    code: string,
-    field?: string,
-  ][],
-) {
+type Case = [
+  label: string,
+  run: () => Promise<JsonResponse<unknown>>,
+  status: number,
+  code: ApiErrorBody["code"],
+  field?: string,
+];
+
+async function expectAllRejected(cases: Case[]) {
   const before = await snapshot();
   for (const [label, run, status, code, field] of cases) {
     const res = await run();
@@ -87,7 +97,7 @@ function rawBodyCases(
   label: string,
   send: (body: string | undefined, headers: Record<string, string>) => Promise<JsonResponse>,
   anyContentType = false,
-): [string, () => Promise<JsonResponse>, number, string, string?][] {
+): Case[] {
   const deep = `${"[".repeat(40)}${"]".repeat(40)}`;
   const nonJson = anyContentType
     ? ([400, "INVALID_JSON"] as const)
@@ -128,8 +138,8 @@ function rawBodyCases(
 
 describe("POST /v1/claims", () => {
   const post = (body: string | undefined, headers: Record<string, string>) =>
-    svc.request("POST", "/v1/claims", body, headers);
-  const postJson = (body: unknown) => svc.post("/v1/claims", body);
+    svc.request<ClaimSubmitted>("POST", "/v1/claims", body, headers);
+  const postJson = (body: unknown) => svc.post<ClaimSubmitted>("/v1/claims", body);
   const valid = () => claimBody(agent, s.slug);
   const without = (field: string) => {
     const b: Record<string, unknown> = valid();
@@ -162,8 +172,8 @@ describe("POST /v1/claims", () => {
   // string namespace or public_key that is not the signer's fails the binding before validation.
   test("missing fields, wrong types and strings out of range → 400 VALIDATION_ERROR (after the signature)", async () => {
     const signedPost = (body: unknown) =>
-      signedCall(t, agent, "POST", "/v1/claims", body, { apiKey: s.apiKey });
-    const cases: [string, () => Promise<JsonResponse>, number, string, string?][] = [];
+      signedCall<ClaimSubmitted>(t, agent, "POST", "/v1/claims", body, { apiKey: s.apiKey });
+    const cases: Case[] = [];
     for (const field of ["namespace", "public_key", "service", "agent_ip", "nonce"]) {
       cases.push([
         `missing ${field}`,
@@ -220,14 +230,14 @@ describe("POST /v1/claims", () => {
 
   test("the longest accepted strings are accepted (nonce 256, subject 256, agent_id 128)", async () => {
     const fresh = await newAgent(s.namespace);
-    const res = await submitClaim(t, fresh, s.apiKey, s.slug, {
+    const res = await submitClaim<ClaimSubmitted>(t, fresh, s.apiKey, s.slug, {
       nonce: "n".repeat(256),
       subject: "s".repeat(256),
       agent_id: "a".repeat(128),
       agent_name: "José 🚀 Ünïcødé",
     });
     expect(res.status).toBe(201);
-    const claim = await s.client.get(`/v1/claims/${res.body.claim_id}`);
+    const claim = await s.client.get<ClaimWithHistory>(`/v1/claims/${res.body.claim_id}`);
     expect(claim.body).toMatchObject({
       subject: "s".repeat(256),
       agent_id: "a".repeat(128),
@@ -240,35 +250,35 @@ describe("POST /v1/claims", () => {
     await expectAllRejected([
       [
         "no API key",
-        () => new ApiClient(t.url, null).post("/v1/claims", valid()),
+        () => new ApiClient(t.url, null).post<ApiErrorBody>("/v1/claims", valid()),
         401,
         "UNAUTHORIZED",
       ],
       ["unsigned", () => postJson(valid()), 401, "SIGNATURE_MISSING"],
       [
         "bad agent_ip",
-        () => submitClaim(t, agent, s.apiKey, s.slug, { agent_ip: "not-an-ip" }),
+        () => submitClaim<ApiErrorBody>(t, agent, s.apiKey, s.slug, { agent_ip: "not-an-ip" }),
         400,
         "VALIDATION_ERROR",
         "agent_ip",
       ],
       [
         "CIDR agent_ip",
-        () => submitClaim(t, agent, s.apiKey, s.slug, { agent_ip: "10.0.0.0/8" }),
+        () => submitClaim<ApiErrorBody>(t, agent, s.apiKey, s.slug, { agent_ip: "10.0.0.0/8" }),
         400,
         "VALIDATION_ERROR",
         "agent_ip",
       ],
       [
         "unparseable public_key (key binding)",
-        () => submitClaim(t, agent, s.apiKey, s.slug, { public_key: "ed25519:abc" }),
+        () => submitClaim<ApiErrorBody>(t, agent, s.apiKey, s.slug, { public_key: "ed25519:abc" }),
         403,
         "SIGNATURE_KEY_MISMATCH",
       ],
       [
         "unparseable public_key (namespace-only binding)",
         () =>
-          submitClaim(
+          submitClaim<ApiErrorBody>(
             t,
             agent,
             s.apiKey,
@@ -282,13 +292,13 @@ describe("POST /v1/claims", () => {
       ],
       [
         "unknown namespace",
-        () => submitClaim(t, ghost, s.apiKey, s.slug),
+        () => submitClaim<ApiErrorBody>(t, ghost, s.apiKey, s.slug),
         404,
         "NAMESPACE_NOT_FOUND",
       ],
       [
         "another service's slug",
-        () => submitClaim(t, agent, s.apiKey, "some-other-service"),
+        () => submitClaim<ApiErrorBody>(t, agent, s.apiKey, "some-other-service"),
         403,
         "SERVICE_MISMATCH",
       ],
@@ -298,12 +308,14 @@ describe("POST /v1/claims", () => {
   test("a reused nonce → 409 NONCE_REPLAY and nothing is written", async () => {
     const fresh = await newAgent(s.namespace);
     const body = claimBody(fresh, s.slug);
-    const first = await signedCall(t, fresh, "POST", "/v1/claims", body, { apiKey: s.apiKey });
+    const first = await signedCall<ClaimSubmitted>(t, fresh, "POST", "/v1/claims", body, {
+      apiKey: s.apiKey,
+    });
     expect(first.status).toBe(201);
     await expectAllRejected([
       [
         "same nonce",
-        () => signedCall(t, fresh, "POST", "/v1/claims", body, { apiKey: s.apiKey }),
+        () => signedCall<ApiErrorBody>(t, fresh, "POST", "/v1/claims", body, { apiKey: s.apiKey }),
         409,
         "NONCE_REPLAY",
       ],
@@ -314,7 +326,7 @@ describe("POST /v1/claims", () => {
   // clients send extra ones). Fixed in 34922b8; this pins it.
   test("unknown body fields are ignored", async () => {
     const fresh = await newAgent(s.namespace);
-    const res = await submitClaim(t, fresh, s.apiKey, s.slug, {
+    const res = await submitClaim<ClaimSubmitted>(t, fresh, s.apiKey, s.slug, {
       client_version: "1.2.3",
       extra: {},
     });
@@ -326,12 +338,14 @@ describe("POST /v1/claims", () => {
 
 describe("owner decisions: approve / reject / revoke", () => {
   test("raw body problems and bad fields → 4xx, the claims unchanged", async () => {
-    const cases: [string, () => Promise<JsonResponse>, number, string, string?][] = [];
+    const cases: Case[] = [];
     for (const action of ["approve", "reject", "revoke"]) {
       for (const id of [pendingId, approvedId]) {
         const path = `/v1/claims/${id}/${action}`;
         cases.push(
-          ...rawBodyCases(action, (body, headers) => s.client.request("POST", path, body, headers)),
+          ...rawBodyCases(action, (body, headers) =>
+            s.client.request<ApiErrorBody>("POST", path, body, headers),
+          ),
         );
         const bad: [unknown, string][] = [
           [{ reason: "r".repeat(501) }, "reason"],
@@ -343,7 +357,7 @@ describe("owner decisions: approve / reject / revoke", () => {
         for (const [body, field] of bad) {
           cases.push([
             `${action} ${JSON.stringify(body).slice(0, 30)}`,
-            () => s.client.post(path, body),
+            () => s.client.post<ApiErrorBody>(path, body),
             400,
             "VALIDATION_ERROR",
             field,
@@ -352,24 +366,39 @@ describe("owner decisions: approve / reject / revoke", () => {
       }
     }
     await expectAllRejected(cases);
-    expect((await s.client.get(`/v1/claims/${pendingId}`)).body.status).toBe("pending");
-    expect((await s.client.get(`/v1/claims/${approvedId}`)).body.status).toBe("approved");
+    expect((await s.client.get<ClaimWithHistory>(`/v1/claims/${pendingId}`)).body.status).toBe(
+      "pending",
+    );
+    expect((await s.client.get<ClaimWithHistory>(`/v1/claims/${approvedId}`)).body.status).toBe(
+      "approved",
+    );
   });
 
   test("unknown or invalid claim ids → 404 (or 400 when not an id at all)", async () => {
-    const cases: [string, () => Promise<JsonResponse>, number, string, string?][] = [];
+    const cases: Case[] = [];
     for (const id of ["claim_000000000000000000000000", "nope", "claim_ünïcødé", `${pendingId}x`]) {
       const p = `/v1/claims/${encodeURIComponent(id)}`;
-      cases.push([`GET ${id}`, () => s.client.get(p), 404, "NOT_FOUND"]);
+      cases.push([`GET ${id}`, () => s.client.get<ApiErrorBody>(p), 404, "NOT_FOUND"]);
       for (const action of ["approve", "reject", "revoke"]) {
-        cases.push([`${action} ${id}`, () => s.client.post(`${p}/${action}`), 404, "NOT_FOUND"]);
+        cases.push([
+          `${action} ${id}`,
+          () => s.client.post<ApiErrorBody>(`${p}/${action}`),
+          404,
+          "NOT_FOUND",
+        ]);
       }
     }
     const long = `/v1/claims/${"c".repeat(101)}`;
-    cases.push(["GET over-long id", () => s.client.get(long), 400, "VALIDATION_ERROR", "claimId"]);
+    cases.push([
+      "GET over-long id",
+      () => s.client.get<ApiErrorBody>(long),
+      400,
+      "VALIDATION_ERROR",
+      "claimId",
+    ]);
     cases.push([
       "approve over-long id",
-      () => s.client.post(`${long}/approve`),
+      () => s.client.post<ApiErrorBody>(`${long}/approve`),
       400,
       "VALIDATION_ERROR",
       "claimId",
@@ -380,20 +409,40 @@ describe("owner decisions: approve / reject / revoke", () => {
   test("no credentials → 401; a service API key is not an owner credential", async () => {
     const anon = new ApiClient(t.url, null);
     await expectAllRejected([
-      ["anon GET", () => anon.get(`/v1/claims/${pendingId}`), 401, "UNAUTHORIZED"],
-      ["anon approve", () => anon.post(`/v1/claims/${pendingId}/approve`), 401, "UNAUTHORIZED"],
-      ["key approve", () => svc.post(`/v1/claims/${pendingId}/approve`), 401, "UNAUTHORIZED"],
-      ["anon list", () => anon.get(`/v1/namespaces/${s.namespace}/claims`), 401, "UNAUTHORIZED"],
-      ["anon policy", () => anon.get(`/v1/namespaces/${s.namespace}/policy`), 401, "UNAUTHORIZED"],
+      ["anon GET", () => anon.get<ApiErrorBody>(`/v1/claims/${pendingId}`), 401, "UNAUTHORIZED"],
+      [
+        "anon approve",
+        () => anon.post<ApiErrorBody>(`/v1/claims/${pendingId}/approve`),
+        401,
+        "UNAUTHORIZED",
+      ],
+      [
+        "key approve",
+        () => svc.post<ApiErrorBody>(`/v1/claims/${pendingId}/approve`),
+        401,
+        "UNAUTHORIZED",
+      ],
+      [
+        "anon list",
+        () => anon.get<ApiErrorBody>(`/v1/namespaces/${s.namespace}/claims`),
+        401,
+        "UNAUTHORIZED",
+      ],
+      [
+        "anon policy",
+        () => anon.get<ApiErrorBody>(`/v1/namespaces/${s.namespace}/policy`),
+        401,
+        "UNAUTHORIZED",
+      ],
     ]);
   });
 });
 
 describe("GET /v1/namespaces/{namespace}/claims query", () => {
-  const list = (q: string) => s.client.get(`/v1/namespaces/${s.namespace}/claims?${q}`);
+  const list = (q: string) => s.client.get<ClaimList>(`/v1/namespaces/${s.namespace}/claims?${q}`);
 
   test("limit/offset out of range, unknown params and unknown status → 400 VALIDATION_ERROR", async () => {
-    const cases: [string, () => Promise<JsonResponse>, number, string, string?][] = [];
+    const cases: Case[] = [];
     for (const q of ["limit=0", "limit=201", "limit=-1", "offset=-1"]) {
       // (the details name the wrong field for these: pinned below)
       cases.push([q, () => list(q), 400, "VALIDATION_ERROR"]);
@@ -413,7 +462,7 @@ describe("GET /v1/namespaces/{namespace}/claims query", () => {
     }
     cases.push([
       "namespace too long",
-      () => s.client.get(`/v1/namespaces/${"n".repeat(65)}/claims`),
+      () => s.client.get<ApiErrorBody>(`/v1/namespaces/${"n".repeat(65)}/claims`),
       400,
       "VALIDATION_ERROR",
       "namespace",
@@ -432,33 +481,37 @@ describe("GET /v1/namespaces/{namespace}/claims query", () => {
 describe("PUT /v1/namespaces/{namespace}/policy", () => {
   test("raw body problems and bad fields → 4xx, the policy unchanged", async () => {
     const path = `/v1/namespaces/${s.namespace}/policy`;
-    expect((await s.client.put(path, { auto_approve_services: [s.slug] })).status).toBe(200);
+    expect((await s.client.put<Policy>(path, { auto_approve_services: [s.slug] })).status).toBe(
+      200,
+    );
     await expectAllRejected([
-      ...rawBodyCases("policy", (body, headers) => s.client.request("PUT", path, body, headers)),
+      ...rawBodyCases("policy", (body, headers) =>
+        s.client.request<Policy>("PUT", path, body, headers),
+      ),
       [
         "no body",
-        () => s.client.request("PUT", path, undefined, {}),
+        () => s.client.request<ApiErrorBody>("PUT", path, undefined, {}),
         400,
         "VALIDATION_ERROR",
         "body",
       ],
       [
         "unknown field",
-        () => s.client.put(path, { auto_approve_services: [], x: 1 }),
+        () => s.client.put<ApiErrorBody>(path, { auto_approve_services: [], x: 1 }),
         400,
         "VALIDATION_ERROR",
         "x",
       ],
       [
         "null list",
-        () => s.client.put(path, { auto_approve_services: null }),
+        () => s.client.put<ApiErrorBody>(path, { auto_approve_services: null }),
         400,
         "VALIDATION_ERROR",
         "auto_approve_services",
       ],
       [
         "bad slug",
-        () => s.client.put(path, { auto_approve_services: ["Bad Slug!"] }),
+        () => s.client.put<ApiErrorBody>(path, { auto_approve_services: ["Bad Slug!"] }),
         400,
         "VALIDATION_ERROR",
         "auto_approve_services.0",
@@ -466,13 +519,15 @@ describe("PUT /v1/namespaces/{namespace}/policy", () => {
       [
         "namespace too long",
         () =>
-          s.client.put(`/v1/namespaces/${"n".repeat(65)}/policy`, { auto_approve_services: [] }),
+          s.client.put<ApiErrorBody>(`/v1/namespaces/${"n".repeat(65)}/policy`, {
+            auto_approve_services: [],
+          }),
         400,
         "VALIDATION_ERROR",
         "namespace",
       ],
     ]);
-    expect((await s.client.get(path)).body.auto_approve_services).toEqual([
+    expect((await s.client.get<Policy>(path)).body.auto_approve_services).toEqual([
       { id: s.serviceId, slug: s.slug },
     ]);
   });
@@ -484,58 +539,71 @@ describe("runtime queries: verify, feed, namespace info", () => {
     await expectAllRejected([
       [
         "verify without namespace",
-        () => svc.get(`/v1/verify?public_key=${pk}`),
+        () => svc.get<ApiErrorBody>(`/v1/verify?public_key=${pk}`),
         400,
         "VALIDATION_ERROR",
         "namespace",
       ],
       [
         "verify empty namespace",
-        () => svc.get(`/v1/verify?namespace=&public_key=${pk}`),
+        () => svc.get<ApiErrorBody>(`/v1/verify?namespace=&public_key=${pk}`),
         400,
         "VALIDATION_ERROR",
         "namespace",
       ],
       [
         "verify namespace too long",
-        () => svc.get(`/v1/verify?namespace=${"n".repeat(65)}&public_key=${pk}`),
+        () => svc.get<ApiErrorBody>(`/v1/verify?namespace=${"n".repeat(65)}&public_key=${pk}`),
         400,
         "VALIDATION_ERROR",
         "namespace",
       ],
       [
         "verify public_key too long",
-        () => svc.get(`/v1/verify?namespace=${s.namespace}&public_key=${"p".repeat(201)}`),
+        () =>
+          svc.get<ApiErrorBody>(
+            `/v1/verify?namespace=${s.namespace}&public_key=${"p".repeat(201)}`,
+          ),
         400,
         "VALIDATION_ERROR",
         "public_key",
       ],
       [
         "verify public_key garbage",
-        () => svc.get(`/v1/verify?namespace=${s.namespace}&public_key=%00%01`),
+        () => svc.get<ApiErrorBody>(`/v1/verify?namespace=${s.namespace}&public_key=%00%01`),
         400,
         "VALIDATION_ERROR",
         "public_key",
       ],
       [
         "feed limit abc",
-        () => svc.get("/v1/namespaces/claims?limit=abc"),
+        () => svc.get<ApiErrorBody>("/v1/namespaces/claims?limit=abc"),
         400,
         "VALIDATION_ERROR",
         "limit",
       ],
-      ["feed offset -1", () => svc.get("/v1/namespaces/claims?offset=-1"), 400, "VALIDATION_ERROR"],
+      [
+        "feed offset -1",
+        () => svc.get<ApiErrorBody>("/v1/namespaces/claims?offset=-1"),
+        400,
+        "VALIDATION_ERROR",
+      ],
       [
         "feed updated_since too long",
-        () => svc.get(`/v1/namespaces/claims?updated_since=${"1".repeat(65)}`),
+        () => svc.get<ApiErrorBody>(`/v1/namespaces/claims?updated_since=${"1".repeat(65)}`),
         400,
         "VALIDATION_ERROR",
         "updated_since",
       ],
-      ["feed POST", () => svc.post("/v1/namespaces/claims", {}), 405, "METHOD_NOT_ALLOWED"],
+      [
+        "feed POST",
+        () => svc.post<ApiErrorBody>("/v1/namespaces/claims", {}),
+        405,
+        "METHOD_NOT_ALLOWED",
+      ],
       [
         "namespace info too long",
-        () => svc.get(`/v1/namespaces/${"n".repeat(65)}`),
+        () => svc.get<ApiErrorBody>(`/v1/namespaces/${"n".repeat(65)}`),
         400,
         "VALIDATION_ERROR",
         "namespace",
@@ -546,10 +614,12 @@ describe("runtime queries: verify, feed, namespace info", () => {
   // http-api.md §1.1 again, for the query strings of verify and the feed.
   test("verify and the feed ignore unknown query parameters", async () => {
     const pk = encodeURIComponent(agent.publicKey);
-    const verified = await svc.get(`/v1/verify?namespace=${s.namespace}&public_key=${pk}&foo=1`);
+    const verified = await svc.get<VerifyAnswer>(
+      `/v1/verify?namespace=${s.namespace}&public_key=${pk}&foo=1`,
+    );
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ authorized: false, status: "pending" });
-    const feed = await svc.get("/v1/namespaces/claims?client=ref-impl");
+    const feed = await svc.get<Feed>("/v1/namespaces/claims?client=ref-impl");
     expect(feed.status).toBe(200);
     expect(feed.body.claims.map((c: { claim_id: string }) => c.claim_id)).toContain(approvedId);
   });

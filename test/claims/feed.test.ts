@@ -13,6 +13,20 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKey,
+  ApiKeyCreated,
+  Claim,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Deleted,
+  Feed,
+  NamespaceInfo,
+  Service,
+  UserBody,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 // http-api.md §5 "Runtime checks": the approved-claims feed, verify with an API key, and the
 // public facts about a namespace. A ManualClock drives the server so timestamps are exact.
@@ -32,9 +46,9 @@ beforeAll(async () => {
 /** A new service with one API key for an existing owner: its feed starts empty. */
 async function freshService(owner: Owner): Promise<ServiceSetup> {
   const slug = uniqueName("feed");
-  const service = await owner.client.post("/v1/services", { slug, name: "Feed" });
+  const service = await owner.client.post<Service>("/v1/services", { slug, name: "Feed" });
   if (service.status !== 201) throw new Error(`service: ${service.status}`);
-  const key = await owner.client.post(`/v1/services/${service.body.id}/keys`);
+  const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${service.body.id}/keys`);
   if (key.status !== 201) throw new Error(`key: ${key.status}`);
   return {
     client: owner.client,
@@ -82,28 +96,32 @@ async function submit(
   agent: Agent,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const res = await submitClaim(t, agent, s.apiKey, s.slug, extra, {
+  const res = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug, extra, {
     created: Math.floor(clock.now() / 1000),
   });
   if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.claim_id;
 }
 
-async function decide(owner: ApiClient, claimId: string, action: string): Promise<JsonResponse> {
+async function decide(
+  owner: ApiClient,
+  claimId: string,
+  action: string,
+): Promise<JsonResponse<Claim>> {
   clock.advance(1000);
-  const res = await owner.post(`/v1/claims/${claimId}/${action}`);
+  const res = await owner.post<Claim>(`/v1/claims/${claimId}/${action}`);
   if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
   return res;
 }
 
 function feed(apiKey: string, query: Record<string, string> = {}, headers = {}) {
   const qs = new URLSearchParams(query).toString();
-  return keyClient(apiKey).get(`/v1/namespaces/claims${qs ? `?${qs}` : ""}`, headers);
+  return keyClient(apiKey).get<Feed>(`/v1/namespaces/claims${qs ? `?${qs}` : ""}`, headers);
 }
 
 function verify(apiKey: string | null, query: Record<string, string>) {
   const c = apiKey ? keyClient(apiKey) : new ApiClient(t.url, null);
-  return c.get(`/v1/verify?${new URLSearchParams(query)}`);
+  return c.get<VerifyAnswer>(`/v1/verify?${new URLSearchParams(query)}`);
 }
 
 describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
@@ -141,7 +159,7 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
     expect(res.body.cursor).toMatch(/^cur_\d+$/);
 
     const first = res.body.claims[0];
-    expect(Object.keys(first).sort()).toEqual(FEED_CLAIM_KEYS);
+    expect(Object.keys(first!).sort()).toEqual(FEED_CLAIM_KEYS);
     expect(first).toEqual({
       claim_id: approved,
       namespace: s.namespace,
@@ -195,7 +213,8 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
       status: "revoked",
       revoked_at: revoked.body.revoked_at,
     });
-    expect(delta.body.claims[1].revoked_at).toMatch(ISO_MS);
+    const tombstone = delta.body.claims[1]!;
+    expect("revoked_at" in tombstone && tombstone.revoked_at).toMatch(ISO_MS);
     expect(delta.body.pagination).toEqual({ limit: 50, offset: 0, total: 2, has_more: false });
     expect(delta.body.cursor).not.toBe(cursor);
 
@@ -256,7 +275,7 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
     expect(p1.body.claims.map((c: { claim_id: string }) => c.claim_id)).toEqual(ids.slice(0, 2));
     expect(p1.body.pagination).toEqual({ limit: 2, offset: 0, total: 3, has_more: true });
     const p2 = await feed(s.apiKey, { limit: "2", offset: "2" });
-    expect(p2.body.claims.map((c: { claim_id: string }) => c.claim_id)).toEqual([ids[2]]);
+    expect(p2.body.claims.map((c: { claim_id: string }) => c.claim_id)).toEqual([ids[2]!]);
     expect(p2.body.pagination).toEqual({ limit: 2, offset: 2, total: 3, has_more: false });
   });
 
@@ -305,9 +324,13 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
 
   test("no key, a wrong key or an owner session → 401", async () => {
     const s = await freshService(ownerA);
-    expectError(await new ApiClient(t.url, null).get("/v1/namespaces/claims"), 401, "UNAUTHORIZED");
+    expectError(
+      await new ApiClient(t.url, null).get<ApiErrorBody>("/v1/namespaces/claims"),
+      401,
+      "UNAUTHORIZED",
+    );
     expectError(await feed(wrongKey(s.apiKey)), 401, "UNAUTHORIZED");
-    expectError(await s.client.get("/v1/namespaces/claims"), 401, "UNAUTHORIZED");
+    expectError(await s.client.get<ApiErrorBody>("/v1/namespaces/claims"), 401, "UNAUTHORIZED");
   });
 
   // Change numbers come from a sequence that never goes back, even when claims are deleted.
@@ -319,7 +342,7 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
     const cx = await submit(s, await agentIn(x.namespace));
     await decide(x.client, cx, "approve"); // the newest change on the server
     const cursor = (await feed(s.apiKey)).body.cursor;
-    expect((await x.client.delete("/v1/auth/account")).status).toBe(200);
+    expect((await x.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
 
     await decide(s.client, c1, "revoke");
     const delta = await feed(s.apiKey, { updated_since: cursor });
@@ -339,7 +362,7 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
     const before = await feed(s.apiKey);
     expect(before.body.claims).toHaveLength(2);
     const etag = before.headers.get("etag")!;
-    expect((await x.client.delete("/v1/auth/account")).status).toBe(200);
+    expect((await x.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
     await decide(s.client, c1, "revoke"); // takes change_seq N-1 (cx's row held N)
     await submit(s, await agentIn(s.namespace)); // a pending claim takes N again
 
@@ -355,7 +378,7 @@ describe("GET /v1/namespaces/claims (the approved-claims feed)", () => {
     const cx = await submit(s, await agentIn(x.namespace));
     await decide(x.client, cx, "approve");
     const cursor = (await feed(s.apiKey)).body.cursor;
-    expect((await x.client.delete("/v1/auth/account")).status).toBe(200);
+    expect((await x.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
     const delta = await feed(s.apiKey, { updated_since: cursor });
     expect(delta.body.claims.map((c: { claim_id: string }) => c.claim_id)).toContain(cx);
   });
@@ -450,10 +473,14 @@ describe("GET /v1/verify with a service API key", () => {
     const s = await freshService(ownerA);
     const a = await agentIn(s.namespace);
     const q = { namespace: s.namespace, public_key: a.publicKey };
-    const minted = await s.client.post(`/v1/services/${s.serviceId}/keys`, { name: "doomed" });
+    const minted = await s.client.post<ApiKeyCreated>(`/v1/services/${s.serviceId}/keys`, {
+      name: "doomed",
+    });
     expect(minted.status).toBe(201);
     expect((await verify(minted.body.key, q)).status).toBe(200);
-    const revoked = await s.client.delete(`/v1/services/${s.serviceId}/keys/${minted.body.id}`);
+    const revoked = await s.client.delete<ApiKey>(
+      `/v1/services/${s.serviceId}/keys/${minted.body.id}`,
+    );
     expect(revoked.status).toBe(200);
     expectError(await verify(minted.body.key, q), 401, "UNAUTHORIZED");
     expect((await verify(s.apiKey, q)).status).toBe(200);
@@ -466,7 +493,7 @@ describe("GET /v1/verify with a service API key", () => {
     const id = await submit(s, a);
     clock.advance(t.server.ctx.config.pendingClaimTtl + 60_000);
     await expirePendingClaims(t.server.ctx);
-    expect((await s.client.get(`/v1/claims/${id}`)).body.status).toBe("expired");
+    expect((await s.client.get<ClaimWithHistory>(`/v1/claims/${id}`)).body.status).toBe("expired");
     expect(
       (await verify(s.apiKey, { namespace: s.namespace, public_key: a.publicKey })).body,
     ).toEqual({ authorized: false, status: "expired", reason: "Authorization request expired" });
@@ -479,9 +506,11 @@ describe("GET /v1/namespaces/{namespace}", () => {
   test("with an API key or an owner session: public facts only", async () => {
     const s = await ownerWithKey(t);
     const viewer = await freshService(ownerB);
-    const created = (await s.client.get("/v1/auth/me")).body.user.created_at;
+    const created = (await s.client.get<UserBody>("/v1/auth/me")).body.user.created_at;
 
-    const before = await keyClient(viewer.apiKey).get(`/v1/namespaces/${s.namespace}`);
+    const before = await keyClient(viewer.apiKey).get<NamespaceInfo>(
+      `/v1/namespaces/${s.namespace}`,
+    );
     expect(before.status).toBe(200);
     expect(Object.keys(before.body).sort()).toEqual(INFO_KEYS);
     expect(before.body).toEqual({
@@ -496,35 +525,42 @@ describe("GET /v1/namespaces/{namespace}", () => {
     const id = await submit(s, await agentIn(s.namespace));
     await submit(s, await agentIn(s.namespace)); // pending: not active
     await decide(s.client, id, "approve");
-    const bySession = await viewer.client.get(`/v1/namespaces/${s.namespace}`);
+    const bySession = await viewer.client.get<NamespaceInfo>(`/v1/namespaces/${s.namespace}`);
     expect(bySession.status).toBe(200);
     expect(Object.keys(bySession.body).sort()).toEqual(INFO_KEYS);
     expect(bySession.body.active_claims).toBe(1);
-    expect((await s.client.get(`/v1/namespaces/${s.namespace}`)).body.active_claims).toBe(1);
+    expect(
+      (await s.client.get<NamespaceInfo>(`/v1/namespaces/${s.namespace}`)).body.active_claims,
+    ).toBe(1);
 
     await decide(s.client, id, "revoke");
     expect(
-      (await keyClient(s.apiKey).get(`/v1/namespaces/${s.namespace}`)).body.active_claims,
+      (await keyClient(s.apiKey).get<NamespaceInfo>(`/v1/namespaces/${s.namespace}`)).body
+        .active_claims,
     ).toBe(0);
   });
 
   test("an unknown namespace → 404 NAMESPACE_NOT_FOUND; no credentials → 401", async () => {
     const s = await freshService(ownerA);
     expectError(
-      await keyClient(s.apiKey).get("/v1/namespaces/no-such-namespace-here"),
+      await keyClient(s.apiKey).get<ApiErrorBody>("/v1/namespaces/no-such-namespace-here"),
       404,
       "NAMESPACE_NOT_FOUND",
     );
     expectError(
-      await s.client.get("/v1/namespaces/no-such-namespace-here"),
+      await s.client.get<ApiErrorBody>("/v1/namespaces/no-such-namespace-here"),
       404,
       "NAMESPACE_NOT_FOUND",
     );
     const anon = new ApiClient(t.url, null);
-    expectError(await anon.get(`/v1/namespaces/${s.namespace}`), 401, "UNAUTHORIZED");
-    expectError(await anon.get("/v1/namespaces/no-such-namespace-here"), 401, "UNAUTHORIZED");
+    expectError(await anon.get<ApiErrorBody>(`/v1/namespaces/${s.namespace}`), 401, "UNAUTHORIZED");
     expectError(
-      await keyClient(wrongKey(s.apiKey)).get(`/v1/namespaces/${s.namespace}`),
+      await anon.get<ApiErrorBody>("/v1/namespaces/no-such-namespace-here"),
+      401,
+      "UNAUTHORIZED",
+    );
+    expectError(
+      await keyClient(wrongKey(s.apiKey)).get<ApiErrorBody>(`/v1/namespaces/${s.namespace}`),
       401,
       "UNAUTHORIZED",
     );

@@ -9,6 +9,14 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { type ServerProcess, spawnServer } from "../helpers/process.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiKey,
+  ApiKeyCreated,
+  ApiKeyList,
+  Claim,
+  ClaimSubmitted,
+  Deleted,
+} from "../helpers/types.ts";
 
 // 250 ms poll interval, plus room for scheduling on a loaded machine.
 const WITHIN_MS = 400;
@@ -47,11 +55,15 @@ async function msUntil(refused: () => Promise<boolean>): Promise<number> {
 describe("a change on A is seen by B within 250 ms", () => {
   test("a revoked API key", async () => {
     const s = await ownerWithKey(a);
-    const created = await s.client.post(`/v1/services/${s.serviceId}/keys`, { name: "short" });
+    const created = await s.client.post<ApiKeyCreated>(`/v1/services/${s.serviceId}/keys`, {
+      name: "short",
+    });
     const agent = await newAgent(s.namespace);
     expect((await verifyOnB(s, created.body.key, agent.publicKey)).status).toBe(200);
     expect((await verifyOnB(s, created.body.key, agent.publicKey)).status).toBe(200); // cached
-    const revoked = await s.client.delete(`/v1/services/${s.serviceId}/keys/${created.body.id}`);
+    const revoked = await s.client.delete<ApiKey>(
+      `/v1/services/${s.serviceId}/keys/${created.body.id}`,
+    );
     expect(revoked.status).toBe(200);
     const ms = await msUntil(
       async () => (await verifyOnB(s, created.body.key, agent.publicKey)).status === 401,
@@ -64,10 +76,14 @@ describe("a change on A is seen by B within 250 ms", () => {
     const s = await ownerWithKey(a);
     const agent = await newAgent(s.namespace);
     expect((await verifyOnB(s, s.apiKey, agent.publicKey)).status).toBe(200);
-    const keyId = (await s.client.get(`/v1/services/${s.serviceId}/keys`)).body.keys[0].id;
-    const rolled = await s.client.post(`/v1/services/${s.serviceId}/keys/${keyId}/roll`, {
-      grace_seconds: 0,
-    });
+    const keyId = (await s.client.get<ApiKeyList>(`/v1/services/${s.serviceId}/keys`)).body.keys[0]!
+      .id;
+    const rolled = await s.client.post<ApiKeyCreated>(
+      `/v1/services/${s.serviceId}/keys/${keyId}/roll`,
+      {
+        grace_seconds: 0,
+      },
+    );
     expect(rolled.status).toBe(201);
     const ms = await msUntil(
       async () => (await verifyOnB(s, s.apiKey, agent.publicKey)).status === 401,
@@ -79,12 +95,16 @@ describe("a change on A is seen by B within 250 ms", () => {
   test("a revoked claim", async () => {
     const s = await ownerWithKey(a);
     const agent = await newAgent(s.namespace);
-    const submitted = await submitClaim(a, agent, s.apiKey, s.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(a, agent, s.apiKey, s.slug);
     expect(submitted.status).toBe(201);
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+    ).toBe(200);
     expect((await verifyOnB(s, s.apiKey, agent.publicKey)).body.authorized).toBe(true);
     expect((await verifyOnB(s, s.apiKey, agent.publicKey)).body.authorized).toBe(true); // cached
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/revoke`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/revoke`)).status,
+    ).toBe(200);
     const ms = await msUntil(
       async () => (await verifyOnB(s, s.apiKey, agent.publicKey)).body.authorized === false,
     );
@@ -98,12 +118,14 @@ describe("a change on A is seen by B within 250 ms", () => {
   test("an approval shows up too (the pending answer B cached is dropped)", async () => {
     const s = await ownerWithKey(a);
     const agent = await newAgent(s.namespace);
-    const submitted = await submitClaim(a, agent, s.apiKey, s.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(a, agent, s.apiKey, s.slug);
     expect((await verifyOnB(s, s.apiKey, agent.publicKey)).body).toMatchObject({
       authorized: false,
       status: "pending",
     });
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+    ).toBe(200);
     const ms = await msUntil(
       async () => (await verifyOnB(s, s.apiKey, agent.publicKey)).body.authorized === true,
     );
@@ -114,7 +136,7 @@ describe("a change on A is seen by B within 250 ms", () => {
     const s = await ownerWithKey(a);
     const agent = await newAgent(s.namespace);
     expect((await verifyOnB(s, s.apiKey, agent.publicKey)).status).toBe(200);
-    expect((await s.client.delete(`/v1/services/${s.serviceId}`)).status).toBe(200);
+    expect((await s.client.delete<Deleted>(`/v1/services/${s.serviceId}`)).status).toBe(200);
     const ms = await msUntil(
       async () => (await verifyOnB(s, s.apiKey, agent.publicKey)).status === 401,
     );
@@ -125,15 +147,15 @@ describe("a change on A is seen by B within 250 ms", () => {
     const provider = await ownerWithKey(a);
     const consumer = await ownerWithKey(a);
     const agent = await newAgent(consumer.namespace);
-    const submitted = await submitClaim(a, agent, provider.apiKey, provider.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(a, agent, provider.apiKey, provider.slug);
     expect(submitted.status).toBe(201);
     expect(
-      (await consumer.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+      (await consumer.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
     ).toBe(200);
     const onB = () =>
       verifyOnB({ ...provider, namespace: consumer.namespace }, provider.apiKey, agent.publicKey);
     expect((await onB()).body.authorized).toBe(true);
-    expect((await consumer.client.delete("/v1/auth/account")).status).toBe(200);
+    expect((await consumer.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
     const ms = await msUntil(async () => (await onB()).body.authorized !== true);
     expect(ms).toBeLessThan(WITHIN_MS);
   });

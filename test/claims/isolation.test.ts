@@ -12,6 +12,20 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  Claim,
+  ClaimList,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Deleted,
+  Feed,
+  NamespaceInfo,
+  Policy,
+  Service,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 // quality.md §4 cross-tenant isolation on the claims routes, the owner list's filters and
 // pagination, and what service and account deletion do to claims (http-api.md §3, §4).
@@ -33,7 +47,7 @@ function agentIn(namespace: string): Promise<Agent> {
 /** Submits at the server's manual time, one second after the previous one (distinct created_at). */
 async function submit(s: Svc, agent: Agent, extra: Record<string, unknown> = {}): Promise<string> {
   clock.advance(1000);
-  const res = await submitClaim(t, agent, s.apiKey, s.slug, extra, {
+  const res = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug, extra, {
     created: Math.floor(clock.now() / 1000),
   });
   if (res.status !== 201) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
@@ -47,7 +61,7 @@ function keyClient(apiKey: string): ApiClient {
 }
 
 function verify(apiKey: string, namespace: string, publicKey: string) {
-  return keyClient(apiKey).get(
+  return keyClient(apiKey).get<VerifyAnswer>(
     `/v1/verify?${new URLSearchParams({ namespace, public_key: publicKey })}`,
   );
 }
@@ -70,7 +84,7 @@ async function snapshot(): Promise<string> {
   });
 }
 
-const ids = (res: JsonResponse) => res.body.claims.map((c: { claim_id: string }) => c.claim_id);
+const ids = (res: JsonResponse<ClaimList>) => res.body.claims.map((c) => c.claim_id);
 
 describe("owner B never sees or acts on owner A's claims", () => {
   let a: ServiceSetup;
@@ -86,58 +100,85 @@ describe("owner B never sees or acts on owner A's claims", () => {
     b = await ownerWithKey(t);
     agentA = await agentIn(a.namespace);
     approvedA = await submit(a, agentA);
-    expect((await a.client.post(`/v1/claims/${approvedA}/approve`)).status).toBe(200);
+    expect((await a.client.post<Claim>(`/v1/claims/${approvedA}/approve`)).status).toBe(200);
     pendingA = await submit(a, await agentIn(a.namespace));
-    await a.client.put(`/v1/namespaces/${a.namespace}/policy`, { auto_approve_services: [a.slug] });
+    await a.client.put<Policy>(`/v1/namespaces/${a.namespace}/policy`, {
+      auto_approve_services: [a.slug],
+    });
     crossClaim = await submit(a, await agentIn(b.namespace));
   });
 
   test("B: A's list, claims and policy are 404 NOT_FOUND and nothing changes", async () => {
     const before = await snapshot();
-    expectError(await b.client.get(`/v1/namespaces/${a.namespace}/claims`), 404, "NOT_FOUND");
     expectError(
-      await b.client.get(`/v1/namespaces/${a.namespace.toUpperCase()}/claims`),
+      await b.client.get<ApiErrorBody>(`/v1/namespaces/${a.namespace}/claims`),
+      404,
+      "NOT_FOUND",
+    );
+    expectError(
+      await b.client.get<ApiErrorBody>(`/v1/namespaces/${a.namespace.toUpperCase()}/claims`),
       404,
       "NOT_FOUND",
     );
     for (const id of [pendingA, approvedA]) {
-      expectError(await b.client.get(`/v1/claims/${id}`), 404, "NOT_FOUND");
+      expectError(await b.client.get<ApiErrorBody>(`/v1/claims/${id}`), 404, "NOT_FOUND");
       for (const action of ["approve", "reject", "revoke"]) {
-        expectError(await b.client.post(`/v1/claims/${id}/${action}`), 404, "NOT_FOUND");
         expectError(
-          await b.client.post(`/v1/claims/${id}/${action}`, { reason: "mine now" }),
+          await b.client.post<ApiErrorBody>(`/v1/claims/${id}/${action}`),
+          404,
+          "NOT_FOUND",
+        );
+        expectError(
+          await b.client.post<ApiErrorBody>(`/v1/claims/${id}/${action}`, { reason: "mine now" }),
           404,
           "NOT_FOUND",
         );
       }
     }
-    expectError(await b.client.get(`/v1/namespaces/${a.namespace}/policy`), 404, "NOT_FOUND");
     expectError(
-      await b.client.put(`/v1/namespaces/${a.namespace}/policy`, { auto_approve_services: [] }),
+      await b.client.get<ApiErrorBody>(`/v1/namespaces/${a.namespace}/policy`),
+      404,
+      "NOT_FOUND",
+    );
+    expectError(
+      await b.client.put<ApiErrorBody>(`/v1/namespaces/${a.namespace}/policy`, {
+        auto_approve_services: [],
+      }),
       404,
       "NOT_FOUND",
     );
     expect(await snapshot()).toBe(before);
-    expect((await a.client.get(`/v1/claims/${pendingA}`)).body.status).toBe("pending");
-    expect((await a.client.get(`/v1/claims/${approvedA}`)).body.status).toBe("approved");
+    expect((await a.client.get<ClaimWithHistory>(`/v1/claims/${pendingA}`)).body.status).toBe(
+      "pending",
+    );
+    expect((await a.client.get<ClaimWithHistory>(`/v1/claims/${approvedA}`)).body.status).toBe(
+      "approved",
+    );
     expect(
-      (await a.client.get(`/v1/namespaces/${a.namespace}/policy`)).body.auto_approve_services,
+      (await a.client.get<Policy>(`/v1/namespaces/${a.namespace}/policy`)).body
+        .auto_approve_services,
     ).toEqual([{ id: a.serviceId, slug: a.slug }]);
   });
 
   test("B's own list shows only B's namespace, and the service owner A cannot act on B's namespace claim", async () => {
-    const listB = await b.client.get(`/v1/namespaces/${b.namespace}/claims`);
+    const listB = await b.client.get<ClaimList>(`/v1/namespaces/${b.namespace}/claims`);
     expect(listB.status).toBe(200);
     expect(ids(listB)).toEqual([crossClaim]);
-    const listA = await a.client.get(`/v1/namespaces/${a.namespace}/claims`);
+    const listA = await a.client.get<ClaimList>(`/v1/namespaces/${a.namespace}/claims`);
     expect(ids(listA)).not.toContain(crossClaim);
 
     const before = await snapshot();
-    expectError(await a.client.get(`/v1/claims/${crossClaim}`), 404, "NOT_FOUND");
-    expectError(await a.client.post(`/v1/claims/${crossClaim}/approve`), 404, "NOT_FOUND");
+    expectError(await a.client.get<ApiErrorBody>(`/v1/claims/${crossClaim}`), 404, "NOT_FOUND");
+    expectError(
+      await a.client.post<ApiErrorBody>(`/v1/claims/${crossClaim}/approve`),
+      404,
+      "NOT_FOUND",
+    );
     expect(await snapshot()).toBe(before);
     // A's auto-approve policy is about A's namespace only: B's claim stays pending.
-    expect((await b.client.get(`/v1/claims/${crossClaim}`)).body.status).toBe("pending");
+    expect((await b.client.get<ClaimWithHistory>(`/v1/claims/${crossClaim}`)).body.status).toBe(
+      "pending",
+    );
   });
 
   test("B's API key answers for B's service only", async () => {
@@ -154,8 +195,12 @@ describe("owner B never sees or acts on owner A's claims", () => {
       public_key: agentA.publicKey,
       service: a.slug,
     });
-    expectError(await keyClient(b.apiKey).get(`/v1/verify?${q}`), 403, "SERVICE_MISMATCH");
-    const feedB = await keyClient(b.apiKey).get("/v1/namespaces/claims");
+    expectError(
+      await keyClient(b.apiKey).get<ApiErrorBody>(`/v1/verify?${q}`),
+      403,
+      "SERVICE_MISMATCH",
+    );
+    const feedB = await keyClient(b.apiKey).get<Feed>("/v1/namespaces/claims");
     expect(feedB.body.claims).toEqual([]);
   });
 });
@@ -163,20 +208,23 @@ describe("owner B never sees or acts on owner A's claims", () => {
 describe("the owner list: filters, pagination, order", () => {
   test("status and service filters, limit/offset/total/has_more, newest first", async () => {
     const a = await ownerWithKey(t);
-    const second = await a.client.post("/v1/services", { slug: uniqueName("svc2"), name: "Two" });
-    const key2 = await a.client.post(`/v1/services/${second.body.id}/keys`);
+    const second = await a.client.post<Service>("/v1/services", {
+      slug: uniqueName("svc2"),
+      name: "Two",
+    });
+    const key2 = await a.client.post<ApiKeyCreated>(`/v1/services/${second.body.id}/keys`);
     const s2: Svc = { apiKey: key2.body.key, slug: second.body.slug };
 
     const created: string[] = []; // in submission order
     for (let i = 0; i < 4; i++) created.push(await submit(a, await agentIn(a.namespace)));
     for (let i = 0; i < 2; i++) created.push(await submit(s2, await agentIn(a.namespace)));
-    const [c0, c1, c2, , c4] = created;
+    const [c0, c1, c2, , c4] = created as [string, string, string, string, string, string];
     for (const id of [c0, c2, c4]) {
-      expect((await a.client.post(`/v1/claims/${id}/approve`)).status).toBe(200);
+      expect((await a.client.post<Claim>(`/v1/claims/${id}/approve`)).status).toBe(200);
     }
-    expect((await a.client.post(`/v1/claims/${c1}/reject`)).status).toBe(200);
+    expect((await a.client.post<Claim>(`/v1/claims/${c1}/reject`)).status).toBe(200);
     const newestFirst = [...created].reverse();
-    const list = (q = "") => a.client.get(`/v1/namespaces/${a.namespace}/claims${q}`);
+    const list = (q = "") => a.client.get<ClaimList>(`/v1/namespaces/${a.namespace}/claims${q}`);
 
     const all = await list();
     expect(all.status).toBe(200);
@@ -198,7 +246,7 @@ describe("the owner list: filters, pagination, order", () => {
     expect(ids(bySvc2)).toEqual(newestFirst.slice(0, 2));
     expect(bySvc2.body.claims.every((c: { service: string }) => c.service === s2.slug)).toBe(true);
     expect(ids(await list(`?service=${s2.slug.toUpperCase()}`))).toEqual(ids(bySvc2));
-    expect(ids(await list(`?service=${a.slug}&status=pending`))).toEqual([created[3]]);
+    expect(ids(await list(`?service=${a.slug}&status=pending`))).toEqual([created[3]!]);
     expect(ids(await list("?service=no-such-service"))).toEqual([]);
 
     const p1 = await list("?limit=2");
@@ -226,16 +274,18 @@ describe("deleted service: its claims are orphaned and never verify again", () =
     const a = await ownerWithKey(t);
     const agent = await agentIn(a.namespace);
     const id = await submit(a, agent);
-    expect((await a.client.post(`/v1/claims/${id}/approve`)).status).toBe(200);
+    expect((await a.client.post<Claim>(`/v1/claims/${id}/approve`)).status).toBe(200);
     expect((await verify(a.apiKey, a.namespace, agent.publicKey)).body.authorized).toBe(true);
-    expect((await a.client.get(`/v1/namespaces/${a.namespace}`)).body.active_claims).toBe(1);
+    expect(
+      (await a.client.get<NamespaceInfo>(`/v1/namespaces/${a.namespace}`)).body.active_claims,
+    ).toBe(1);
 
-    const del = await a.client.delete(`/v1/services/${a.serviceId}`);
+    const del = await a.client.delete<Deleted>(`/v1/services/${a.serviceId}`);
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ id: a.serviceId, deleted: true });
     expectError(await verify(a.apiKey, a.namespace, agent.publicKey), 401, "UNAUTHORIZED");
 
-    const list = await a.client.get(`/v1/namespaces/${a.namespace}/claims`);
+    const list = await a.client.get<ClaimList>(`/v1/namespaces/${a.namespace}/claims`);
     expect(list.body.claims).toHaveLength(1);
     expect(list.body.claims[0]).toMatchObject({
       claim_id: id,
@@ -243,18 +293,20 @@ describe("deleted service: its claims are orphaned and never verify again", () =
       service_id: null,
       status: "approved",
     });
-    const one = await a.client.get(`/v1/claims/${id}`);
+    const one = await a.client.get<ClaimWithHistory>(`/v1/claims/${id}`);
     expect(one.status).toBe(200);
     expect(one.body.service_id).toBeNull();
     expect(one.body.history).toHaveLength(2);
-    expect((await a.client.get(`/v1/namespaces/${a.namespace}`)).body.active_claims).toBe(0);
+    expect(
+      (await a.client.get<NamespaceInfo>(`/v1/namespaces/${a.namespace}`)).body.active_claims,
+    ).toBe(0);
 
     // Another owner registers the very same slug and mints a key.
     const c = await signUp(t);
-    const svc = await c.client.post("/v1/services", { slug: a.slug, name: "Same slug" });
+    const svc = await c.client.post<Service>("/v1/services", { slug: a.slug, name: "Same slug" });
     expect(svc.status).toBe(201);
     expect(svc.body.slug).toBe(a.slug);
-    const key = await c.client.post(`/v1/services/${svc.body.id}/keys`);
+    const key = await c.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
     expect(key.status).toBe(201);
     const cKey: string = key.body.key;
 
@@ -266,23 +318,23 @@ describe("deleted service: its claims are orphaned and never verify again", () =
         reason: "No approved authorization found",
       });
     }
-    const feed = await keyClient(cKey).get("/v1/namespaces/claims");
+    const feed = await keyClient(cKey).get<Feed>("/v1/namespaces/claims");
     expect(feed.status).toBe(200);
     expect(feed.body.claims).toEqual([]);
     expect(feed.body.pagination.total).toBe(0);
-    const delta = await keyClient(cKey).get("/v1/namespaces/claims?updated_since=cur_0");
+    const delta = await keyClient(cKey).get<Feed>("/v1/namespaces/claims?updated_since=cur_0");
     expect(delta.body.claims).toEqual([]);
 
     // The agent asking the new service gets a fresh pending claim, not the orphan.
     const fresh = await submit({ apiKey: cKey, slug: a.slug }, agent);
     expect(fresh).not.toBe(id);
-    expect((await a.client.get(`/v1/claims/${fresh}`)).body).toMatchObject({
+    expect((await a.client.get<ClaimWithHistory>(`/v1/claims/${fresh}`)).body).toMatchObject({
       status: "pending",
       service_id: svc.body.id,
     });
     expect((await verify(cKey, a.namespace, agent.publicKey)).body.status).toBe("pending");
     // The orphan is untouched.
-    expect((await a.client.get(`/v1/claims/${id}`)).body).toMatchObject({
+    expect((await a.client.get<ClaimWithHistory>(`/v1/claims/${id}`)).body).toMatchObject({
       status: "approved",
       service_id: null,
     });
@@ -295,16 +347,16 @@ describe("account deletion", () => {
     const e = await ownerWithKey(t);
     const own1 = await submit(d, await agentIn(d.namespace));
     const own2 = await submit(e, await agentIn(d.namespace)); // d's namespace, e's service
-    expect((await d.client.post(`/v1/claims/${own1}/approve`)).status).toBe(200);
+    expect((await d.client.post<Claim>(`/v1/claims/${own1}/approve`)).status).toBe(200);
     const foreign = await submit(d, await agentIn(e.namespace)); // e's namespace, d's service
-    expect((await e.client.post(`/v1/claims/${foreign}/approve`)).status).toBe(200);
+    expect((await e.client.post<Claim>(`/v1/claims/${foreign}/approve`)).status).toBe(200);
 
     const count = async (sql: string, args: string[]) => Number((await rows(sql, args))[0]!.n);
     expect(await count("SELECT count(*) AS n FROM claims WHERE namespace = ?", [d.namespace])).toBe(
       2,
     );
 
-    const del = await d.client.delete("/v1/auth/account");
+    const del = await d.client.delete<Deleted>("/v1/auth/account");
     expect(del.status).toBe(200);
 
     expect(await count("SELECT count(*) AS n FROM claims WHERE namespace = ?", [d.namespace])).toBe(
@@ -316,15 +368,15 @@ describe("account deletion", () => {
         own2,
       ]),
     ).toBe(0);
-    expect((await e.client.get(`/v1/claims/${own2}`)).status).toBe(404);
+    expect((await e.client.get<ApiErrorBody>(`/v1/claims/${own2}`)).status).toBe(404);
 
-    const orphan = await e.client.get(`/v1/claims/${foreign}`);
+    const orphan = await e.client.get<ClaimWithHistory>(`/v1/claims/${foreign}`);
     expect(orphan.status).toBe(200);
     expect(orphan.body).toMatchObject({ status: "approved", service_id: null });
 
     // The namespace is free again; its new owner starts with no claims.
     const again = await signUp(t, d.namespace);
-    const list = await again.client.get(`/v1/namespaces/${d.namespace}/claims`);
+    const list = await again.client.get<ClaimList>(`/v1/namespaces/${d.namespace}/claims`);
     expect(list.status).toBe(200);
     expect(list.body.claims).toEqual([]);
     expect(list.body.pagination.total).toBe(0);

@@ -8,6 +8,7 @@ import { type Agent, newAgent, type SignedCallOptions, signedCall } from "../hel
 import { expectError, expectValidation } from "../helpers/assertions.ts";
 import { ApiClient, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ApiErrorBody, ClaimSubmitted } from "../helpers/types.ts";
 
 let t: TestServer;
 let s: ServiceSetup;
@@ -33,14 +34,14 @@ const HOUR_AGO = () => Math.floor(Date.now() / 1000) - 3600;
 
 /** A GET with the API key and a signature shaped by `options`. */
 function keyAndSignature(path: string, signer: Agent, options: SignedCallOptions = {}) {
-  return signedCall(t, signer, "GET", path, undefined, { apiKey: s.apiKey, ...options });
+  return signedCall<unknown>(t, signer, "GET", path, undefined, { apiKey: s.apiKey, ...options });
 }
 
 /** A GET with the API key and only the headers given (no signature of ours). */
 function keyWithHeaders(path: string, headers: Record<string, string>) {
   const client = new ApiClient(t.url, null);
   client.bearer = s.apiKey;
-  return client.get(path, headers);
+  return client.get<unknown>(path, headers);
 }
 
 const VERIFY = () =>
@@ -127,22 +128,25 @@ describe("POST /v1/claims: the signature is checked before the body is validated
     return client;
   };
   const post = (body: unknown, options: SignedCallOptions = {}) =>
-    signedCall(t, agent, "POST", "/v1/claims", body, { apiKey: s.apiKey, ...options });
+    signedCall<ClaimSubmitted>(t, agent, "POST", "/v1/claims", body, {
+      apiKey: s.apiKey,
+      ...options,
+    });
 
   test("API key, no signature, body {} → 401 SIGNATURE_MISSING", async () => {
-    expectError(await key().post("/v1/claims", {}), 401, "SIGNATURE_MISSING");
+    expectError(await key().post<ApiErrorBody>("/v1/claims", {}), 401, "SIGNATURE_MISSING");
   });
 
   test("API key, no signature, wrongly typed body → 401 SIGNATURE_MISSING", async () => {
     expectError(
-      await key().post("/v1/claims", { namespace: 5, agent_ip: [] }),
+      await key().post<ApiErrorBody>("/v1/claims", { namespace: 5, agent_ip: [] }),
       401,
       "SIGNATURE_MISSING",
     );
   });
 
   test("API key, no signature, no body → 401 SIGNATURE_MISSING", async () => {
-    expectError(await key().post("/v1/claims"), 401, "SIGNATURE_MISSING");
+    expectError(await key().post<ApiErrorBody>("/v1/claims"), 401, "SIGNATURE_MISSING");
   });
 
   test("a bad signature over an invalid body → 401 SIGNATURE_INVALID", async () => {

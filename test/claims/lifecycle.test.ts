@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
+import { expectError } from "../helpers/assertions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ApiErrorBody, Claim, ClaimSubmitted, ClaimWithHistory } from "../helpers/types.ts";
 
 async function verify(t: TestServer, s: ServiceSetup, namespace: string, publicKey: string) {
   const q = new URLSearchParams({ namespace, public_key: publicKey });
@@ -34,7 +36,7 @@ describe("claim lifecycle over HTTP", () => {
 
   test("submit → pending → verify false → approve → verify true → revoke → verify false → resubmit keeps history", async () => {
     const agent = await newAgent(s.namespace);
-    const submitted = await submitClaim(t, agent, s.apiKey, s.slug, {
+    const submitted = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug, {
       subject: "alice",
       agent_name: "Helper",
     });
@@ -55,7 +57,9 @@ describe("claim lifecycle over HTTP", () => {
       reason: "Authorization pending approval",
     });
 
-    const approved = await s.client.post(`/v1/claims/${claimId}/approve`, { reason: "looks fine" });
+    const approved = await s.client.post<Claim>(`/v1/claims/${claimId}/approve`, {
+      reason: "looks fine",
+    });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({
       claim_id: claimId,
@@ -66,7 +70,7 @@ describe("claim lifecycle over HTTP", () => {
     const ok = await verify(t, s, s.namespace, submitted.body.agent_key);
     expect(ok.body).toMatchObject({ authorized: true, claim_id: claimId, status: "approved" });
 
-    const revoked = await s.client.post(`/v1/claims/${claimId}/revoke`);
+    const revoked = await s.client.post<Claim>(`/v1/claims/${claimId}/revoke`);
     expect(revoked.status).toBe(200);
     expect((await verify(t, s, s.namespace, agent.publicKey)).body).toEqual({
       authorized: false,
@@ -74,10 +78,10 @@ describe("claim lifecycle over HTTP", () => {
       reason: "Authorization revoked",
     });
 
-    const again = await submitClaim(t, agent, s.apiKey, s.slug);
+    const again = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     expect(again.status).toBe(201);
     expect(again.body.claim_id).not.toBe(claimId);
-    const old = await s.client.get(`/v1/claims/${claimId}`);
+    const old = await s.client.get<ClaimWithHistory>(`/v1/claims/${claimId}`);
     expect(old.body.status).toBe("revoked");
     expect(
       old.body.history.map((h: { from: string | null; to: string }) => [h.from, h.to]),
@@ -121,8 +125,8 @@ describe("claim lifecycle over HTTP", () => {
 
   test("a second submission while one is active returns it (200) without a new event", async () => {
     const agent = await newAgent(s.namespace);
-    const first = await submitClaim(t, agent, s.apiKey, s.slug);
-    const second = await submitClaim(t, agent, s.apiKey, s.slug);
+    const first = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
+    const second = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body.claim_id).toBe(first.body.claim_id);
@@ -131,14 +135,14 @@ describe("claim lifecycle over HTTP", () => {
 
   test("concurrent approve and reject: exactly one 200, one 409 INVALID_TRANSITION, one event", async () => {
     const agent = await newAgent(s.namespace);
-    const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
+    const { body } = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     const [a, b] = await Promise.all([
-      s.client.post(`/v1/claims/${body.claim_id}/approve`),
-      s.client.post(`/v1/claims/${body.claim_id}/reject`),
+      s.client.post<Claim>(`/v1/claims/${body.claim_id}/approve`),
+      s.client.post<Claim>(`/v1/claims/${body.claim_id}/reject`),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;
-    expect(loser.body.code).toBe("INVALID_TRANSITION");
+    expectError(loser, 409, "INVALID_TRANSITION");
     const decisions = (await eventRows(t, body.claim_id)).filter(
       (e) => e.type !== "request.submitted",
     );
@@ -147,12 +151,12 @@ describe("claim lifecycle over HTTP", () => {
 
   test("transitions outside the lifecycle are 409 with the current status", async () => {
     const agent = await newAgent(s.namespace);
-    const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
-    const early = await s.client.post(`/v1/claims/${body.claim_id}/revoke`);
+    const { body } = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
+    const early = await s.client.post<ApiErrorBody>(`/v1/claims/${body.claim_id}/revoke`);
     expect(early.status).toBe(409);
     expect(early.body.error).toContain("pending");
-    expect((await s.client.post(`/v1/claims/${body.claim_id}/reject`)).status).toBe(200);
-    const late = await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+    expect((await s.client.post<Claim>(`/v1/claims/${body.claim_id}/reject`)).status).toBe(200);
+    const late = await s.client.post<ApiErrorBody>(`/v1/claims/${body.claim_id}/approve`);
     expect(late).toMatchObject({ status: 409, body: { code: "INVALID_TRANSITION" } });
     expect(late.body.error).toContain("rejected");
   });
@@ -165,8 +169,8 @@ describe("verify query encoding", () => {
     // Find an agent whose canonical key contains a "+" so the case is really exercised.
     let agent = await newAgent(s.namespace);
     while (!agent.publicKey.includes("+")) agent = await newAgent(s.namespace);
-    const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
-    await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+    const { body } = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
+    await s.client.post<Claim>(`/v1/claims/${body.claim_id}/approve`);
     const raw = `${t.url}/v1/verify?namespace=${s.namespace}&public_key=${agent.publicKey}`;
     const res = await fetch(raw, { headers: { authorization: `Bearer ${s.apiKey}` } });
     expect(await res.json()).toMatchObject({ authorized: true, claim_id: body.claim_id });

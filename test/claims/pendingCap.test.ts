@@ -3,6 +3,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { queryRows } from "../helpers/rows.ts";
 import { signUp, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import type { ServiceSetup } from "../helpers/setup.ts";
+import type { ApiKeyCreated, ClaimSubmitted, Deleted, Policy, Service } from "../helpers/types.ts";
 
 // http-api.md §5: the pending cap is per (namespace, service), so one service cannot fill another's
 // queue; a namespace-wide brake stops the sum. Cap 2 per service, brake 4 per namespace.
@@ -23,8 +24,8 @@ afterAll(() => t.close());
 async function service(): Promise<ServiceSetup> {
   const owner = await signUp(t);
   const slug = uniqueName("svc");
-  const svc = await owner.client.post("/v1/services", { slug, name: "Service" });
-  const key = await owner.client.post(`/v1/services/${svc.body.id}/keys`);
+  const svc = await owner.client.post<Service>("/v1/services", { slug, name: "Service" });
+  const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
   return {
     client: owner.client,
     namespace: owner.namespace,
@@ -38,7 +39,12 @@ async function service(): Promise<ServiceSetup> {
 async function fill(svc: ServiceSetup, namespace: string, n: number): Promise<string[]> {
   const statuses: string[] = [];
   for (let i = 0; i < n; i++) {
-    const res = await submitClaim(t, await newAgent(namespace), svc.apiKey, svc.slug);
+    const res = await submitClaim<ClaimSubmitted>(
+      t,
+      await newAgent(namespace),
+      svc.apiKey,
+      svc.slug,
+    );
     expect(res.status).toBe(201);
     statuses.push(res.body.status);
   }
@@ -79,7 +85,7 @@ describe("pending cap per (namespace, service) and the namespace brake", () => {
     expect(await reasons(victim.namespace, c.serviceId)).toEqual(["rejected:max_pending_reached"]);
 
     // A blocked service's pending claims no longer count against the brake.
-    const put = await victim.client.put(`/v1/namespaces/${victim.namespace}/policy`, {
+    const put = await victim.client.put<Policy>(`/v1/namespaces/${victim.namespace}/policy`, {
       blocked_services: [a.slug],
     });
     expect(put.status).toBe(200);
@@ -92,7 +98,7 @@ describe("pending cap per (namespace, service) and the namespace brake", () => {
     await fill(a, victim.namespace, 2);
     await fill(b, victim.namespace, 2);
     expect(await fill(c, victim.namespace, 1)).toEqual(["rejected"]);
-    expect((await b.client.delete(`/v1/services/${b.serviceId}`)).status).toBe(200);
+    expect((await b.client.delete<Deleted>(`/v1/services/${b.serviceId}`)).status).toBe(200);
     expect(await fill(c, victim.namespace, 1)).toEqual(["pending"]);
   });
 
@@ -117,11 +123,17 @@ describe("a per-service cap at or above the brake", () => {
     try {
       const owner = await signUp(other);
       const slug = uniqueName("svc");
-      const svc = await owner.client.post("/v1/services", { slug, name: "S" });
-      const key = (await owner.client.post(`/v1/services/${svc.body.id}/keys`)).body.key;
+      const svc = await owner.client.post<Service>("/v1/services", { slug, name: "S" });
+      const key = (await owner.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`)).body
+        .key;
       const statuses: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const res = await submitClaim(other, await newAgent(owner.namespace), key, slug);
+        const res = await submitClaim<ClaimSubmitted>(
+          other,
+          await newAgent(owner.namespace),
+          key,
+          slug,
+        );
         statuses.push(res.body.status);
       }
       expect(statuses).toEqual(["pending", "pending", "rejected"]);

@@ -11,6 +11,15 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  Claim,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Policy,
+  Service,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 // http-api.md §5: the auto-approve policy, the per-service pending cap, pending expiry and the
 // owner decision bodies. One ManualClock server with a 1 h pending TTL and a pending cap of 2.
@@ -32,7 +41,7 @@ function agentIn(namespace: string): Promise<Agent> {
 }
 
 function submit(s: ServiceSetup, agent: Agent, extra: Record<string, unknown> = {}) {
-  return submitClaim(t, agent, s.apiKey, s.slug, extra, {
+  return submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug, extra, {
     created: Math.floor(clock.now() / 1000),
   });
 }
@@ -40,7 +49,7 @@ function submit(s: ServiceSetup, agent: Agent, extra: Record<string, unknown> = 
 function verify(s: ServiceSetup, agent: Agent) {
   const c = new ApiClient(t.url, null);
   c.bearer = s.apiKey;
-  return c.get(
+  return c.get<VerifyAnswer>(
     `/v1/verify?${new URLSearchParams({ namespace: s.namespace, public_key: agent.publicKey })}`,
   );
 }
@@ -57,17 +66,13 @@ async function eventsOf(claimId: string) {
   }));
 }
 
-function transitions(res: JsonResponse) {
-  return res.body.history.map((h: { from: string | null; to: string; actor: string }) => [
-    h.from,
-    h.to,
-    h.actor,
-  ]);
+function transitions(res: JsonResponse<ClaimWithHistory>) {
+  return res.body.history.map((h) => [h.from, h.to, h.actor]);
 }
 
 /** Registers one more service of `s`'s owner and returns its slug and id. */
 async function anotherService(s: ServiceSetup, slug = uniqueName("svc")) {
-  const res = await s.client.post("/v1/services", { slug, name: "Another" });
+  const res = await s.client.post<Service>("/v1/services", { slug, name: "Another" });
   expect(res.status).toBe(201);
   return { id: res.body.id as string, slug: res.body.slug as string };
 }
@@ -77,7 +82,7 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
     const s = await ownerWithKey(t);
     const other = await anotherService(s);
     const path = `/v1/namespaces/${s.namespace}/policy`;
-    const initial = await s.client.get(path);
+    const initial = await s.client.get<Policy>(path);
     expect(initial.status).toBe(200);
     expect(initial.body).toEqual({
       namespace: s.namespace,
@@ -86,7 +91,7 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
       updated_at: null,
     });
 
-    const put = await s.client.put(path, {
+    const put = await s.client.put<Policy>(path, {
       auto_approve_services: [s.slug.toUpperCase(), s.slug, ` ${other.slug.toUpperCase()} `],
     });
     expect(put.status).toBe(200);
@@ -100,17 +105,17 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
       blocked_services: [],
       updated_at: new Date(clock.now()).toISOString(),
     });
-    expect((await s.client.get(path)).body).toEqual(put.body);
+    expect((await s.client.get<Policy>(path)).body).toEqual(put.body);
 
     // PUT replaces the lists it names.
-    const cleared = await s.client.put(path, { auto_approve_services: [] });
+    const cleared = await s.client.put<Policy>(path, { auto_approve_services: [] });
     expect(cleared.body.auto_approve_services).toEqual([]);
-    expect((await s.client.get(path)).body.auto_approve_services).toEqual([]);
+    expect((await s.client.get<Policy>(path)).body.auto_approve_services).toEqual([]);
   });
 
   test("a service on the list: its new claims are approved at once (history, events, verify)", async () => {
     const s = await ownerWithKey(t);
-    const put = await s.client.put(`/v1/namespaces/${s.namespace}/policy`, {
+    const put = await s.client.put<Policy>(`/v1/namespaces/${s.namespace}/policy`, {
       auto_approve_services: [s.slug.toUpperCase()],
     });
     expect(put.status).toBe(200);
@@ -120,7 +125,7 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
     expect(res.body.status).toBe("approved");
     const id = res.body.claim_id;
 
-    const claim = await s.client.get(`/v1/claims/${id}`);
+    const claim = await s.client.get<ClaimWithHistory>(`/v1/claims/${id}`);
     expect(claim.body).toMatchObject({ status: "approved", service_id: s.serviceId });
     expect(claim.body.approved_at).toMatch(ISO_MS);
     expect(transitions(claim)).toEqual([
@@ -146,7 +151,7 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
   test("the policy of one namespace does not auto-approve another service", async () => {
     const s = await ownerWithKey(t);
     const other = await anotherService(s);
-    await s.client.put(`/v1/namespaces/${s.namespace}/policy`, {
+    await s.client.put<Policy>(`/v1/namespaces/${s.namespace}/policy`, {
       auto_approve_services: [other.slug],
     });
     const res = await submit(s, await agentIn(s.namespace));
@@ -158,8 +163,11 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
     const s = await ownerWithKey(t);
     const other = await anotherService(s);
     const path = `/v1/namespaces/${s.namespace}/policy`;
-    await s.client.put(path, { auto_approve_services: [s.slug], blocked_services: [other.slug] });
-    const before = (await s.client.get(path)).body;
+    await s.client.put<Policy>(path, {
+      auto_approve_services: [s.slug],
+      blocked_services: [other.slug],
+    });
+    const before = (await s.client.get<Policy>(path)).body;
     const bad: [unknown, string | undefined][] = [
       [{ auto_approve_services: [s.slug], extra: true }, "extra"],
       [{ auto_approve_services: ["-bad-slug"] }, "auto_approve_services.0"],
@@ -183,16 +191,18 @@ describe("GET/PUT /v1/namespaces/{namespace}/policy", () => {
       [{ blocked_services: [s.slug] }, "blocked_services.0"],
     ];
     for (const [body, field] of bad) {
-      const res = await s.client.put(path, body);
+      const res = await s.client.put<ApiErrorBody>(path, body);
       try {
         expectValidation(res, field);
       } catch (err) {
         throw new Error(`${JSON.stringify(body).slice(0, 80)}: ${(err as Error).message}`);
       }
     }
-    const unknown = await s.client.put(path, { auto_approve_services: ["nobody-registered-this"] });
+    const unknown = await s.client.put<ApiErrorBody>(path, {
+      auto_approve_services: ["nobody-registered-this"],
+    });
     expect(unknown.body.error).toContain("nobody-registered-this");
-    expect((await s.client.get(path)).body).toEqual(before);
+    expect((await s.client.get<Policy>(path)).body).toEqual(before);
   });
 });
 
@@ -208,7 +218,7 @@ describe("pending cap (SIGILUM_MAX_PENDING_CLAIMS=2)", () => {
     expect(third.status).toBe(201);
     expect(third.body.status).toBe("rejected");
     const id = third.body.claim_id;
-    const claim = await s.client.get(`/v1/claims/${id}`);
+    const claim = await s.client.get<ClaimWithHistory>(`/v1/claims/${id}`);
     expect(claim.body).toMatchObject({ status: "rejected", reason: "max_pending_reached" });
     expect(claim.body.decided_at).toMatch(ISO_MS);
     expect(transitions(claim)).toEqual([[null, "rejected", "policy:max-pending"]]);
@@ -227,7 +237,9 @@ describe("pending cap (SIGILUM_MAX_PENDING_CLAIMS=2)", () => {
     });
 
     // The cap counts pending claims only: deciding one frees a slot.
-    expect((await s.client.post(`/v1/claims/${first.body.claim_id}/reject`)).status).toBe(200);
+    expect((await s.client.post<Claim>(`/v1/claims/${first.body.claim_id}/reject`)).status).toBe(
+      200,
+    );
     const fourth = await submit(s, agents[3]!);
     expect(fourth.status).toBe(201);
     expect(fourth.body.status).toBe("pending");
@@ -254,19 +266,22 @@ describe("owner decision bodies", () => {
     ];
     for (const action of ["approve", "reject", "revoke"]) {
       for (const [body, field] of bad) {
-        expectValidation(await s.client.post(`/v1/claims/${id}/${action}`, body), field);
+        expectValidation(
+          await s.client.post<ApiErrorBody>(`/v1/claims/${id}/${action}`, body),
+          field,
+        );
       }
     }
-    const unchanged = await s.client.get(`/v1/claims/${id}`);
+    const unchanged = await s.client.get<ClaimWithHistory>(`/v1/claims/${id}`);
     expect(unchanged.body.status).toBe("pending");
     expect(unchanged.body.history).toHaveLength(1);
     expect((await eventsOf(id)).map((e) => e.type)).toEqual(["request.submitted"]);
 
     const reason = "r".repeat(500);
-    const ok = await s.client.post(`/v1/claims/${id}/approve`, { reason });
+    const ok = await s.client.post<Claim>(`/v1/claims/${id}/approve`, { reason });
     expect(ok.status).toBe(200);
     expect(ok.body.reason).toBe(reason);
-    const revoked = await s.client.post(`/v1/claims/${id}/revoke`, {});
+    const revoked = await s.client.post<Claim>(`/v1/claims/${id}/revoke`, {});
     expect(revoked.status).toBe(200);
     expect(revoked.body.status).toBe("revoked");
   });
@@ -279,16 +294,18 @@ describe("pending expiry (SIGILUM_PENDING_CLAIM_TTL=1h)", () => {
     const decided = await agentIn(s.namespace);
     const pendingId = (await submit(s, waiting)).body.claim_id;
     const approvedId = (await submit(s, decided)).body.claim_id;
-    expect((await s.client.post(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
+    expect((await s.client.post<Claim>(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
 
     // Not yet due at 59 minutes.
     clock.advance(59 * MINUTE);
     await expirePendingClaims(t.server.ctx);
-    expect((await s.client.get(`/v1/claims/${pendingId}`)).body.status).toBe("pending");
+    expect((await s.client.get<ClaimWithHistory>(`/v1/claims/${pendingId}`)).body.status).toBe(
+      "pending",
+    );
 
     clock.advance(2 * MINUTE);
     await expirePendingClaims(t.server.ctx);
-    const expired = await s.client.get(`/v1/claims/${pendingId}`);
+    const expired = await s.client.get<ClaimWithHistory>(`/v1/claims/${pendingId}`);
     expect(expired.body.status).toBe("expired");
     expect(expired.body.history.at(-1)).toEqual({
       from: "pending",
@@ -310,7 +327,7 @@ describe("pending expiry (SIGILUM_PENDING_CLAIM_TTL=1h)", () => {
     await expirePendingClaims(t.server.ctx);
     expect(await eventsOf(pendingId)).toHaveLength(2);
 
-    const approved = await s.client.get(`/v1/claims/${approvedId}`);
+    const approved = await s.client.get<ClaimWithHistory>(`/v1/claims/${approvedId}`);
     expect(approved.body.status).toBe("approved");
     expect((await verify(s, decided)).body).toMatchObject({ authorized: true });
 
@@ -326,7 +343,7 @@ describe("pending expiry (SIGILUM_PENDING_CLAIM_TTL=1h)", () => {
     const id = (await submit(s, await agentIn(s.namespace))).body.claim_id;
     clock.advance(61 * MINUTE);
     await expirePendingClaims(t.server.ctx);
-    const res = await s.client.post(`/v1/claims/${id}/approve`);
+    const res = await s.client.post<ApiErrorBody>(`/v1/claims/${id}/approve`);
     expectError(res, 409, "INVALID_TRANSITION");
     expect(res.body.error).toContain("expired");
   });

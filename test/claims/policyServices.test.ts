@@ -12,6 +12,16 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Deleted,
+  Policy,
+  Service,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 // http-api.md §5: the namespace policy holds service *ids*. Trust given to one service never
 // passes to whoever registers its slug later; blocked services' claims are rejected at once.
@@ -32,9 +42,9 @@ async function namespaceOwner() {
 /** A service of its own owner with one API key, registered under `slug`. */
 async function serviceWithSlug(slug = uniqueName("svc"), client?: ApiClient) {
   const owner = client ? { client, namespace: "" } : await signUp(t);
-  const svc = await owner.client.post("/v1/services", { slug, name: "Service" });
+  const svc = await owner.client.post<Service>("/v1/services", { slug, name: "Service" });
   expect(svc.status).toBe(201);
-  const key = await owner.client.post(`/v1/services/${svc.body.id}/keys`);
+  const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
   expect(key.status).toBe(201);
   return {
     client: owner.client,
@@ -46,13 +56,13 @@ async function serviceWithSlug(slug = uniqueName("svc"), client?: ApiClient) {
 }
 
 function claimFor(service: ServiceSetup, agent: Agent) {
-  return submitClaim(t, agent, service.apiKey, service.slug);
+  return submitClaim<ClaimSubmitted>(t, agent, service.apiKey, service.slug);
 }
 
 function verify(service: ServiceSetup, namespace: string, agent: Agent) {
   const c = new ApiClient(t.url, null);
   c.bearer = service.apiKey;
-  return c.get(
+  return c.get<VerifyAnswer>(
     `/v1/verify?${new URLSearchParams({ namespace, public_key: agent.publicKey, service: service.slug })}`,
   );
 }
@@ -81,12 +91,8 @@ async function eventTypes(claimId: string) {
   return rows.map((r) => ({ type: String(r.type), data: JSON.parse(String(r.payload)).data }));
 }
 
-function history(res: JsonResponse) {
-  return res.body.history.map((h: { from: string | null; to: string; actor: string }) => [
-    h.from,
-    h.to,
-    h.actor,
-  ]);
+function history(res: JsonResponse<ClaimWithHistory>) {
+  return res.body.history.map((h) => [h.from, h.to, h.actor]);
 }
 
 describe("auto-approve takeover through a re-registered slug", () => {
@@ -94,7 +100,9 @@ describe("auto-approve takeover through a re-registered slug", () => {
     const victim = await namespaceOwner();
     const slug = uniqueName("partner");
     const partner = await serviceWithSlug(slug);
-    const put = await victim.client.put(victim.policyPath, { auto_approve_services: [slug] });
+    const put = await victim.client.put<Policy>(victim.policyPath, {
+      auto_approve_services: [slug],
+    });
     expect(put.status).toBe(200);
     expect(put.body.auto_approve_services).toEqual([{ id: partner.serviceId, slug }]);
 
@@ -102,8 +110,12 @@ describe("auto-approve takeover through a re-registered slug", () => {
     const friendly = await newAgent(victim.namespace);
     expect((await claimFor(partner, friendly)).body.status).toBe("approved");
 
-    expect((await partner.client.delete(`/v1/services/${partner.serviceId}`)).status).toBe(200);
-    expect((await victim.client.get(victim.policyPath)).body.auto_approve_services).toEqual([]);
+    expect((await partner.client.delete<Deleted>(`/v1/services/${partner.serviceId}`)).status).toBe(
+      200,
+    );
+    expect((await victim.client.get<Policy>(victim.policyPath)).body.auto_approve_services).toEqual(
+      [],
+    );
     expect(await policyRows(partner.serviceId)).toEqual([]);
 
     const attacker = await serviceWithSlug(slug);
@@ -118,16 +130,20 @@ describe("auto-approve takeover through a re-registered slug", () => {
     });
     const published = await didKeys(victim.namespace);
     expect(published).not.toContain(agentMultibase(intruder));
-    expect((await victim.client.get(victim.policyPath)).body.auto_approve_services).toEqual([]);
+    expect((await victim.client.get<Policy>(victim.policyPath)).body.auto_approve_services).toEqual(
+      [],
+    );
   });
 
   test("listing a slug nobody registered yet is refused, so registering it later earns nothing", async () => {
     const victim = await namespaceOwner();
     const slug = uniqueName("future");
-    const res = await victim.client.put(victim.policyPath, { auto_approve_services: [slug] });
+    const res = await victim.client.put<ApiErrorBody>(victim.policyPath, {
+      auto_approve_services: [slug],
+    });
     expectValidation(res, "auto_approve_services.0");
     expect(res.body.error).toContain(slug);
-    expect((await victim.client.get(victim.policyPath)).body.updated_at).toBeNull();
+    expect((await victim.client.get<Policy>(victim.policyPath)).body.updated_at).toBeNull();
 
     const attacker = await serviceWithSlug(slug);
     const intruder = await newAgent(victim.namespace);
@@ -138,8 +154,8 @@ describe("auto-approve takeover through a re-registered slug", () => {
   test("deleting and re-registering the same slug (same owner) is a new service: not trusted", async () => {
     const victim = await namespaceOwner();
     const first = await serviceWithSlug();
-    await victim.client.put(victim.policyPath, { auto_approve_services: [first.slug] });
-    await first.client.delete(`/v1/services/${first.serviceId}`);
+    await victim.client.put<Policy>(victim.policyPath, { auto_approve_services: [first.slug] });
+    await first.client.delete<Deleted>(`/v1/services/${first.serviceId}`);
     const again = await serviceWithSlug(first.slug, first.client);
     const agent = await newAgent(victim.namespace);
     expect((await claimFor(again, agent)).body.status).toBe("pending");
@@ -151,20 +167,26 @@ describe("auto-approve takeover through a re-registered slug", () => {
     const other = await namespaceOwner();
     const partner = await serviceWithSlug();
     const doomed = await serviceWithSlug();
-    await victim.client.put(victim.policyPath, { auto_approve_services: [partner.slug] });
-    await other.client.put(other.policyPath, { blocked_services: [partner.slug, doomed.slug] });
+    await victim.client.put<Policy>(victim.policyPath, { auto_approve_services: [partner.slug] });
+    await other.client.put<Policy>(other.policyPath, {
+      blocked_services: [partner.slug, doomed.slug],
+    });
     await db.execute("PRAGMA foreign_keys=OFF");
     try {
-      expect((await partner.client.delete(`/v1/services/${partner.serviceId}`)).status).toBe(200);
+      expect(
+        (await partner.client.delete<Deleted>(`/v1/services/${partner.serviceId}`)).status,
+      ).toBe(200);
       expect(await policyRows(partner.serviceId)).toEqual([]);
       // Account deletion takes the account's services out of other namespaces' policies too.
-      expect((await doomed.client.delete("/v1/auth/account")).status).toBe(200);
+      expect((await doomed.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
       expect(await policyRows(doomed.serviceId)).toEqual([]);
     } finally {
       await db.execute("PRAGMA foreign_keys=ON");
     }
-    expect((await victim.client.get(victim.policyPath)).body.auto_approve_services).toEqual([]);
-    expect((await other.client.get(other.policyPath)).body.blocked_services).toEqual([]);
+    expect((await victim.client.get<Policy>(victim.policyPath)).body.auto_approve_services).toEqual(
+      [],
+    );
+    expect((await other.client.get<Policy>(other.policyPath)).body.blocked_services).toEqual([]);
   });
 });
 
@@ -173,7 +195,7 @@ describe("blocked services", () => {
     const owner = await ownerWithKey(t);
     const policyPath = `/v1/namespaces/${owner.namespace}/policy`;
     const blocked = await serviceWithSlug();
-    const put = await owner.client.put(policyPath, { blocked_services: [blocked.slug] });
+    const put = await owner.client.put<Policy>(policyPath, { blocked_services: [blocked.slug] });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({
       auto_approve_services: [],
@@ -184,7 +206,7 @@ describe("blocked services", () => {
     const res = await claimFor(blocked, agent);
     expect(res.status).toBe(201);
     expect(res.body.status).toBe("rejected");
-    const claim = await owner.client.get(`/v1/claims/${res.body.claim_id}`);
+    const claim = await owner.client.get<ClaimWithHistory>(`/v1/claims/${res.body.claim_id}`);
     expect(claim.body).toMatchObject({ status: "rejected", reason: "service_blocked" });
     expect(history(claim)).toEqual([[null, "rejected", "policy:blocked"]]);
     const events = await eventTypes(res.body.claim_id);
@@ -199,7 +221,7 @@ describe("blocked services", () => {
     expect((await claimFor(owner, await newAgent(owner.namespace))).body.status).toBe("pending");
 
     // Moving it to the trusted list (the blocked list named empty at the same time) takes effect.
-    const moved = await owner.client.put(policyPath, {
+    const moved = await owner.client.put<Policy>(policyPath, {
       auto_approve_services: [blocked.slug],
       blocked_services: [],
     });
@@ -211,8 +233,10 @@ describe("blocked services", () => {
     const owner = await ownerWithKey(t);
     const policyPath = `/v1/namespaces/${owner.namespace}/policy`;
     const blocked = await serviceWithSlug();
-    await owner.client.put(policyPath, { blocked_services: [blocked.slug] });
-    const res = await owner.client.put(policyPath, { auto_approve_services: [owner.slug] });
+    await owner.client.put<Policy>(policyPath, { blocked_services: [blocked.slug] });
+    const res = await owner.client.put<ApiErrorBody>(policyPath, {
+      auto_approve_services: [owner.slug],
+    });
     expect(res.body).toMatchObject({
       auto_approve_services: [{ id: owner.serviceId, slug: owner.slug }],
       blocked_services: [{ id: blocked.serviceId, slug: blocked.slug }],

@@ -13,12 +13,21 @@ import { type Agent, claimBody, newAgent } from "../helpers/agent.ts";
 import { type ServerProcess, spawnServer } from "../helpers/process.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKey,
+  ApiKeyCreated,
+  Claim,
+  ClaimSubmitted,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 const PUBLIC_URL = "https://registry.example.com";
 
-interface Result {
+/** `T`: the body the test expects (a claim, an error, a verify answer). */
+interface Result<T> {
   status: number;
-  body: any;
+  body: T;
 }
 
 /** One signed POST /v1/claims, built once so the exact same bytes can go to either instance. */
@@ -39,13 +48,13 @@ async function prepareClaim(agent: Agent, s: ServiceSetup): Promise<Prepared> {
   return { headers, body };
 }
 
-async function sendTo(baseUrl: string, p: Prepared): Promise<Result> {
+async function sendTo<T = ClaimSubmitted>(baseUrl: string, p: Prepared): Promise<Result<T>> {
   const res = await fetch(`${baseUrl}/v1/claims`, {
     method: "POST",
     headers: p.headers,
     body: p.body,
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 /** A second real `sigilum serve` process on A's data dir (same libSQL file, same secret.key). */
@@ -91,12 +100,12 @@ async function eventCount(publicKey: string): Promise<number> {
   return Number(rs.rows[0]!.n);
 }
 
-async function verifyOn(baseUrl: string, publicKey: string): Promise<Result> {
+async function verifyOn(baseUrl: string, publicKey: string): Promise<Result<VerifyAnswer>> {
   const q = new URLSearchParams({ namespace: s.namespace, public_key: publicKey });
   const res = await fetch(`${baseUrl}/v1/verify?${q}`, {
     headers: { authorization: `Bearer ${s.apiKey}` },
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as VerifyAnswer };
 }
 
 describe("two server processes sharing one database", () => {
@@ -115,7 +124,7 @@ describe("two server processes sharing one database", () => {
     const p = await prepareClaim(agent, s);
     const first = await sendTo(a.url, p);
     expect(first.status).toBe(201);
-    const replay = await sendTo(bUrl, p);
+    const replay = await sendTo<ApiErrorBody>(bUrl, p);
     expect(replay.status).toBe(409);
     expect(replay.body).toMatchObject({ code: "SIGNATURE_NONCE_REPLAY" });
     expect(typeof replay.body.request_id).toBe("string");
@@ -128,7 +137,7 @@ describe("two server processes sharing one database", () => {
     const p = await prepareClaim(agent, s);
     const first = await sendTo(bUrl, p);
     expect(first.status).toBe(201);
-    const replay = await sendTo(a.url, p);
+    const replay = await sendTo<ApiErrorBody>(a.url, p);
     expect(replay.status).toBe(409);
     expect(replay.body.code).toBe("SIGNATURE_NONCE_REPLAY");
     expect(await claimRows(agent.publicKey)).toEqual([first.body.claim_id]);
@@ -139,9 +148,14 @@ describe("two server processes sharing one database", () => {
     for (let round = 0; round < 5; round++) {
       const agent = await newAgent(s.namespace);
       const p = await prepareClaim(agent, s);
-      const results = await Promise.all([sendTo(a.url, p), sendTo(bUrl, p)]);
+      const results = await Promise.all([
+        sendTo<ClaimSubmitted | ApiErrorBody>(a.url, p),
+        sendTo<ClaimSubmitted | ApiErrorBody>(bUrl, p),
+      ]);
       expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
-      expect(results.find((r) => r.status === 409)!.body.code).toBe("SIGNATURE_NONCE_REPLAY");
+      expect(results.find((r) => r.status === 409)!.body).toMatchObject({
+        code: "SIGNATURE_NONCE_REPLAY",
+      });
       expect(await claimRows(agent.publicKey)).toHaveLength(1);
       expect(await eventCount(agent.publicKey)).toBe(1);
     }
@@ -158,14 +172,14 @@ describe("two server processes sharing one database", () => {
       status: "pending",
     });
 
-    expect((await s.client.post(`/v1/claims/${claimId}/approve`)).status).toBe(200);
+    expect((await s.client.post<Claim>(`/v1/claims/${claimId}/approve`)).status).toBe(200);
     expect((await verifyOn(bUrl, agent.publicKey)).body).toMatchObject({
       authorized: true,
       status: "approved",
       claim_id: claimId,
     });
 
-    expect((await s.client.post(`/v1/claims/${claimId}/revoke`)).status).toBe(200);
+    expect((await s.client.post<Claim>(`/v1/claims/${claimId}/revoke`)).status).toBe(200);
     expect((await verifyOn(bUrl, agent.publicKey)).body).toEqual({
       authorized: false,
       status: "revoked",
@@ -180,7 +194,7 @@ describe("two server processes sharing one database", () => {
   const afterTtl = () => Bun.sleep(1_100);
 
   test("a key revoked on A is refused by another instance (C) within its SIGILUM_CACHE_TTL", async () => {
-    const created = await s.client.post(`/v1/services/${s.serviceId}/keys`, {
+    const created = await s.client.post<ApiKeyCreated>(`/v1/services/${s.serviceId}/keys`, {
       name: "short-lived",
     });
     expect(created.status).toBe(201);
@@ -191,7 +205,9 @@ describe("two server processes sharing one database", () => {
         headers: { authorization: `Bearer ${created.body.key}` },
       });
     expect((await useOnC()).status).toBe(200); // warms C's key cache
-    const revoked = await s.client.delete(`/v1/services/${s.serviceId}/keys/${created.body.id}`);
+    const revoked = await s.client.delete<ApiKey>(
+      `/v1/services/${s.serviceId}/keys/${created.body.id}`,
+    );
     expect(revoked.status).toBe(200);
     expect(
       (
@@ -208,9 +224,13 @@ describe("two server processes sharing one database", () => {
     const agent = await newAgent(s.namespace);
     const submitted = await sendTo(a.url, await prepareClaim(agent, s));
     expect(submitted.status).toBe(201);
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+    ).toBe(200);
     expect((await verifyOn(c.url, agent.publicKey)).body.authorized).toBe(true); // warms C
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/revoke`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/revoke`)).status,
+    ).toBe(200);
     expect((await verifyOn(a.url, agent.publicKey)).body.authorized).toBe(false);
     await afterTtl();
     expect((await verifyOn(c.url, agent.publicKey)).body).toMatchObject({

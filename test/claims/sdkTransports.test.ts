@@ -11,6 +11,14 @@ import { expectError } from "../helpers/assertions.ts";
 import { type RawResponse, rawHttp } from "../helpers/rawHttp.ts";
 import { startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  Claim,
+  ClaimSubmitted,
+  Feed,
+  NamespaceInfo,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 import { identityHeaders, nodeDigest, signCustom } from "../signing/support.ts";
 
 type HeaderList = [string, string][];
@@ -80,12 +88,12 @@ interface SdkCall {
 }
 
 /** Signs like an SDK (over its own URL text) and sends like its HTTP stack (raw bytes). */
-async function sdkCall(
+async function sdkCall<T = unknown>(
   t: TestServer,
   agent: Agent,
   transport: Transport,
   call: SdkCall,
-): Promise<RawResponse> {
+): Promise<RawResponse<T>> {
   const host = call.host ?? new URL(t.url).host;
   const body = call.body === undefined ? undefined : JSON.stringify(call.body);
   const covered: Record<string, string> = {
@@ -120,7 +128,7 @@ async function sdkCall(
     ...(call.extra ?? []),
   ];
   const wire = headers.map(([n, v]): [string, string] => [transport.headerName(n), v]);
-  return rawHttp(t.url, `${call.method} ${call.target} HTTP/1.1`, wire, body);
+  return rawHttp<T>(t.url, `${call.method} ${call.target} HTTP/1.1`, wire, body);
 }
 
 let t: TestServer;
@@ -154,7 +162,7 @@ async function storedClaim(publicKey: string) {
 describe("POST /v1/claims from each SDK's default transport", () => {
   test.each(TRANSPORTS)("$name → 201, whatever the Content-Type", async (transport) => {
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, agent, transport, {
+    const res = await sdkCall<ClaimSubmitted>(t, agent, transport, {
       method: "POST",
       target: "/v1/claims",
       body: claimFor(agent),
@@ -185,7 +193,7 @@ describe("POST /v1/claims from each SDK's default transport", () => {
   test("the reference gateway: namespace-only binding, sigilum-agent-id, no Content-Type → 201", async () => {
     const gateway = await newAgent(s.namespace);
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, gateway, GO, {
+    const res = await sdkCall<ClaimSubmitted>(t, gateway, GO, {
       method: "POST",
       target: "/v1/claims",
       body: claimFor(agent, { agent_id: "agent-7", subject: "user-42" }),
@@ -224,7 +232,7 @@ describe("owner routes keep 415 for what the SDK transports send", () => {
 describe("@target-uri as the Go and Python SDKs serialise it (raw ', host case kept)", () => {
   test.each([GO, PYTHON])("$name: GET /v1/namespaces/{ns}?q=it's → 200", async (transport) => {
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, agent, transport, {
+    const res = await sdkCall<NamespaceInfo>(t, agent, transport, {
       method: "GET",
       target: `/v1/namespaces/${s.namespace}?q=it's`,
     });
@@ -237,7 +245,7 @@ describe("@target-uri as the Go and Python SDKs serialise it (raw ', host case k
   test("Python with an upper-case host: Host: LOCALHOST:port, signed as given → 200", async () => {
     const agent = await newAgent(s.namespace);
     const port = new URL(t.url).port;
-    const res = await sdkCall(t, agent, PYTHON, {
+    const res = await sdkCall<VerifyAnswer>(t, agent, PYTHON, {
       method: "GET",
       target: `/v1/verify?namespace=${s.namespace}&service=${s.slug}&note=it's`,
       host: `LOCALHOST:${port}`,
@@ -250,7 +258,7 @@ describe("@target-uri as the Go and Python SDKs serialise it (raw ', host case k
 
   test("the WHATWG form still verifies: signed %27, sent %27 → 200", async () => {
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, agent, TYPESCRIPT, {
+    const res = await sdkCall<NamespaceInfo>(t, agent, TYPESCRIPT, {
       method: "GET",
       target: `/v1/namespaces/${s.namespace}?q=it%27s`,
     });
@@ -259,7 +267,7 @@ describe("@target-uri as the Go and Python SDKs serialise it (raw ', host case k
 
   test("signed with a raw ' but another query sent → 401 SIGNATURE_INVALID", async () => {
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, agent, GO, {
+    const res = await sdkCall<ApiErrorBody>(t, agent, GO, {
       method: "GET",
       target: `/v1/namespaces/${s.namespace}?q=its`,
       signedUrl: `http://${new URL(t.url).host}/v1/namespaces/${s.namespace}?q=it's`,
@@ -270,7 +278,7 @@ describe("@target-uri as the Go and Python SDKs serialise it (raw ', host case k
   test("signed for another host than the Host sent → 401 SIGNATURE_INVALID", async () => {
     const agent = await newAgent(s.namespace);
     const port = new URL(t.url).port;
-    const res = await sdkCall(t, agent, PYTHON, {
+    const res = await sdkCall<ApiErrorBody>(t, agent, PYTHON, {
       method: "GET",
       target: `/v1/namespaces/${s.namespace}?q=it's`,
       signedUrl: `http://OTHER.example:${port}/v1/namespaces/${s.namespace}?q=it's`,
@@ -283,19 +291,19 @@ describe("feed polling as the SDKs do it: limit=500, service=<slug>, signed + Be
   let approved: string;
   beforeAll(async () => {
     const agent = await newAgent(s.namespace);
-    const submitted = await sdkCall(t, agent, GO, {
+    const submitted = await sdkCall<ClaimSubmitted>(t, agent, GO, {
       method: "POST",
       target: "/v1/claims",
       body: claimFor(agent),
       apiKey: s.apiKey,
     });
     approved = submitted.body.claim_id;
-    expect((await s.client.post(`/v1/claims/${approved}/approve`)).status).toBe(200);
+    expect((await s.client.post<Claim>(`/v1/claims/${approved}/approve`)).status).toBe(200);
   });
 
   test.each(TRANSPORTS)("$name → 200 with the approved claim", async (transport) => {
     const agent = await newAgent(s.namespace);
-    const res = await sdkCall(t, agent, transport, {
+    const res = await sdkCall<Feed>(t, agent, transport, {
       method: "GET",
       target: `/v1/namespaces/claims?limit=500&service=${s.slug}`,
       apiKey: s.apiKey,
@@ -318,7 +326,7 @@ describe("behind SIGILUM_PUBLIC_URL the fallback keeps the public origin", () =>
   afterAll(() => pub.close());
 
   const get = async (signedUrl: string, host?: string) =>
-    sdkCall(pub, await newAgent(setup.namespace), GO, {
+    sdkCall<NamespaceInfo>(pub, await newAgent(setup.namespace), GO, {
       method: "GET",
       target: `/v1/namespaces/${setup.namespace}?q=it's`,
       signedUrl,

@@ -22,6 +22,7 @@ import {
   signedCall,
   submitClaim,
 } from "../helpers/agent.ts";
+import { isRecord } from "../helpers/assertions.ts";
 import {
   type JsonResponse,
   ManualClock,
@@ -30,6 +31,13 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  Claim,
+  ClaimSubmitted,
+  NamespaceInfo,
+  VerifyAnswer,
+} from "../helpers/types.ts";
 
 const PUBLIC_URL = "https://registry.example.com";
 
@@ -41,22 +49,22 @@ const edit =
   (h: Sent): void => {
     h[name] = f(h[name] ?? "");
   };
-interface Res extends JsonResponse {
+interface Res<T = unknown> extends JsonResponse<T> {
   text: string;
   sent: Sent;
 }
 
 /** `signedCall` that also returns the headers actually sent (to check nothing is echoed). */
-async function call(
+async function call<T = unknown>(
   t: TestServer,
   agent: Agent,
   method: string,
   path: string,
   body?: unknown,
   options: SignedCallOptions = {},
-): Promise<Res> {
+): Promise<Res<T>> {
   let sent: Sent = {};
-  const res = await signedCall(t, agent, method, path, body, {
+  const res = await signedCall<T>(t, agent, method, path, body, {
     ...options,
     tamper: (h) => {
       options.tamper?.(h);
@@ -98,7 +106,7 @@ async function prepare(
   return { method, url: `${t.url}${path}`, headers, body: text };
 }
 
-async function send(p: Prepared, extra: [string, string][] = []): Promise<Res> {
+async function send(p: Prepared, extra: [string, string][] = []): Promise<Res<unknown>> {
   const headers = new Headers(p.headers);
   for (const [name, value] of extra) headers.append(name, value);
   const res = await fetch(p.url, { method: p.method, headers, body: p.body });
@@ -113,14 +121,19 @@ async function send(p: Prepared, extra: [string, string][] = []): Promise<Res> {
 }
 
 /** Status and code, the one error shape, and no signature, certificate or API key in the body. */
-function expectError(res: Res, status: number, code: string) {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(typeof res.body.error).toBe("string");
-  expect(res.body.error.length).toBeGreaterThan(0);
-  expect(typeof res.body.request_id).toBe("string");
-  expect(res.body.request_id).toBe(res.headers.get("x-request-id"));
+function expectError(
+  res: Res<unknown>,
+  status: number,
+  code: ApiErrorBody["code"],
+): asserts res is Res<ApiErrorBody> {
+  const body = isRecord(res.body) ? res.body : undefined;
+  expect({ status: res.status, code: body?.code }).toEqual({ status, code });
+  expect(typeof body?.error).toBe("string");
+  expect(String(body?.error).length).toBeGreaterThan(0);
+  expect(typeof body?.request_id).toBe("string");
+  expect(body?.request_id).toBe(res.headers.get("x-request-id"));
   const allowed = ["error", "code", "request_id", "details"];
-  expect(Object.keys(res.body).filter((k) => !allowed.includes(k))).toEqual([]);
+  expect(Object.keys(body ?? {}).filter((k) => !allowed.includes(k))).toEqual([]);
   const signature = /^sig1=:(.+):$/.exec(res.sent.signature ?? "")?.[1];
   const secrets = [
     signature,
@@ -172,9 +185,13 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** POST /v1/claims for a fresh agent of `s`, with the signature and body the options say. */
-async function claim(options: SignedCallOptions = {}, extra: Record<string, unknown> = {}) {
+/** Submits a claim; `T` is the answer the test expects (the claim, or an error body). */
+async function claim<T = ClaimSubmitted>(
+  options: SignedCallOptions = {},
+  extra: Record<string, unknown> = {},
+) {
   const agent = await newAgent(s.namespace);
-  const res = await call(t, agent, "POST", "/v1/claims", claimBody(agent, s.slug, extra), {
+  const res = await call<T>(t, agent, "POST", "/v1/claims", claimBody(agent, s.slug, extra), {
     apiKey: s.apiKey,
     ...options,
   });
@@ -201,7 +218,9 @@ describe("a valid signed claim (the baseline every failure below departs from)",
     const body = claimBody(agent, s.slug, {
       public_key: toDidKey(parseCanonicalKey(agent.publicKey)!),
     });
-    const res = await call(t, agent, "POST", "/v1/claims", body, { apiKey: s.apiKey });
+    const res = await call<ClaimSubmitted>(t, agent, "POST", "/v1/claims", body, {
+      apiKey: s.apiKey,
+    });
     expect(res.status).toBe(201);
     expect(res.body.public_key).toBe(agent.publicKey);
   });
@@ -640,12 +659,14 @@ describe("GET /v1/verify with an agent signature (no API key)", () => {
       reason: "No approved authorization found",
     });
 
-    const submitted = await submitClaim(t, agent, s.apiKey, s.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     expect(submitted.status).toBe(201);
     const pending = await call(t, agent, "GET", path);
     expect(pending.body).toMatchObject({ authorized: false, status: "pending" });
 
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+    ).toBe(200);
     const approved = await call(t, agent, "GET", path);
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({
@@ -695,7 +716,7 @@ describe("GET /v1/verify with an agent signature (no API key)", () => {
 describe("GET /v1/namespaces/{namespace} with an agent signature", () => {
   test("the signer's namespace → 200 public facts only", async () => {
     const agent = await newAgent(s.namespace);
-    const res = await call(t, agent, "GET", `/v1/namespaces/${s.namespace}`);
+    const res = await call<NamespaceInfo>(t, agent, "GET", `/v1/namespaces/${s.namespace}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       did: `did:sigilum:${s.namespace}`,
@@ -796,7 +817,7 @@ describe("POST /v1/claims: API key, body and claim-nonce outcomes", () => {
   ])("invalid %s (%j) → 400 VALIDATION_ERROR", async (field, extra) => {
     const { agent, res } = await claim({}, extra);
     expectError(res, 400, "VALIDATION_ERROR");
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(res.body.details!.map((d: { field: string }) => d.field)).toContain(field);
     expect(await claimsFor(t, agent.publicKey)).toEqual([]);
   });
 
@@ -823,7 +844,7 @@ describe("POST /v1/claims: API key, body and claim-nonce outcomes", () => {
     const { agent, res } = await claim({}, { color: "blue", nested: { a: 1 }, sdk_version: "1.2" });
     expect(res.body).toMatchObject({ status: "pending", public_key: agent.publicKey });
     expect(res.status).toBe(201);
-    expect(res.body.color).toBeUndefined();
+    expect("color" in res.body).toBe(false);
     expect(await claimsFor(t, agent.publicKey)).toHaveLength(1);
   });
 });
@@ -877,7 +898,7 @@ describe("@target-uri through HTTP", () => {
     const escaped = encodeURIComponent(agent.publicKey);
     expect(escaped).toContain("%2F");
     const path = `/v1/verify?${query()}&public_key=${escaped}`;
-    const ok = await call(t, agent, "GET", path);
+    const ok = await call<VerifyAnswer>(t, agent, "GET", path);
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe("none");
     const decoded = await call(t, agent, "GET", path, undefined, {

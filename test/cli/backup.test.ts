@@ -22,6 +22,7 @@ import { runCli, stderrLines } from "../helpers/cli.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { WebhookCreated } from "../helpers/types.ts";
 
 // Each test runs several real processes.
 setDefaultTimeout(60_000);
@@ -46,7 +47,7 @@ describe("sigilum backup and restore", () => {
   beforeAll(async () => {
     t = await startTestServer({ env: WEBHOOK_ENV });
     s = await ownerWithKey(t);
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
     });
     webhookId = hook.body.id;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAIN, runCli, stderrLines } from "../helpers/cli.ts";
 import { ApiClient, PASSWORD, signUp, startTestServer } from "../helpers/server.ts";
+import type { ApiErrorBody, UserBody } from "../helpers/types.ts";
 
 // Each test runs several real processes.
 setDefaultTimeout(60_000);
@@ -145,7 +146,7 @@ describe("sigilum owner", () => {
     const t = await startTestServer({ dataDir: dir });
     try {
       const { client, namespace, email } = await signUp(t);
-      expect((await client.get("/v1/auth/me")).status).toBe(200);
+      expect((await client.get<UserBody>("/v1/auth/me")).status).toBe(200);
       const res = await runCli(
         ["owner", "reset-password", email.toUpperCase(), "--password-stdin"],
         {
@@ -157,9 +158,12 @@ describe("sigilum owner", () => {
       expect(res.stdout).toContain(`password reset for ${namespace}`);
       expect(res.stdout).toContain("1 session ended");
       expect(res.stdout + res.stderr).not.toContain(NEW_PASSWORD);
-      expect((await client.get("/v1/auth/me")).status).toBe(401);
+      expect((await client.get<ApiErrorBody>("/v1/auth/me")).status).toBe(401);
       const login = (password: string) =>
-        new ApiClient(t.url, t.origin).post("/v1/auth/login", { login: namespace, password });
+        new ApiClient(t.url, t.origin).post<UserBody>("/v1/auth/login", {
+          login: namespace,
+          password,
+        });
       expect((await login(PASSWORD)).status).toBe(401);
       expect((await login(NEW_PASSWORD)).status).toBe(200);
 

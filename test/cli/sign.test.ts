@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { runCli, stderrLines } from "../helpers/cli.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { Service } from "../helpers/types.ts";
 
 // Each test runs several real processes.
 setDefaultTimeout(60_000);
@@ -49,7 +50,7 @@ describe("sigilum sign and dot segments", () => {
       expect(res.stderr).toContain("dot segment");
     }
     // Nothing reached the server: the service is still there.
-    expect((await s.client.get(`/v1/services/${s.serviceId}`)).status).toBe(200);
+    expect((await s.client.get<Service>(`/v1/services/${s.serviceId}`)).status).toBe(200);
   });
 
   test("dots inside a segment, in the query or in the host are fine", async () => {

@@ -8,6 +8,7 @@ import { ChangeLogFollower, pruneChangeLog } from "../../src/changeLog.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey } from "../helpers/setup.ts";
+import type { ApiKey, ApiKeyList, Claim, ClaimSubmitted, Deleted } from "../helpers/types.ts";
 
 let t: TestServer;
 
@@ -39,9 +40,11 @@ describe("cache_changes triggers", () => {
     const claimKey = JSON.stringify([s.serviceId, s.namespace, agent.publicKey]);
 
     let from = await lastSeq();
-    const submitted = await submitClaim(t, agent, s.apiKey, s.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     expect(submitted.status).toBe(201);
-    expect((await s.client.post(`/v1/claims/${submitted.body.claim_id}/approve`)).status).toBe(200);
+    expect(
+      (await s.client.post<Claim>(`/v1/claims/${submitted.body.claim_id}/approve`)).status,
+    ).toBe(200);
     expect(await changesAfter(from)).toEqual([
       { kind: "claim", key: claimKey },
       { kind: "claim", key: claimKey },
@@ -51,20 +54,20 @@ describe("cache_changes triggers", () => {
     await t.server.ctx.keyUsage.flush(t.server.ctx.database); // last_used_at only
     expect(await changesAfter(from)).toEqual([]);
 
-    const keys = (await s.client.get(`/v1/services/${s.serviceId}/keys`)).body.keys;
+    const keys = (await s.client.get<ApiKeyList>(`/v1/services/${s.serviceId}/keys`)).body.keys;
     const hash = await t.server.ctx.database.client.execute({
       sql: "SELECT key_hash FROM api_keys WHERE id = ?",
-      args: [keys[0].id],
+      args: [keys[0]!.id],
     });
-    expect((await s.client.delete(`/v1/services/${s.serviceId}/keys/${keys[0].id}`)).status).toBe(
-      200,
-    );
+    expect(
+      (await s.client.delete<ApiKey>(`/v1/services/${s.serviceId}/keys/${keys[0]!.id}`)).status,
+    ).toBe(200);
     expect(await changesAfter(from)).toEqual([
       { kind: "api_key", key: String(hash.rows[0]!.key_hash) },
     ]);
 
     from = await lastSeq();
-    expect((await s.client.delete(`/v1/services/${s.serviceId}`)).status).toBe(200);
+    expect((await s.client.delete<Deleted>(`/v1/services/${s.serviceId}`)).status).toBe(200);
     expect(await changesAfter(from)).toContainEqual({ kind: "service", key: s.slug });
   });
 

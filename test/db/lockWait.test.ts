@@ -18,6 +18,7 @@ import { migrate } from "../../src/db/migrate.ts";
 import { newAgent } from "../helpers/agent.ts";
 import { ApiClient, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ApiErrorBody, Service } from "../helpers/types.ts";
 
 const HOLD_MS = 3_000;
 const HOLDER = join(import.meta.dir, "..", "helpers", "holdLock.ts");
@@ -73,8 +74,14 @@ describe("another process holds the write lock for 3 s", () => {
 
     const holder = await holdLock(HOLD_MS);
     const heldAt = performance.now();
-    const writeOnA = s.client.post("/v1/services", { slug: uniqueName("svc"), name: "During" });
-    const writeOnB = onB.post("/v1/services", { slug: uniqueName("svc"), name: "Too late" });
+    const writeOnA = s.client.post<Service>("/v1/services", {
+      slug: uniqueName("svc"),
+      name: "During",
+    });
+    const writeOnB = onB.post<ApiErrorBody>("/v1/services", {
+      slug: uniqueName("svc"),
+      name: "Too late",
+    });
     const bDone = writeOnB.then((res) => ({ res, ms: performance.now() - heldAt }));
 
     const latencies: number[] = [];
@@ -117,7 +124,7 @@ describe("another process holds the write lock for 3 s", () => {
 
     // And nothing is stuck afterwards: B writes again.
     expect(
-      (await onB.post("/v1/services", { slug: uniqueName("svc"), name: "After" })).status,
+      (await onB.post<Service>("/v1/services", { slug: uniqueName("svc"), name: "After" })).status,
     ).toBe(201);
   });
 });

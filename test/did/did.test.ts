@@ -4,6 +4,7 @@ import { parseAgentKey, toMultibaseKey } from "../../src/signing/index.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { Claim, ClaimSubmitted } from "../helpers/types.ts";
 
 function methodId(ns: string, publicKey: string): string {
   const raw = parseAgentKey(publicKey)!;
@@ -20,12 +21,12 @@ describe("DID documents", () => {
     s = await ownerWithKey(t);
     for (let i = 0; i < 2; i++) {
       const agent = await newAgent(s.namespace);
-      const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
-      await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+      const { body } = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
+      await s.client.post<Claim>(`/v1/claims/${body.claim_id}/approve`);
       approvedKeys.push(agent.publicKey);
     }
     const pending = await newAgent(s.namespace);
-    await submitClaim(t, pending, s.apiKey, s.slug);
+    await submitClaim<ClaimSubmitted>(t, pending, s.apiKey, s.slug);
     pendingKey = pending.publicKey;
   });
   afterAll(() => t.close());
@@ -84,13 +85,13 @@ describe("DID documents", () => {
 
   test("revoking a claim removes its key from the document", async () => {
     const agent = await newAgent(s.namespace);
-    const { body } = await submitClaim(t, agent, s.apiKey, s.slug);
-    await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+    const { body } = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
+    await s.client.post<Claim>(`/v1/claims/${body.claim_id}/approve`);
     const before = await (
       await fetch(`${t.url}/.well-known/did/did:sigilum:${s.namespace}`)
     ).json();
     expect(before.authentication).toContain(methodId(s.namespace, agent.publicKey));
-    await s.client.post(`/v1/claims/${body.claim_id}/revoke`);
+    await s.client.post<Claim>(`/v1/claims/${body.claim_id}/revoke`);
     const after = await (await fetch(`${t.url}/.well-known/did/did:sigilum:${s.namespace}`)).json();
     expect(after.authentication).not.toContain(methodId(s.namespace, agent.publicKey));
   });

@@ -22,14 +22,14 @@ export interface SignedCallOptions {
 }
 
 /** Sends a request signed by `agent` (and carrying a service API key when given). */
-export async function signedCall(
+export async function signedCall<T = unknown>(
   t: TestServer,
   agent: Agent,
   method: string,
   path: string,
   body?: unknown,
   options: SignedCallOptions = {},
-): Promise<JsonResponse> {
+): Promise<JsonResponse<T>> {
   const text = body === undefined ? undefined : JSON.stringify(body);
   const headers = await signRequest({
     method,
@@ -53,7 +53,7 @@ export async function signedCall(
   } catch {
     // leave as text
   }
-  return { status: res.status, headers: res.headers, body: parsed as never };
+  return { status: res.status, headers: res.headers, body: parsed as T };
 }
 
 let counter = 0;
@@ -71,7 +71,7 @@ export function claimBody(agent: Agent, service: string, extra: Record<string, u
   };
 }
 
-export function submitClaim(
+export function submitClaim<T = unknown>(
   t: TestServer,
   agent: Agent,
   apiKey: string,
@@ -79,7 +79,7 @@ export function submitClaim(
   extra: Record<string, unknown> = {},
   options: SignedCallOptions = {},
 ) {
-  return signedCall(t, agent, "POST", "/v1/claims", claimBody(agent, service, extra), {
+  return signedCall<T>(t, agent, "POST", "/v1/claims", claimBody(agent, service, extra), {
     apiKey,
     ...options,
   });

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import type { JsonResponse } from "./server.ts";
 
-export interface RawResponse extends JsonResponse {
+export interface RawResponse<T = unknown> extends JsonResponse<T> {
   text: string;
 }
 
@@ -53,19 +53,19 @@ function exchange(hostname: string, port: number, bytes: Buffer): Promise<RawRes
  * given, body as given — to `baseUrl`'s socket, so no client library re-encodes the target,
  * re-cases a header or adds a Content-Type. `Connection: close` is appended.
  */
-export function rawHttp(
+export function rawHttp<T = unknown>(
   baseUrl: string,
   requestLine: string,
   headers: [string, string][],
   body = "",
-): Promise<RawResponse> {
+): Promise<RawResponse<T>> {
   const { hostname, port } = new URL(baseUrl);
   const head = [requestLine, ...headers.map(([n, v]) => `${n}: ${v}`), "Connection: close"];
   const bytes = Buffer.concat([
     Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"),
     Buffer.from(body, "utf8"),
   ]);
-  return exchange(hostname, Number(port), bytes);
+  return exchange(hostname, Number(port), bytes) as Promise<RawResponse<T>>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { type RunningServer, startServer } from "../../src/app.ts";
 import type { Clock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/http/logger.ts";
+import type { Service, UserBody } from "./types.ts";
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
@@ -64,7 +65,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
-export interface JsonResponse<T = any> {
+export interface JsonResponse<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
@@ -80,7 +81,7 @@ export class ApiClient {
     readonly origin: string | null = base,
   ) {}
 
-  async request<T = any>(
+  async request<T = unknown>(
     method: string,
     path: string,
     body?: unknown,
@@ -111,19 +112,19 @@ export class ApiClient {
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
-  get<T = any>(path: string, headers?: Record<string, string>) {
+  get<T = unknown>(path: string, headers?: Record<string, string>) {
     return this.request<T>("GET", path, undefined, headers);
   }
-  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+  post<T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>("POST", path, body, headers);
   }
-  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+  patch<T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>("PATCH", path, body, headers);
   }
-  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+  put<T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>("PUT", path, body, headers);
   }
-  delete<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+  delete<T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>("DELETE", path, body, headers);
   }
 }
@@ -141,7 +142,11 @@ export const PASSWORD = "correct horse battery staple";
 export async function signUp(t: TestServer, namespace = uniqueName("ns")) {
   const client = new ApiClient(t.url, t.origin);
   const email = `${namespace}@example.com`;
-  const res = await client.post("/v1/auth/signup", { namespace, email, password: PASSWORD });
+  const res = await client.post<UserBody>("/v1/auth/signup", {
+    namespace,
+    email,
+    password: PASSWORD,
+  });
   if (res.status !== 201)
     throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { client, namespace, email, user: res.body.user };
@@ -150,7 +155,10 @@ export async function signUp(t: TestServer, namespace = uniqueName("ns")) {
 /** Signs up an owner and registers one service. */
 export async function ownerWithService(t: TestServer) {
   const owner = await signUp(t);
-  const res = await owner.client.post("/v1/services", { slug: uniqueName("svc"), name: "Service" });
+  const res = await owner.client.post<Service>("/v1/services", {
+    slug: uniqueName("svc"),
+    name: "Service",
+  });
   if (res.status !== 201)
     throw new Error(`service create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...owner, service: res.body };

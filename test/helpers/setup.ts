@@ -1,4 +1,5 @@
 import { type ApiClient, signUp, type TestServer, uniqueName } from "./server.ts";
+import type { ApiKeyCreated, Service } from "./types.ts";
 
 export interface ServiceSetup {
   client: ApiClient;
@@ -12,10 +13,10 @@ export interface ServiceSetup {
 export async function ownerWithKey(t: TestServer, namespace?: string): Promise<ServiceSetup> {
   const { client, namespace: ns } = await signUp(t, namespace);
   const slug = uniqueName("svc");
-  const service = await client.post("/v1/services", { slug, name: "Service" });
+  const service = await client.post<Service>("/v1/services", { slug, name: "Service" });
   if (service.status !== 201)
     throw new Error(`service: ${service.status} ${JSON.stringify(service.body)}`);
-  const key = await client.post(`/v1/services/${service.body.id}/keys`);
+  const key = await client.post<ApiKeyCreated>(`/v1/services/${service.body.id}/keys`);
   if (key.status !== 201) throw new Error(`key: ${key.status} ${JSON.stringify(key.body)}`);
   return { client, namespace: ns, serviceId: service.body.id, slug, apiKey: key.body.key };
 }

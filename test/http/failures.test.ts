@@ -3,6 +3,7 @@ import { newAgent, signedCall } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ApiErrorBody, VerifyAnswer, WebhookCreated } from "../helpers/types.ts";
 
 // What the server does when something it relies on breaks underneath it.
 describe("failures underneath", () => {
@@ -21,7 +22,7 @@ describe("failures underneath", () => {
   });
 
   test("an unexpected error is 500 INTERNAL_ERROR without stack or SQL in the body, logged with the request id", async () => {
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/h`,
     });
     // A row the code cannot read (damaged by hand): nothing in the API anticipates this.
@@ -30,9 +31,12 @@ describe("failures underneath", () => {
       sql: "UPDATE webhooks SET events = '[deadbeef' WHERE id = ?",
       args: [hook.body.id],
     });
-    const res = await s.client.get(`/v1/services/${s.serviceId}/webhooks/${hook.body.id}`, {
-      "x-request-id": "boom-1",
-    });
+    const res = await s.client.get<ApiErrorBody>(
+      `/v1/services/${s.serviceId}/webhooks/${hook.body.id}`,
+      {
+        "x-request-id": "boom-1",
+      },
+    );
     expect(res.status).toBe(500);
     expect(res.body).toEqual({
       error: "Internal error; see the server log",
@@ -52,7 +56,7 @@ describe("failures underneath", () => {
       "ALTER TABLE signature_nonces RENAME TO signature_nonces_gone",
     );
     try {
-      const res = await signedCall(
+      const res = await signedCall<ApiErrorBody>(
         t,
         agent,
         "GET",
@@ -66,7 +70,7 @@ describe("failures underneath", () => {
         "ALTER TABLE signature_nonces_gone RENAME TO signature_nonces",
       );
     }
-    const again = await signedCall(
+    const again = await signedCall<VerifyAnswer>(
       t,
       agent,
       "GET",
@@ -87,7 +91,7 @@ describe("a storage outage", () => {
 
   test("is 503 with Retry-After, logged with the request id and the driver's cause, without SQL parameters", async () => {
     t.server.ctx.database.client.close();
-    const res = await s.client.post(
+    const res = await s.client.post<ApiErrorBody>(
       "/v1/services",
       { slug: "param-that-must-not-be-logged", name: "P" },
       { "x-request-id": "outage-1" },

@@ -3,6 +3,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { rawRequest } from "../helpers/rawHttp.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { Claim, ClaimSubmitted } from "../helpers/types.ts";
 
 // Host values a client can send that Bun still answers: short ones, a bare port, IPv6, ones that
 // are not valid URL hosts (Bun then hands the app a path-only URL), and none at all.
@@ -58,8 +59,15 @@ describe("the DID document's service endpoint and shared caches (http-api.md §6
     const s = await ownerWithKey(publicUrl ? { ...t, origin: publicUrl } : t);
     const agent = await newAgent(s.namespace);
     const signedUrl = publicUrl ? `${publicUrl}/v1/claims` : undefined;
-    const { body } = await submitClaim(t, agent, s.apiKey, s.slug, {}, { signedUrl });
-    const approved = await s.client.post(`/v1/claims/${body.claim_id}/approve`);
+    const { body } = await submitClaim<ClaimSubmitted>(
+      t,
+      agent,
+      s.apiKey,
+      s.slug,
+      {},
+      { signedUrl },
+    );
+    const approved = await s.client.post<Claim>(`/v1/claims/${body.claim_id}/approve`);
     expect(approved.status).toBe(200);
     return s;
   }

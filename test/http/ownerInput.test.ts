@@ -14,6 +14,22 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyList,
+  ClaimSubmitted,
+  Deleted,
+  DeliveryList,
+  Feed,
+  NamespaceInfo,
+  Ok,
+  Pagination,
+  SessionList,
+  TokenCreated,
+  UserBody,
+  VerifyAnswer,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 // http-api.md §1.1 / quality.md §2: owner routes reject what they do not declare — unknown query
 // parameters and body fields (a route without a body takes none, `{}` aside) — and the data is
@@ -36,15 +52,18 @@ beforeAll(async () => {
   });
   s = await ownerWithKey(t);
   const svc = `/v1/services/${s.serviceId}`;
-  keyId = (await s.client.get(`${svc}/keys`)).body.keys[0].id;
-  webhookId = (await s.client.post(`${svc}/webhooks`, { url: `${receiver.url}/hook` })).body.id;
-  claimId = (await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug)).body.claim_id;
+  keyId = (await s.client.get<ApiKeyList>(`${svc}/keys`)).body.keys[0]!.id;
+  webhookId = (
+    await s.client.post<WebhookCreated>(`${svc}/webhooks`, { url: `${receiver.url}/hook` })
+  ).body.id;
+  claimId = (await submitClaim<ClaimSubmitted>(t, await newAgent(s.namespace), s.apiKey, s.slug))
+    .body.claim_id;
   await receiver.waitFor(1);
   await t.server.ctx.deliveryWorker.drain();
-  const deliveries = await s.client.get(`${svc}/webhooks/${webhookId}/deliveries`);
-  deliveryId = deliveries.body.deliveries[0].id;
-  tokenId = (await s.client.post("/v1/auth/tokens", { name: "ci" })).body.id;
-  sessionId = (await s.client.get("/v1/auth/sessions")).body.sessions[0].id;
+  const deliveries = await s.client.get<DeliveryList>(`${svc}/webhooks/${webhookId}/deliveries`);
+  deliveryId = deliveries.body.deliveries[0]!.id;
+  tokenId = (await s.client.post<TokenCreated>("/v1/auth/tokens", { name: "ci" })).body.id;
+  sessionId = (await s.client.get<SessionList>("/v1/auth/sessions")).body.sessions[0]!.id;
 });
 afterAll(async () => {
   await t.close();
@@ -185,13 +204,13 @@ function signupBody() {
 const label = (r: OwnerRoute) => `${r.method} ${r.path()}`;
 
 function send(r: OwnerRoute, path: string, body?: unknown, headers?: Record<string, string>) {
-  return s.client.request(r.method, path, body, headers);
+  return s.client.request<unknown>(r.method, path, body, headers);
 }
 
 function expectField(res: JsonResponse, field: string, what: string) {
   try {
     expectError(res, 400, "VALIDATION_ERROR");
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(res.body.details!.map((d: { field: string }) => d.field)).toContain(field);
   } catch (err) {
     throw new Error(`${what}: ${(err as Error).message}`);
   }
@@ -205,7 +224,7 @@ describe("owner routes reject unknown query parameters and body fields", () => {
       expectField(res, "unexpected_param", label(r));
     }
     expect(await snapshot()).toBe(before);
-    expect((await s.client.get("/v1/auth/me")).status).toBe(200);
+    expect((await s.client.get<UserBody>("/v1/auth/me")).status).toBe(200);
   });
 
   test("routes without a body: any body field → 400 naming it; the wrong media type → 415; nothing changes", async () => {
@@ -219,16 +238,16 @@ describe("owner routes reject unknown query parameters and body fields", () => {
       expectError(typed, 415, "UNSUPPORTED_MEDIA_TYPE");
     }
     expect(await snapshot()).toBe(before);
-    expect((await s.client.get("/v1/auth/me")).status).toBe(200);
+    expect((await s.client.get<UserBody>("/v1/auth/me")).status).toBe(200);
   });
 
   test("an empty object or no body is fine on a route without a body", async () => {
     const owner = await signUp(t);
-    const token = (await owner.client.post("/v1/auth/tokens", { name: "t" })).body.id;
-    expect((await owner.client.delete(`/v1/auth/tokens/${token}`, {})).status).toBe(200);
-    expect((await owner.client.get("/v1/auth/me")).status).toBe(200);
-    expect((await owner.client.post("/v1/auth/logout", {})).status).toBe(200);
-    expectError(await owner.client.get("/v1/auth/me"), 401, "UNAUTHORIZED");
+    const token = (await owner.client.post<TokenCreated>("/v1/auth/tokens", { name: "t" })).body.id;
+    expect((await owner.client.delete<Deleted>(`/v1/auth/tokens/${token}`, {})).status).toBe(200);
+    expect((await owner.client.get<UserBody>("/v1/auth/me")).status).toBe(200);
+    expect((await owner.client.post<Ok>("/v1/auth/logout", {})).status).toBe(200);
+    expectError(await owner.client.get<ApiErrorBody>("/v1/auth/me"), 401, "UNAUTHORIZED");
   });
 
   test("every owner route in the app declares a closed query and body schema", () => {
@@ -261,12 +280,12 @@ describe("owner routes reject unknown query parameters and body fields", () => {
   test("service and agent routes still ignore unknown query parameters", async () => {
     const key = new ApiClient(t.url, null);
     key.bearer = s.apiKey;
-    const verify = await key.get(
+    const verify = await key.get<VerifyAnswer>(
       `/v1/verify?namespace=${s.namespace}&public_key=ed25519:${Buffer.alloc(32).toString("base64")}&sdk=1`,
     );
     expect(verify.status).toBe(200);
-    expect((await key.get("/v1/namespaces/claims?sdk=1")).status).toBe(200);
-    expect((await key.get(`/v1/namespaces/${s.namespace}?sdk=1`)).status).toBe(200);
+    expect((await key.get<Feed>("/v1/namespaces/claims?sdk=1")).status).toBe(200);
+    expect((await key.get<NamespaceInfo>(`/v1/namespaces/${s.namespace}?sdk=1`)).status).toBe(200);
   });
 });
 
@@ -298,11 +317,13 @@ describe("pagination integers are plain decimal digits", () => {
     for (const path of lists) {
       for (const field of ["limit", "offset"]) {
         for (const value of NOT_DIGITS) {
-          const res = await s.client.get(`${path}?${field}=${encodeURIComponent(value)}`);
+          const res = await s.client.get<ApiErrorBody>(
+            `${path}?${field}=${encodeURIComponent(value)}`,
+          );
           expectField(res, field, `${path} ${field}=${JSON.stringify(value)}`);
         }
       }
-      const ok = await s.client.get(`${path}?limit=016&offset=0`);
+      const ok = await s.client.get<{ pagination: Pagination }>(`${path}?limit=016&offset=0`);
       expect(ok.status).toBe(200);
       expect(ok.body.pagination).toMatchObject({ limit: 16, offset: 0 });
     }
@@ -312,10 +333,12 @@ describe("pagination integers are plain decimal digits", () => {
     const key = new ApiClient(t.url, null);
     key.bearer = s.apiKey;
     for (const value of NOT_DIGITS) {
-      const res = await key.get(`/v1/namespaces/claims?limit=${encodeURIComponent(value)}`);
+      const res = await key.get<ApiErrorBody>(
+        `/v1/namespaces/claims?limit=${encodeURIComponent(value)}`,
+      );
       expectField(res, "limit", `feed limit=${JSON.stringify(value)}`);
     }
-    const ok = await key.get("/v1/namespaces/claims?limit=1500");
+    const ok = await key.get<Feed>("/v1/namespaces/claims?limit=1500");
     expect(ok.status).toBe(200);
     expect(ok.body.pagination.limit).toBe(1500);
   });

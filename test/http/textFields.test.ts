@@ -11,6 +11,14 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  Claim,
+  ClaimSubmitted,
+  ClaimWithHistory,
+  Service,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 // http-api.md §1.1: text fields reject NUL, the other C0 controls (tab and newline included),
 // DEL, C1 controls and lone surrogates with 400 VALIDATION_ERROR, on every route that takes text;
@@ -45,10 +53,11 @@ beforeAll(async () => {
   t = await startTestServer();
   s = await ownerWithKey(t);
   agent = await newAgent(s.namespace);
-  pendingId = (await submitClaim(t, agent, s.apiKey, s.slug)).body.claim_id;
-  approvedId = (await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug)).body.claim_id;
-  expect((await s.client.post(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
-  const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+  pendingId = (await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug)).body.claim_id;
+  approvedId = (await submitClaim<ClaimSubmitted>(t, await newAgent(s.namespace), s.apiKey, s.slug))
+    .body.claim_id;
+  expect((await s.client.post<Claim>(`/v1/claims/${approvedId}/approve`)).status).toBe(200);
+  const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
     url: "https://hooks.example.com/text",
   });
   webhookId = hook.body.id;
@@ -59,7 +68,7 @@ interface TextField {
   label: string;
   field: string;
   /** Sends a request that is valid except that `field` holds `value`. */
-  send: (value: string) => Promise<JsonResponse>;
+  send: (value: string) => Promise<JsonResponse<ApiErrorBody>>;
 }
 
 const svc = () => `/v1/services/${s.serviceId}`;
@@ -68,11 +77,11 @@ const anonymous = () => new ApiClient(t.url, t.origin);
 function signupWith(field: "namespace" | "email", value: string) {
   const namespace = uniqueName("txt");
   const body = { namespace, email: `${namespace}@example.com`, password: PASSWORD };
-  return anonymous().post("/v1/auth/signup", { ...body, [field]: value });
+  return anonymous().post<ApiErrorBody>("/v1/auth/signup", { ...body, [field]: value });
 }
 
 function claimWith(field: string, value: string) {
-  return submitClaim(t, agent, s.apiKey, s.slug, { [field]: value });
+  return submitClaim<ApiErrorBody>(t, agent, s.apiKey, s.slug, { [field]: value });
 }
 
 const FIELDS: TextField[] = [
@@ -81,41 +90,58 @@ const FIELDS: TextField[] = [
   {
     label: "login",
     field: "login",
-    send: (v) => anonymous().post("/v1/auth/login", { login: `${s.namespace}${v}`, password: "x" }),
+    send: (v) =>
+      anonymous().post<ApiErrorBody>("/v1/auth/login", {
+        login: `${s.namespace}${v}`,
+        password: "x",
+      }),
   },
   {
     label: "token",
     field: "name",
-    send: (v) => s.client.post("/v1/auth/tokens", { name: `ci${v}` }),
+    send: (v) => s.client.post<ApiErrorBody>("/v1/auth/tokens", { name: `ci${v}` }),
   },
   {
     label: "service create",
     field: "slug",
-    send: (v) => s.client.post("/v1/services", { slug: `svc-${v}-x`, name: "N" }),
+    send: (v) => s.client.post<ApiErrorBody>("/v1/services", { slug: `svc-${v}-x`, name: "N" }),
   },
   {
     label: "service create",
     field: "name",
-    send: (v) => s.client.post("/v1/services", { slug: uniqueName("t"), name: `N${v}N` }),
+    send: (v) =>
+      s.client.post<ApiErrorBody>("/v1/services", { slug: uniqueName("t"), name: `N${v}N` }),
   },
   {
     label: "service create",
     field: "description",
     send: (v) =>
-      s.client.post("/v1/services", { slug: uniqueName("t"), name: "N", description: `d${v}d` }),
+      s.client.post<ApiErrorBody>("/v1/services", {
+        slug: uniqueName("t"),
+        name: "N",
+        description: `d${v}d`,
+      }),
   },
-  { label: "service update", field: "name", send: (v) => s.client.patch(svc(), { name: `N${v}` }) },
+  {
+    label: "service update",
+    field: "name",
+    send: (v) => s.client.patch<ApiErrorBody>(svc(), { name: `N${v}` }),
+  },
   {
     label: "service update",
     field: "description",
-    send: (v) => s.client.patch(svc(), { description: `${v}d` }),
+    send: (v) => s.client.patch<ApiErrorBody>(svc(), { description: `${v}d` }),
   },
-  { label: "key", field: "name", send: (v) => s.client.post(`${svc()}/keys`, { name: `k${v}` }) },
+  {
+    label: "key",
+    field: "name",
+    send: (v) => s.client.post<ApiErrorBody>(`${svc()}/keys`, { name: `k${v}` }),
+  },
   {
     label: "webhook create",
     field: "description",
     send: (v) =>
-      s.client.post(`${svc()}/webhooks`, {
+      s.client.post<ApiErrorBody>(`${svc()}/webhooks`, {
         url: "https://hooks.example.com/y",
         description: `d${v}`,
       }),
@@ -123,23 +149,28 @@ const FIELDS: TextField[] = [
   {
     label: "webhook update",
     field: "description",
-    send: (v) => s.client.patch(`${svc()}/webhooks/${webhookId}`, { description: `d${v}` }),
+    send: (v) =>
+      s.client.patch<ApiErrorBody>(`${svc()}/webhooks/${webhookId}`, { description: `d${v}` }),
   },
   ...(["approve", "reject"] as const).map((action) => ({
     label: action,
     field: "reason",
-    send: (v: string) => s.client.post(`/v1/claims/${pendingId}/${action}`, { reason: `r${v}` }),
+    send: (v: string) =>
+      s.client.post<ApiErrorBody>(`/v1/claims/${pendingId}/${action}`, { reason: `r${v}` }),
   })),
   {
     label: "revoke",
     field: "reason",
-    send: (v) => s.client.post(`/v1/claims/${approvedId}/revoke`, { reason: `r${v}` }),
+    send: (v) =>
+      s.client.post<ApiErrorBody>(`/v1/claims/${approvedId}/revoke`, { reason: `r${v}` }),
   },
   ...(["auto_approve_services", "blocked_services"] as const).map((list) => ({
     label: "policy",
     field: `${list}.0`,
     send: (v: string) =>
-      s.client.put(`/v1/namespaces/${s.namespace}/policy`, { [list]: [`${s.slug}${v}`] }),
+      s.client.put<ApiErrorBody>(`/v1/namespaces/${s.namespace}/policy`, {
+        [list]: [`${s.slug}${v}`],
+      }),
   })),
   // The service-facing submit ignores unknown fields but still refuses dirty text.
   ...["subject", "agent_id", "agent_name"].map((field) => ({
@@ -163,7 +194,7 @@ describe("control characters and lone surrogates in text fields", () => {
         const res = await f.send(value);
         try {
           expectError(res, 400, "VALIDATION_ERROR");
-          const detail = res.body.details.find((d: { field: string }) => d.field === f.field);
+          const detail = res.body.details!.find((d: { field: string }) => d.field === f.field);
           expect(detail).toBeDefined();
         } catch (err) {
           throw new Error(
@@ -176,7 +207,10 @@ describe("control characters and lone surrogates in text fields", () => {
   );
 
   test("the message says what is wrong", async () => {
-    const res = await s.client.post("/v1/services", { slug: uniqueName("t"), name: "a\u0000b" });
+    const res = await s.client.post<ApiErrorBody>("/v1/services", {
+      slug: uniqueName("t"),
+      name: "a\u0000b",
+    });
     expectError(res, 400, "VALIDATION_ERROR");
     expect(res.body.details).toEqual([
       { field: "name", message: expect.stringContaining("control characters") },
@@ -186,11 +220,11 @@ describe("control characters and lone surrogates in text fields", () => {
   test("query text: the claims list's service filter", async () => {
     const before = await everyRow(t);
     for (const value of CONTROLS) {
-      const res = await s.client.get(
+      const res = await s.client.get<ApiErrorBody>(
         `/v1/namespaces/${s.namespace}/claims?service=${encodeURIComponent(`${s.slug}${value}`)}`,
       );
       expectError(res, 400, "VALIDATION_ERROR");
-      expect(res.body.details.map((d: { field: string }) => d.field)).toContain("service");
+      expect(res.body.details!.map((d: { field: string }) => d.field)).toContain("service");
     }
     expect(await everyRow(t)).toBe(before);
   });
@@ -199,9 +233,13 @@ describe("control characters and lone surrogates in text fields", () => {
     const before = await everyRow(t);
     for (const value of CONTROLS) {
       const url = `https://hooks.exa${value}mple.com/x`;
-      expectError(await s.client.post(`${svc()}/webhooks`, { url }), 400, "INVALID_WEBHOOK_URL");
       expectError(
-        await s.client.patch(`${svc()}/webhooks/${webhookId}`, { url }),
+        await s.client.post<ApiErrorBody>(`${svc()}/webhooks`, { url }),
+        400,
+        "INVALID_WEBHOOK_URL",
+      );
+      expectError(
+        await s.client.patch<ApiErrorBody>(`${svc()}/webhooks/${webhookId}`, { url }),
         400,
         "INVALID_WEBHOOK_URL",
       );
@@ -211,21 +249,27 @@ describe("control characters and lone surrogates in text fields", () => {
 
   test("other unicode is text: emoji (surrogate pairs), NBSP, CJK, zero-width space", async () => {
     const text = "🚀 x\u00a0y 中文 z\u200bw 👩‍💻";
-    const created = await s.client.post("/v1/services", {
+    const created = await s.client.post<Service>("/v1/services", {
       slug: uniqueName("uni"),
       name: text,
       description: text,
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: text, description: text });
-    const claim = await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug, {
-      subject: text,
-      agent_name: text,
-    });
+    const claim = await submitClaim<ClaimSubmitted>(
+      t,
+      await newAgent(s.namespace),
+      s.apiKey,
+      s.slug,
+      {
+        subject: text,
+        agent_name: text,
+      },
+    );
     expect(claim.status).toBe(201);
-    const stored = await s.client.get(`/v1/claims/${claim.body.claim_id}`);
+    const stored = await s.client.get<ClaimWithHistory>(`/v1/claims/${claim.body.claim_id}`);
     expect(stored.body).toMatchObject({ subject: text, agent_name: text });
-    const decided = await s.client.post(`/v1/claims/${claim.body.claim_id}/reject`, {
+    const decided = await s.client.post<Claim>(`/v1/claims/${claim.body.claim_id}/reject`, {
       reason: text,
     });
     expect(decided.body.reason).toBe(text);

@@ -3,6 +3,7 @@ import { pruneExpired } from "../../src/jobs.ts";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { ManualClock, signUp, startTestServer } from "../helpers/server.ts";
 import { ownerWithKey } from "../helpers/setup.ts";
+import type { Claim, ClaimSubmitted, Deleted } from "../helpers/types.ts";
 
 async function count(t: Awaited<ReturnType<typeof startTestServer>>, table: string) {
   const rs = await t.server.ctx.database.client.execute(`SELECT count(*) AS n FROM ${table}`);
@@ -19,7 +20,7 @@ describe("retention", () => {
     const s = await ownerWithKey(t);
     const x = await signUp(t);
     const agent = await newAgent(x.namespace, clock.now());
-    const claim = await submitClaim(
+    const claim = await submitClaim<ClaimSubmitted>(
       t,
       agent,
       s.apiKey,
@@ -28,8 +29,8 @@ describe("retention", () => {
       { created: Math.floor(clock.now() / 1000) },
     );
     expect(claim.status).toBe(201);
-    await x.client.post(`/v1/claims/${claim.body.claim_id}/approve`);
-    expect((await x.client.delete("/v1/auth/account")).status).toBe(200);
+    await x.client.post<Claim>(`/v1/claims/${claim.body.claim_id}/approve`);
+    expect((await x.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
     expect(await count(t, "feed_tombstones")).toBe(1);
     expect(await count(t, "signature_nonces")).toBe(1);
     expect(await count(t, "claim_nonces")).toBe(1);

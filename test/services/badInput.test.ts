@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectError } from "../helpers/assertions.ts";
+import { errorCodeOf, expectError } from "../helpers/assertions.ts";
 import {
   type ApiClient,
   type JsonResponse,
@@ -8,6 +8,15 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  ApiKey,
+  ApiKeyCreated,
+  Deleted,
+  Service,
+  Webhook,
+  WebhookCreated,
+} from "../helpers/types.ts";
 import { snapshot } from "./support.ts";
 
 // quality.md §2 on every service-management route that takes a body: each bad input yields the
@@ -82,7 +91,7 @@ async function raw(
   body: string | Uint8Array | ReadableStream<Uint8Array>,
   contentType: string | null,
   extra: Record<string, string> = {},
-): Promise<JsonResponse> {
+): Promise<JsonResponse<unknown>> {
   const headers: Record<string, string> = {
     cookie: `sigilum_session=${owner.cookie}`,
     origin: t.origin,
@@ -106,8 +115,8 @@ async function raw(
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
-function send(route: BodyRoute, body: unknown): Promise<JsonResponse> {
-  return owner.request(route.method, route.path(), JSON.stringify(body), {
+function send(route: BodyRoute, body: unknown): Promise<JsonResponse<unknown>> {
+  return owner.request<unknown>(route.method, route.path(), JSON.stringify(body), {
     "content-type": "application/json",
   });
 }
@@ -119,10 +128,10 @@ async function unchanged(work: () => Promise<void>): Promise<void> {
   expect(await snapshot(t)).toBe(before);
 }
 
-function expect400(res: JsonResponse, field?: string): void {
+function expect400(res: JsonResponse<unknown>, field?: string): void {
   expectError(res, 400, "VALIDATION_ERROR");
   if (field !== undefined) {
-    expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(res.body.details!.map((d: { field: string }) => d.field)).toContain(field);
   }
 }
 
@@ -131,9 +140,11 @@ beforeAll(async () => {
   const o = await ownerWithService(t);
   owner = o.client;
   serviceId = o.service.id;
-  const key = await owner.post(`${svcPath()}/keys`, {});
+  const key = await owner.post<ApiKeyCreated>(`${svcPath()}/keys`, {});
   keyId = key.body.id;
-  const hook = await owner.post(`${svcPath()}/webhooks`, { url: "https://hooks.example.com/a" });
+  const hook = await owner.post<WebhookCreated>(`${svcPath()}/webhooks`, {
+    url: "https://hooks.example.com/a",
+  });
   webhookId = hook.body.id;
   expect(key.status).toBe(201);
   expect(hook.status).toBe(201);
@@ -191,7 +202,7 @@ describe("transport-level bad input on every body route", () => {
       // Not JSON and too big: the size limit still answers (never a 500).
       const res = await raw(route, "y".repeat(200_000), "text/plain");
       expect([413, 415]).toContain(res.status);
-      expect(typeof res.body.code).toBe("string");
+      expect(typeof errorCodeOf(res.body)).toBe("string");
     });
   });
 
@@ -241,7 +252,7 @@ describe("transport-level bad input on every body route", () => {
       const path = pathFor(route, fresh);
       await unchanged(async () => {
         const proto = `{"__proto__": {"admin": true}, ${JSON.stringify(route.valid()).slice(1)}`;
-        const res = await owner.request(route.method, path, proto, {
+        const res = await owner.request<unknown>(route.method, path, proto, {
           "content-type": "application/json",
         });
         expect(({} as Record<string, unknown>).admin).toBeUndefined();
@@ -260,7 +271,8 @@ describe("transport-level bad input on every body route", () => {
             "x-request-id": `known-bug-deep-${depth}`,
           });
           expect(res.status).toBe(400);
-          expect(["INVALID_JSON", "VALIDATION_ERROR"]).toContain(res.body.code);
+          const accepted: (string | undefined)[] = ["INVALID_JSON", "VALIDATION_ERROR"];
+          expect(accepted).toContain(errorCodeOf(res.body));
         }
       });
     });
@@ -316,7 +328,7 @@ describe("a JSON value that is not an object → 400 VALIDATION_ERROR", () => {
         const fresh = await freshKeyAndHook();
         const path = pathFor(route, fresh);
         const before = await snapshot(t);
-        const res = await owner.request(route.method, path, body, {
+        const res = await owner.request<ApiErrorBody>(route.method, path, body, {
           "content-type": "application/json",
         });
         expect400(res);
@@ -337,9 +349,9 @@ function pathFor(route: BodyRoute, fresh: Awaited<ReturnType<typeof freshKeyAndH
 
 /** A separate service with one key and one webhook, so the known-bug cases cannot disturb others. */
 async function freshKeyAndHook() {
-  const svc = await owner.post("/v1/services", { slug: uniqueName("bug"), name: "Bug" });
-  const key = await owner.post(`/v1/services/${svc.body.id}/keys`, {});
-  const hook = await owner.post(`/v1/services/${svc.body.id}/webhooks`, {
+  const svc = await owner.post<Service>("/v1/services", { slug: uniqueName("bug"), name: "Bug" });
+  const key = await owner.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`, {});
+  const hook = await owner.post<WebhookCreated>(`/v1/services/${svc.body.id}/webhooks`, {
     url: "https://hooks.example.com/bug",
   });
   return {
@@ -517,7 +529,7 @@ describe("unicode is accepted where text is allowed", () => {
   const names = ["🚀 Launch", "服务网关", "Ünïcödé Çafé", "👩‍💻 team", "مرحبا", "中".repeat(100)];
 
   test.each(names.map((n) => [n]))("service name %s round-trips", async (name) => {
-    const res = await owner.post("/v1/services", {
+    const res = await owner.post<Service>("/v1/services", {
       slug: uniqueName("uni"),
       name,
       description: `${name} — описание, with\u00a0NBSP`,
@@ -525,20 +537,20 @@ describe("unicode is accepted where text is allowed", () => {
     expect(res.status).toBe(201);
     expect(res.body.name).toBe(name);
     expect(res.body.description).toBe(`${name} — описание, with\u00a0NBSP`);
-    const fetched = await owner.get(`/v1/services/${res.body.id}`);
+    const fetched = await owner.get<Service>(`/v1/services/${res.body.id}`);
     expect(fetched.body.name).toBe(name);
     const renamed = `✓ ${name.slice(0, 50)}`;
-    const patched = await owner.patch(`/v1/services/${res.body.id}`, { name: renamed });
+    const patched = await owner.patch<Service>(`/v1/services/${res.body.id}`, { name: renamed });
     expect(patched.status).toBe(200);
     expect(patched.body.name).toBe(renamed);
   });
 
   test("key names and webhook descriptions take unicode too", async () => {
-    const key = await owner.post(`${svcPath()}/keys`, { name: "ключ 🔑 鍵" });
+    const key = await owner.post<ApiKeyCreated>(`${svcPath()}/keys`, { name: "ключ 🔑 鍵" });
     expect(key.status).toBe(201);
     expect(key.body.name).toBe("ключ 🔑 鍵");
-    await owner.delete(`${svcPath()}/keys/${key.body.id}`);
-    const hook = await owner.patch(`${svcPath()}/webhooks/${webhookId}`, {
+    await owner.delete<ApiKey>(`${svcPath()}/keys/${key.body.id}`);
+    const hook = await owner.patch<Webhook>(`${svcPath()}/webhooks/${webhookId}`, {
       description: "接收器 📬",
     });
     expect(hook.status).toBe(200);
@@ -546,10 +558,12 @@ describe("unicode is accepted where text is allowed", () => {
   });
 
   test("an internationalised host name is accepted in punycode form", async () => {
-    const res = await owner.post(`${svcPath()}/webhooks`, { url: "https://bücher.example/hook" });
+    const res = await owner.post<WebhookCreated>(`${svcPath()}/webhooks`, {
+      url: "https://bücher.example/hook",
+    });
     expect(res.status).toBe(201);
     expect(res.body.url).toBe("https://xn--bcher-kva.example/hook");
-    await owner.delete(`${svcPath()}/webhooks/${res.body.id}`);
+    await owner.delete<Deleted>(`${svcPath()}/webhooks/${res.body.id}`);
   });
 });
 

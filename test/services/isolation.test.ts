@@ -11,6 +11,20 @@ import {
   startTestServer,
   type TestServer,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  ApiKey,
+  ApiKeyCreated,
+  ApiKeyList,
+  Deleted,
+  RotatedSecret,
+  Service,
+  ServiceList,
+  TokenCreated,
+  Webhook,
+  WebhookCreated,
+  WebhookList,
+} from "../helpers/types.ts";
 import { snapshot } from "./support.ts";
 
 interface Tenant {
@@ -30,19 +44,28 @@ function routes(serviceId: string, keyId: string, webhookId: string): Call[] {
   const key = `${svc}/keys/${keyId}`;
   const hook = `${svc}/webhooks/${webhookId}`;
   return [
-    ["GET service", (c) => c.get(svc)],
-    ["PATCH service", (c) => c.patch(svc, { name: "Hijacked" })],
-    ["DELETE service", (c) => c.delete(svc)],
-    ["GET keys", (c) => c.get(`${svc}/keys`)],
-    ["POST keys", (c) => c.post(`${svc}/keys`, { name: "intruder" })],
-    ["DELETE key", (c) => c.delete(key)],
-    ["POST key roll", (c) => c.post(`${key}/roll`, { grace_seconds: 0 })],
-    ["GET webhooks", (c) => c.get(`${svc}/webhooks`)],
-    ["POST webhooks", (c) => c.post(`${svc}/webhooks`, { url: "https://evil.example.com/" })],
-    ["GET webhook", (c) => c.get(hook)],
-    ["PATCH webhook", (c) => c.patch(hook, { url: "https://evil.example.com/", enabled: false })],
-    ["DELETE webhook", (c) => c.delete(hook)],
-    ["POST rotate-secret", (c) => c.post(`${hook}/rotate-secret`, { grace_seconds: 0 })],
+    ["GET service", (c) => c.get<Service>(svc)],
+    ["PATCH service", (c) => c.patch<Service>(svc, { name: "Hijacked" })],
+    ["DELETE service", (c) => c.delete<Deleted>(svc)],
+    ["GET keys", (c) => c.get<ApiKeyList>(`${svc}/keys`)],
+    ["POST keys", (c) => c.post<ApiKeyCreated>(`${svc}/keys`, { name: "intruder" })],
+    ["DELETE key", (c) => c.delete<ApiKey>(key)],
+    ["POST key roll", (c) => c.post<ApiKeyCreated>(`${key}/roll`, { grace_seconds: 0 })],
+    ["GET webhooks", (c) => c.get<WebhookList>(`${svc}/webhooks`)],
+    [
+      "POST webhooks",
+      (c) => c.post<WebhookCreated>(`${svc}/webhooks`, { url: "https://evil.example.com/" }),
+    ],
+    ["GET webhook", (c) => c.get<Webhook>(hook)],
+    [
+      "PATCH webhook",
+      (c) => c.patch<Webhook>(hook, { url: "https://evil.example.com/", enabled: false }),
+    ],
+    ["DELETE webhook", (c) => c.delete<Deleted>(hook)],
+    [
+      "POST rotate-secret",
+      (c) => c.post<RotatedSecret>(`${hook}/rotate-secret`, { grace_seconds: 0 }),
+    ],
   ];
 }
 
@@ -54,8 +77,8 @@ describe("cross-tenant isolation", () => {
 
   async function tenant(): Promise<Tenant> {
     const o = await ownerWithService(t);
-    const key = await o.client.post(`/v1/services/${o.service.id}/keys`, {});
-    const hook = await o.client.post(`/v1/services/${o.service.id}/webhooks`, {
+    const key = await o.client.post<ApiKeyCreated>(`/v1/services/${o.service.id}/keys`, {});
+    const hook = await o.client.post<WebhookCreated>(`/v1/services/${o.service.id}/webhooks`, {
       url: "https://hooks.example.com/own",
     });
     expect(key.status).toBe(201);
@@ -74,7 +97,7 @@ describe("cross-tenant isolation", () => {
     t = await startTestServer();
     a = await tenant();
     b = await tenant();
-    const pat = await b.client.post("/v1/auth/tokens", { name: "b's token" });
+    const pat = await b.client.post<TokenCreated>("/v1/auth/tokens", { name: "b's token" });
     expect(pat.status).toBe(201);
     bToken = new ApiClient(t.url, null);
     bToken.bearer = pat.body.token;
@@ -82,13 +105,13 @@ describe("cross-tenant isolation", () => {
   afterAll(() => t.close());
 
   async function expectAIntact(): Promise<void> {
-    const svc = await a.client.get(`/v1/services/${a.serviceId}`);
+    const svc = await a.client.get<Service>(`/v1/services/${a.serviceId}`);
     expect(svc.status).toBe(200);
     expect(svc.body).toMatchObject({ name: "Service", active_key_count: 1, webhook_count: 1 });
-    const keys = await a.client.get(`/v1/services/${a.serviceId}/keys`);
+    const keys = await a.client.get<ApiKeyList>(`/v1/services/${a.serviceId}/keys`);
     expect(keys.body.keys.map((k: { id: string }) => k.id)).toEqual([a.keyId]);
-    expect(keys.body.keys[0].status).toBe("active");
-    const hook = await a.client.get(`/v1/services/${a.serviceId}/webhooks/${a.webhookId}`);
+    expect(keys.body.keys[0]!.status).toBe("active");
+    const hook = await a.client.get<Webhook>(`/v1/services/${a.serviceId}/webhooks/${a.webhookId}`);
     expect(hook.status).toBe(200);
     expect(hook.body).toMatchObject({
       url: "https://hooks.example.com/own",
@@ -105,7 +128,7 @@ describe("cross-tenant isolation", () => {
   }
 
   test("B never sees A's services in its list", async () => {
-    const list = await b.client.get("/v1/services");
+    const list = await b.client.get<ServiceList>("/v1/services");
     expect(list.body.services.map((s: { id: string }) => s.id)).toEqual([b.serviceId]);
     expect(list.body.pagination.total).toBe(1);
   });
@@ -181,10 +204,10 @@ describe("cross-tenant isolation", () => {
 
     test("GET/POST /v1/services → 401", async () => {
       const anonymous = new ApiClient(t.url, t.origin);
-      expectError(await anonymous.get("/v1/services"), 401, "UNAUTHORIZED");
+      expectError(await anonymous.get<ApiErrorBody>("/v1/services"), 401, "UNAUTHORIZED");
       const before = await snapshot(t);
       expectError(
-        await anonymous.post("/v1/services", { slug: "anon-svc", name: "Anon" }),
+        await anonymous.post<ApiErrorBody>("/v1/services", { slug: "anon-svc", name: "Anon" }),
         401,
         "UNAUTHORIZED",
       );

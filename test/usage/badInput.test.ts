@@ -7,6 +7,7 @@ import { newAgent } from "../helpers/agent.ts";
 import { expectError, expectValidation } from "../helpers/assertions.ts";
 import { type ApiClient, signUp, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { UsageAccepted } from "../helpers/types.ts";
 import { gatewayEvent, report, serviceClient, usageRows } from "./support.ts";
 
 let t: TestServer;
@@ -110,7 +111,8 @@ test("each bad field is 400 VALIDATION_ERROR naming it, and nothing is stored", 
 test("malformed, non-object, oversize and nested bodies get their 4xx, never a 500", async () => {
   const before = await snapshot();
   const json = { "content-type": "application/json" };
-  const raw = (body: string) => client.request("POST", "/v1/usage/events", body, json);
+  const raw = (body: string) =>
+    client.request<UsageAccepted>("POST", "/v1/usage/events", body, json);
   expectError(await raw("{"), 400, "INVALID_JSON");
   expectError(await raw("[]"), 400, "VALIDATION_ERROR");
   expectError(await raw('"event"'), 400, "VALIDATION_ERROR");

@@ -16,6 +16,13 @@ import {
   type TestServer,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  OpenApiDocument,
+  TokenCreated,
+  UsageEventList,
+  UsageReport,
+} from "../helpers/types.ts";
 import { gatewayEvent, report, serviceClient } from "./support.ts";
 
 const T0 = Date.parse("2026-03-04T12:00:00.000Z");
@@ -29,8 +36,8 @@ let b: ServiceSetup;
 let owner: Awaited<ReturnType<typeof signUp>>;
 let k1: string;
 let k2: string;
-let usage: (query?: string) => Promise<JsonResponse>;
-let events: (query?: string) => Promise<JsonResponse>;
+let usage: (query?: string) => Promise<JsonResponse<UsageReport>>;
+let events: (query?: string) => Promise<JsonResponse<UsageEventList>>;
 
 // [minute, service, subject, key, agent id, outcome]
 type Spec = [number, "a" | "b", string, "k1" | "k2", string | null, string];
@@ -71,9 +78,10 @@ beforeAll(async () => {
     (await report(serviceClient(t, b.apiKey), gatewayEvent(b.namespace, b.slug, k2))).status,
   ).toBe(201);
   clock.ms = T0 + 60 * MINUTE;
-  usage = (query = "") => owner.client.get(`/v1/namespaces/${owner.namespace}/usage${query}`);
+  usage = (query = "") =>
+    owner.client.get<UsageReport>(`/v1/namespaces/${owner.namespace}/usage${query}`);
   events = (query = "") =>
-    owner.client.get(`/v1/namespaces/${owner.namespace}/usage/events${query}`);
+    owner.client.get<UsageEventList>(`/v1/namespaces/${owner.namespace}/usage/events${query}`);
 });
 afterAll(() => t.close());
 
@@ -294,28 +302,32 @@ describe("isolation", () => {
   test("another owner gets 404 for both views; no credentials is 401", async () => {
     for (const path of ["usage", "usage/events"]) {
       const url = `/v1/namespaces/${owner.namespace}/${path}`;
-      expectError(await a.client.get(url), 404, "NOT_FOUND");
-      expectError(await new ApiClient(t.url).get(url), 401, "UNAUTHORIZED");
-      expectError(await serviceClient(t, a.apiKey).get(url), 401, "UNAUTHORIZED");
-      expectError(await owner.client.get(`/v1/namespaces/no-such-ns/${path}`), 404, "NOT_FOUND");
+      expectError(await a.client.get<ApiErrorBody>(url), 404, "NOT_FOUND");
+      expectError(await new ApiClient(t.url).get<ApiErrorBody>(url), 401, "UNAUTHORIZED");
+      expectError(await serviceClient(t, a.apiKey).get<ApiErrorBody>(url), 401, "UNAUTHORIZED");
+      expectError(
+        await owner.client.get<ApiErrorBody>(`/v1/namespaces/no-such-ns/${path}`),
+        404,
+        "NOT_FOUND",
+      );
     }
   });
 
   test("each owner sees only their namespace's events", async () => {
-    const own = await a.client.get(`/v1/namespaces/${a.namespace}/usage`);
+    const own = await a.client.get<UsageReport>(`/v1/namespaces/${a.namespace}/usage`);
     expect(own.status).toBe(200);
     expect(own.body.summary.total_events).toBe(1);
-    expect(own.body.rows.map((r: { provider: string }) => r.provider)).toEqual([a.slug]);
-    const list = await b.client.get(`/v1/namespaces/${b.namespace}/usage/events`);
+    expect(own.body.rows.map((r) => r.provider)).toEqual([a.slug]);
+    const list = await b.client.get<UsageEventList>(`/v1/namespaces/${b.namespace}/usage/events`);
     expect(list.body.events).toHaveLength(1);
-    expect(list.body.events[0].namespace).toBe(b.namespace);
+    expect(list.body.events[0]!.namespace).toBe(b.namespace);
   });
 
   test("a personal access token works like the session; the namespace is case-insensitive", async () => {
-    const token = await owner.client.post("/v1/auth/tokens", { name: "reports" });
+    const token = await owner.client.post<TokenCreated>("/v1/auth/tokens", { name: "reports" });
     const pat = new ApiClient(t.url, null);
     pat.bearer = token.body.token;
-    const res = await pat.get(`/v1/namespaces/${owner.namespace.toUpperCase()}/usage`);
+    const res = await pat.get<UsageReport>(`/v1/namespaces/${owner.namespace.toUpperCase()}/usage`);
     expect(res.status).toBe(200);
     expect(res.body.summary.total_events).toBe(7);
   });
@@ -323,10 +335,10 @@ describe("isolation", () => {
 
 describe("OpenAPI", () => {
   test("/openapi.json describes the three routes with their request and response schemas", async () => {
-    const spec = (await new ApiClient(t.url).get("/openapi.json")).body;
-    const post = spec.paths["/v1/usage/events"].post;
-    const body = post.requestBody.content["application/json"].schema;
-    expect(post.requestBody.required).toBe(true);
+    const spec = (await new ApiClient(t.url).get<OpenApiDocument>("/openapi.json")).body;
+    const post = spec.paths["/v1/usage/events"]!.post!;
+    const body = post.requestBody!.content["application/json"]!.schema;
+    expect(post.requestBody!.required).toBe(true);
     expect(body.required).toEqual([
       "event_id",
       "namespace",
@@ -342,17 +354,17 @@ describe("OpenAPI", () => {
     expect(Object.keys(post.responses).sort()).toEqual(
       ["200", "201", "400", "401", "403", "404", "409", "413", "429", "503", "default"].sort(),
     );
-    const grouped = spec.paths["/v1/namespaces/{namespace}/usage"].get;
-    expect(grouped.parameters.map((p: { name: string }) => p.name).sort()).toEqual(
+    const grouped = spec.paths["/v1/namespaces/{namespace}/usage"]!.get!;
+    expect(grouped.parameters.map((p) => p.name).sort()).toEqual(
       ["agent", "from", "limit", "namespace", "offset", "provider", "sort", "subject", "to"].sort(),
     );
-    const report = grouped.responses["200"].content["application/json"].schema;
-    expect(Object.keys(report.properties).sort()).toEqual(
+    const report = grouped.responses["200"]!.content!["application/json"]!.schema;
+    expect(Object.keys(report.properties!).sort()).toEqual(
       ["applied_filters", "pagination", "rows", "summary"].sort(),
     );
-    const list = spec.paths["/v1/namespaces/{namespace}/usage/events"].get;
+    const list = spec.paths["/v1/namespaces/{namespace}/usage/events"]!.get!;
     expect(
-      list.responses["200"].content["application/json"].schema.properties.events,
+      list.responses["200"]!.content!["application/json"]!.schema.properties!.events,
     ).toBeDefined();
   });
 });

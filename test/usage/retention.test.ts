@@ -8,6 +8,7 @@ import { pruneUsageEvents } from "../../src/usage/index.ts";
 import { newAgent } from "../helpers/agent.ts";
 import { ManualClock, signUp, startTestServer } from "../helpers/server.ts";
 import { ownerWithKey } from "../helpers/setup.ts";
+import type { Deleted, UsageEventList, UsageReport } from "../helpers/types.ts";
 import { gatewayEvent, report, serviceClient, usageRows } from "./support.ts";
 
 const HOUR = 3_600_000;
@@ -44,7 +45,7 @@ describe("usage retention", () => {
       expect(await pruneUsageEvents(t.server.ctx, 2)).toBe(5);
       const left = await usageRows(t, "namespace = ?", [owner.namespace]);
       expect(left.map((r) => r.event_id)).toEqual(["recent"]);
-      const listed = await owner.client.get(`/v1/namespaces/${owner.namespace}/usage`);
+      const listed = await owner.client.get<UsageReport>(`/v1/namespaces/${owner.namespace}/usage`);
       expect(listed.body.summary.total_events).toBe(1);
 
       // A pruned event id can be reported again: it is new to the registry.
@@ -72,13 +73,15 @@ describe("deletion", () => {
       expect((await report(client, gatewayEvent(s.namespace, s.slug, key))).status).toBe(201);
       expect(await usageRows(t, "namespace = ?", [owner.namespace])).toHaveLength(3);
 
-      expect((await owner.client.delete("/v1/auth/account")).status).toBe(200);
+      expect((await owner.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
       expect(await usageRows(t, "namespace = ?", [owner.namespace])).toHaveLength(0);
       expect(await usageRows(t, "namespace = ?", [s.namespace])).toHaveLength(1);
 
       // The namespace is free again, and its new owner starts from nothing.
       const next = await signUp(t, owner.namespace);
-      const fresh = await next.client.get(`/v1/namespaces/${owner.namespace}/usage/events`);
+      const fresh = await next.client.get<UsageEventList>(
+        `/v1/namespaces/${owner.namespace}/usage/events`,
+      );
       expect(fresh.status).toBe(200);
       expect(fresh.body.events).toEqual([]);
     } finally {
@@ -98,17 +101,21 @@ describe("deletion", () => {
       const second = gatewayEvent(owner.namespace, s2.slug, key);
       expect((await report(serviceClient(t, s2.apiKey), second)).status).toBe(201);
 
-      expect((await s.client.delete(`/v1/services/${s.serviceId}`)).status).toBe(200);
-      expect((await s2.client.delete("/v1/auth/account")).status).toBe(200);
+      expect((await s.client.delete<Deleted>(`/v1/services/${s.serviceId}`)).status).toBe(200);
+      expect((await s2.client.delete<Deleted>("/v1/auth/account")).status).toBe(200);
 
-      const res = await owner.client.get(`/v1/namespaces/${owner.namespace}/usage/events`);
+      const res = await owner.client.get<UsageEventList>(
+        `/v1/namespaces/${owner.namespace}/usage/events`,
+      );
       expect(res.status).toBe(200);
       const byId = Object.fromEntries(
         res.body.events.map((e: { event_id: string }) => [e.event_id, e]),
       );
       expect(byId[first.event_id]).toMatchObject({ service: s.slug, service_id: null });
       expect(byId[second.event_id]).toMatchObject({ service: s2.slug, service_id: null });
-      const grouped = await owner.client.get(`/v1/namespaces/${owner.namespace}/usage`);
+      const grouped = await owner.client.get<UsageReport>(
+        `/v1/namespaces/${owner.namespace}/usage`,
+      );
       expect(grouped.body.summary).toMatchObject({ total_events: 2, unique_providers: 2 });
     } finally {
       await t.close();

@@ -1,4 +1,5 @@
 import { ApiClient, type JsonResponse, type TestServer } from "../helpers/server.ts";
+import type { UsageAccepted } from "../helpers/types.ts";
 
 let counter = 0;
 
@@ -46,8 +47,11 @@ export function serviceClient(t: TestServer, apiKey: string): ApiClient {
   return client;
 }
 
-export function report(client: ApiClient, body: unknown): Promise<JsonResponse> {
-  return client.post("/v1/usage/events", body);
+export function report<T = UsageAccepted>(
+  client: ApiClient,
+  body: unknown,
+): Promise<JsonResponse<T>> {
+  return client.post<T>("/v1/usage/events", body);
 }
 
 export async function usageRows(t: TestServer, where = "1 = 1", args: (string | number)[] = []) {

@@ -4,6 +4,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ClaimSubmitted, WebhookCreated } from "../helpers/types.ts";
 
 // A receiver written only from the seed page's snippet.
 function seedReceiverVerifies(secret: string, header: string, body: string): boolean {
@@ -24,7 +25,7 @@ describe("webhook delivery end to end", () => {
       env: { SIGILUM_WEBHOOK_ALLOW_HTTP: "true", SIGILUM_WEBHOOK_ALLOW_PRIVATE: "true" },
     });
     s = await ownerWithKey(t);
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
     });
     expect(hook.status).toBe(201);
@@ -37,7 +38,7 @@ describe("webhook delivery end to end", () => {
 
   test("a submitted claim reaches the receiver signed, with the seed format and headers", async () => {
     const agent = await newAgent(s.namespace);
-    const submitted = await submitClaim(t, agent, s.apiKey, s.slug);
+    const submitted = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     const [got] = await receiver.waitFor(1);
     expect(got).toBeDefined();
     const body = JSON.parse(got!.body);

@@ -18,6 +18,7 @@ import { spawnServer as spawnServerProcess } from "../helpers/process.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ClaimSubmitted, Delivery, DeliveryList, WebhookCreated } from "../helpers/types.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Spawned server processes, temp dirs and direct database access, all cleaned up in afterAll.
@@ -86,7 +87,7 @@ function agents(namespace: string, n: number): Promise<Agent[]> {
 }
 
 async function createWebhook(s: ServiceSetup, url: string) {
-  const res = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, { url });
+  const res = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, { url });
   if (res.status !== 201) throw new Error(`webhook: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; secret: string };
 }
@@ -130,7 +131,9 @@ describe("SIGKILL while deliveries are in flight and claims are being submitted"
     const wave1 = await agents(s.namespace, 20);
     const wave2 = await agents(s.namespace, 40);
     const acked: string[] = [];
-    const first = await Promise.all(wave1.map((a) => submitClaim(remote(p1), a, s.apiKey, s.slug)));
+    const first = await Promise.all(
+      wave1.map((a) => submitClaim<ClaimSubmitted>(remote(p1), a, s.apiKey, s.slug)),
+    );
     for (const r of first) {
       expect(r.status).toBe(201);
       acked.push(r.body.claim_id);
@@ -144,7 +147,7 @@ describe("SIGKILL while deliveries are in flight and claims are being submitted"
     const submitters = [0, 1, 2, 3].map(async (lane) => {
       for (let i = lane; i < wave2.length && !killed; i += 4) {
         try {
-          const r = await submitClaim(remote(p1), wave2[i]!, s.apiKey, s.slug);
+          const r = await submitClaim<ClaimSubmitted>(remote(p1), wave2[i]!, s.apiKey, s.slug);
           if (r.status === 201) {
             acked.push(r.body.claim_id);
             wave2Acked++;
@@ -250,7 +253,9 @@ describe("two server processes on one database file", () => {
     for (let i = 0; i < all.length; i += 10) {
       const batch = all.slice(i, i + 10);
       const results = await Promise.all(
-        batch.map((agent, j) => submitClaim(j % 2 ? remote(b) : a, agent, s.apiKey, s.slug)),
+        batch.map((agent, j) =>
+          submitClaim<ClaimSubmitted>(j % 2 ? remote(b) : a, agent, s.apiKey, s.slug),
+        ),
       );
       for (const r of results) expect(r.status).toBe(201);
     }
@@ -322,7 +327,9 @@ describe("graceful shutdown", () => {
     const s = await ownerWithKey(remote(p));
     await createWebhook(s, `${receiver.url}/hook`);
     const six = await agents(s.namespace, 6);
-    const results = await Promise.all(six.map((a) => submitClaim(remote(p), a, s.apiKey, s.slug)));
+    const results = await Promise.all(
+      six.map((a) => submitClaim<ClaimSubmitted>(remote(p), a, s.apiKey, s.slug)),
+    );
     for (const r of results) expect(r.status).toBe(201);
     await receiver.waitFor(4, 5_000);
     expect(receiver.received.length).toBeGreaterThanOrEqual(4);
@@ -392,7 +399,7 @@ describe("retention", () => {
     const db = t.server.ctx.database.client;
     const submitNow = async () => {
       const agent = await newAgent(s.namespace, clock.now());
-      const r = await submitClaim(
+      const r = await submitClaim<ClaimSubmitted>(
         t,
         agent,
         s.apiKey,
@@ -455,14 +462,16 @@ describe("retention", () => {
         "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)",
       ),
     ).toBe(0);
-    const redeliver = await s.client.post(
+    const redeliver = await s.client.post<Delivery>(
       `/v1/services/${s.serviceId}/webhooks/${failing.id}/deliveries/${oldFailed[0]}/redeliver`,
     );
     expect(redeliver.status).toBe(202);
     // Everything younger than the retention is untouched.
     expect(await attemptsOf(freshSucceeded)).toBe(1);
     expect(await attemptsOf(freshPending)).toBe(1);
-    const listed = await s.client.get(`/v1/services/${s.serviceId}/webhooks/${good.id}/deliveries`);
+    const listed = await s.client.get<DeliveryList>(
+      `/v1/services/${s.serviceId}/webhooks/${good.id}/deliveries`,
+    );
     expect(listed.body.deliveries.map((d: { id: string }) => d.id)).toEqual(freshSucceeded);
   });
 });

@@ -3,6 +3,7 @@ import { newId } from "../../src/ids.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { WebhookCreated } from "../helpers/types.ts";
 
 // One webhook's backlog must not hold back another webhook's deliveries: the per-webhook cap
 // (4 in flight) leaves the rest of the process's capacity for the others.
@@ -27,7 +28,9 @@ describe("delivery fairness across webhooks", () => {
   });
 
   async function hook(url: string): Promise<string> {
-    const res = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, { url });
+    const res = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
+      url,
+    });
     return res.body.id;
   }
 

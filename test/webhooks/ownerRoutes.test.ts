@@ -13,6 +13,21 @@ import {
   uniqueName,
 } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  Claim,
+  ClaimSubmitted,
+  Deleted,
+  Delivery,
+  DeliveryDetail,
+  DeliveryList,
+  Requeued,
+  Service,
+  Webhook,
+  WebhookCreated,
+  WebhookTestResult,
+} from "../helpers/types.ts";
 
 // The owner's webhook delivery routes (http-api.md §4): test, deliveries (list, get, redeliver),
 // recover, and what disabling or deleting does to pending deliveries. Real server, ManualClock.
@@ -69,15 +84,17 @@ interface Svc {
 
 async function freshService(owner: ServiceSetup = s): Promise<Svc> {
   const slug = uniqueName("own");
-  const svc = await owner.client.post("/v1/services", { slug, name: "Owner routes" });
+  const svc = await owner.client.post<Service>("/v1/services", { slug, name: "Owner routes" });
   expect(svc.status).toBe(201);
-  const key = await owner.client.post(`/v1/services/${svc.body.id}/keys`);
+  const key = await owner.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
   expect(key.status).toBe(201);
   return { serviceId: svc.body.id, slug, apiKey: key.body.key };
 }
 
 async function hookOn(svc: Svc, url: string, owner: ServiceSetup = s) {
-  const res = await owner.client.post(`/v1/services/${svc.serviceId}/webhooks`, { url });
+  const res = await owner.client.post<WebhookCreated>(`/v1/services/${svc.serviceId}/webhooks`, {
+    url,
+  });
   expect(res.status).toBe(201);
   return {
     id: res.body.id as string,
@@ -88,7 +105,7 @@ async function hookOn(svc: Svc, url: string, owner: ServiceSetup = s) {
 
 async function submit(svc: Svc, owner: ServiceSetup = s) {
   const agent = await newAgent(owner.namespace, clock.now());
-  const res = await submitClaim(
+  const res = await submitClaim<ClaimSubmitted>(
     t,
     agent,
     svc.apiKey,
@@ -103,7 +120,7 @@ async function submit(svc: Svc, owner: ServiceSetup = s) {
 }
 
 async function deliveriesOf(base: string, query = "", owner: ServiceSetup = s) {
-  const res = await owner.client.get(`${base}/deliveries${query}`);
+  const res = await owner.client.get<DeliveryList>(`${base}/deliveries${query}`);
   expect(res.status).toBe(200);
   return res.body as {
     deliveries: Record<string, unknown>[];
@@ -124,7 +141,7 @@ describe("POST …/webhooks/{id}/test", () => {
     try {
       const svc = await freshService();
       const hook = await hookOn(svc, `${rx.url}/test-ok`);
-      const res = await s.client.post(`${hook.base}/test`);
+      const res = await s.client.post<WebhookTestResult>(`${hook.base}/test`);
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).sort()).toEqual([
         "delivery_id",
@@ -163,7 +180,9 @@ describe("POST …/webhooks/{id}/test", () => {
         }),
       ).toEqual({ ok: true, timestamp: Number(ts) });
 
-      const detail = await s.client.get(`${hook.base}/deliveries/${res.body.delivery_id}`);
+      const detail = await s.client.get<DeliveryDetail>(
+        `${hook.base}/deliveries/${res.body.delivery_id}`,
+      );
       expect(detail.status).toBe(200);
       expect(detail.body).toMatchObject({
         id: res.body.delivery_id,
@@ -193,7 +212,7 @@ describe("POST …/webhooks/{id}/test", () => {
     try {
       const svc = await freshService();
       const hook = await hookOn(svc, `${rx.url}/test-500`);
-      const res = await s.client.post(`${hook.base}/test`);
+      const res = await s.client.post<WebhookTestResult>(`${hook.base}/test`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         delivery_id: res.body.delivery_id,
@@ -203,18 +222,20 @@ describe("POST …/webhooks/{id}/test", () => {
         error: "http_500",
       });
       expect(rx.received).toHaveLength(1);
-      const detail = await s.client.get(`${hook.base}/deliveries/${res.body.delivery_id}`);
+      const detail = await s.client.get<DeliveryDetail>(
+        `${hook.base}/deliveries/${res.body.delivery_id}`,
+      );
       expect(detail.body).toMatchObject({
         status: "failed",
         last_status_code: 500,
         last_error: "http_500",
       });
-      expect(detail.body.attempts[0].response_excerpt).toBe("nope");
+      expect(detail.body.attempts[0]!.response_excerpt).toBe("nope");
       clock.advance(HOUR);
       await drain();
       expect(rx.received).toHaveLength(1);
       // The test route does not count toward the webhook's failure bookkeeping.
-      const hookNow = await s.client.get(hook.base);
+      const hookNow = await s.client.get<Webhook>(hook.base);
       expect(hookNow.body).toMatchObject({ enabled: true, consecutive_failures: 0 });
     } finally {
       rx.stop();
@@ -227,7 +248,7 @@ describe("POST …/webhooks/{id}/test", () => {
     probe.stop();
     const svc = await freshService();
     const hook = await hookOn(svc, `http://127.0.0.1:${port}/gone`);
-    const res = await s.client.post(`${hook.base}/test`);
+    const res = await s.client.post<WebhookTestResult>(`${hook.base}/test`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status_code: null,
@@ -251,7 +272,7 @@ describe("GET …/deliveries and …/deliveries/{id}", () => {
         clock.advance(1_000);
       }
       status = 500;
-      const failedTest = await s.client.post(`${hook.base}/test`);
+      const failedTest = await s.client.post<WebhookTestResult>(`${hook.base}/test`);
       expect(failedTest.body.success).toBe(false);
       clock.advance(1_000);
       await submit(svc);
@@ -315,29 +336,29 @@ describe("GET …/deliveries and …/deliveries/{id}", () => {
         "?offset=-1",
         "?colour=red",
       ]) {
-        const bad = await s.client.get(`${hook.base}/deliveries${q}`);
+        const bad = await s.client.get<ApiErrorBody>(`${hook.base}/deliveries${q}`);
         expectError(bad, 400, "VALIDATION_ERROR");
       }
 
       const id = pending[0]!.id as string;
-      const detail = await s.client.get(`${hook.base}/deliveries/${id}`);
+      const detail = await s.client.get<DeliveryDetail>(`${hook.base}/deliveries/${id}`);
       expect(detail.status).toBe(200);
       expect(Object.keys(detail.body).sort()).toEqual(
         [...DELIVERY_KEYS, "attempts", "payload"].sort(),
       );
       expect(detail.body.attempts).toHaveLength(1);
-      expect(Object.keys(detail.body.attempts[0]).sort()).toEqual(ATTEMPT_KEYS);
+      expect(Object.keys(detail.body.attempts[0]!).sort()).toEqual(ATTEMPT_KEYS);
       expect(detail.body.attempts[0]).toMatchObject({
         attempt: 1,
         status_code: 500,
         started_at: iso(),
       });
       expectError(
-        await s.client.get(`${hook.base}/deliveries/dlv_${"x".repeat(24)}`),
+        await s.client.get<ApiErrorBody>(`${hook.base}/deliveries/dlv_${"x".repeat(24)}`),
         404,
         "NOT_FOUND",
       );
-      await s.client.patch(hook.base, { enabled: false });
+      await s.client.patch<Webhook>(hook.base, { enabled: false });
     } finally {
       rx.stop();
     }
@@ -355,7 +376,9 @@ describe("redeliver", () => {
       const [original] = (await deliveriesOf(hook.base)).deliveries;
       expect(original!.status).toBe("succeeded");
       clock.advance(1_000);
-      const res = await s.client.post(`${hook.base}/deliveries/${original!.id}/redeliver`);
+      const res = await s.client.post<Delivery>(
+        `${hook.base}/deliveries/${original!.id}/redeliver`,
+      );
       expect(res.status).toBe(202);
       expect(Object.keys(res.body).sort()).toEqual(DELIVERY_KEYS);
       expect(res.body).toMatchObject({
@@ -373,17 +396,21 @@ describe("redeliver", () => {
       expect(rx.received[1]!.body).toBe(rx.received[0]!.body);
       expect(rx.received[1]!.headers["x-sigilum-event-id"]).toBe(original!.event_id as string);
       expect(rx.received[1]!.headers["x-sigilum-delivery-id"]).toBe(res.body.id);
-      const again = await s.client.get(`${hook.base}/deliveries/${res.body.id}`);
+      const again = await s.client.get<DeliveryDetail>(`${hook.base}/deliveries/${res.body.id}`);
       expect(again.body).toMatchObject({ status: "succeeded", attempt_count: 1 });
       expect((await deliveriesOf(hook.base)).pagination.total).toBe(2);
 
-      expect((await s.client.patch(hook.base, { enabled: false })).status).toBe(200);
-      const refused = await s.client.post(`${hook.base}/deliveries/${original!.id}/redeliver`);
+      expect((await s.client.patch<Webhook>(hook.base, { enabled: false })).status).toBe(200);
+      const refused = await s.client.post<ApiErrorBody>(
+        `${hook.base}/deliveries/${original!.id}/redeliver`,
+      );
       expectError(refused, 409, "CONFLICT");
       await drain();
       expect(rx.received).toHaveLength(2);
       expectError(
-        await s.client.post(`${hook.base}/deliveries/dlv_${"y".repeat(24)}/redeliver`),
+        await s.client.post<ApiErrorBody>(
+          `${hook.base}/deliveries/dlv_${"y".repeat(24)}/redeliver`,
+        ),
         404,
         "NOT_FOUND",
       );
@@ -405,11 +432,11 @@ describe("disable and delete stop deliveries", () => {
       expect(rx.received).toHaveLength(2);
       const pending = (await deliveriesOf(hook.base, "?status=pending")).deliveries;
       expect(pending).toHaveLength(2);
-      const off = await s.client.patch(hook.base, { enabled: false });
+      const off = await s.client.patch<Webhook>(hook.base, { enabled: false });
       expect(off.status).toBe(200);
       expect(off.body).toMatchObject({ enabled: false, disabled_reason: "manual" });
       for (const d of pending) {
-        const detail = await s.client.get(`${hook.base}/deliveries/${d.id}`);
+        const detail = await s.client.get<DeliveryDetail>(`${hook.base}/deliveries/${d.id}`);
         expect(detail.body).toMatchObject({
           status: "cancelled",
           next_attempt_at: null,
@@ -438,12 +465,16 @@ describe("disable and delete stop deliveries", () => {
       expect(rx.received).toHaveLength(1);
       const [d] = (await deliveriesOf(hook.base)).deliveries;
       expect(await deliveryRowCount(hook.id)).toBe(1);
-      const del = await s.client.delete(hook.base);
+      const del = await s.client.delete<Deleted>(hook.base);
       expect(del.status).toBe(200);
       expect(del.body).toEqual({ id: hook.id, deleted: true });
       expect(await deliveryRowCount(hook.id)).toBe(0);
-      expectError(await s.client.get(`${hook.base}/deliveries`), 404, "NOT_FOUND");
-      expectError(await s.client.get(`${hook.base}/deliveries/${d!.id}`), 404, "NOT_FOUND");
+      expectError(await s.client.get<ApiErrorBody>(`${hook.base}/deliveries`), 404, "NOT_FOUND");
+      expectError(
+        await s.client.get<ApiErrorBody>(`${hook.base}/deliveries/${d!.id}`),
+        404,
+        "NOT_FOUND",
+      );
       await submit(svc);
       clock.advance(86_400_000);
       await drain();
@@ -460,15 +491,15 @@ describe("disable and delete stop deliveries", () => {
       const hook = await hookOn(svc, `${rx.url}/svc-delete`);
       const claim = await submit(svc);
       await drain();
-      const approved = await s.client.post(`/v1/claims/${claim.claim_id}/approve`);
+      const approved = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/approve`);
       expect(approved.status).toBe(200);
       await drain();
       expect(rx.received).toHaveLength(2);
-      const del = await s.client.delete(`/v1/services/${svc.serviceId}`);
+      const del = await s.client.delete<Deleted>(`/v1/services/${svc.serviceId}`);
       expect(del.status).toBe(200);
       expect(await deliveryRowCount(hook.id)).toBe(0);
       // The orphaned claim can still be revoked; its event goes nowhere.
-      const revoked = await s.client.post(`/v1/claims/${claim.claim_id}/revoke`);
+      const revoked = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/revoke`);
       expect(revoked.status).toBe(200);
       clock.advance(86_400_000);
       await drain();
@@ -507,22 +538,34 @@ describe("isolation and authentication", () => {
         `/v1/services/${mySvc.serviceId}/webhooks/${theirs.id}`, // my service, their webhook
       ];
       for (const base of paths) {
-        expectError(await s.client.get(`${base}/deliveries`), 404, "NOT_FOUND");
-        expectError(await s.client.get(`${base}/deliveries/${dlv}`), 404, "NOT_FOUND");
-        expectError(await s.client.post(`${base}/deliveries/${dlv}/redeliver`), 404, "NOT_FOUND");
-        expectError(await s.client.post(`${base}/recover`, since), 404, "NOT_FOUND");
-        expectError(await s.client.post(`${base}/test`), 404, "NOT_FOUND");
+        expectError(await s.client.get<ApiErrorBody>(`${base}/deliveries`), 404, "NOT_FOUND");
+        expectError(
+          await s.client.get<ApiErrorBody>(`${base}/deliveries/${dlv}`),
+          404,
+          "NOT_FOUND",
+        );
+        expectError(
+          await s.client.post<ApiErrorBody>(`${base}/deliveries/${dlv}/redeliver`),
+          404,
+          "NOT_FOUND",
+        );
+        expectError(await s.client.post<ApiErrorBody>(`${base}/recover`, since), 404, "NOT_FOUND");
+        expectError(await s.client.post<ApiErrorBody>(`${base}/test`), 404, "NOT_FOUND");
       }
       // My webhook, their delivery id.
-      expectError(await s.client.get(`${mine.base}/deliveries/${dlv}`), 404, "NOT_FOUND");
       expectError(
-        await s.client.post(`${mine.base}/deliveries/${dlv}/redeliver`),
+        await s.client.get<ApiErrorBody>(`${mine.base}/deliveries/${dlv}`),
+        404,
+        "NOT_FOUND",
+      );
+      expectError(
+        await s.client.post<ApiErrorBody>(`${mine.base}/deliveries/${dlv}/redeliver`),
         404,
         "NOT_FOUND",
       );
       // And the other way round: they cannot reach mine.
       expectError(
-        await other.client.get(`${mine.base}/deliveries/${myDelivery!.id}`),
+        await other.client.get<ApiErrorBody>(`${mine.base}/deliveries/${myDelivery!.id}`),
         404,
         "NOT_FOUND",
       );
@@ -531,8 +574,8 @@ describe("isolation and authentication", () => {
       expect(rx.received).toHaveLength(2);
       expect((await deliveriesOf(theirs.base, "", other)).pagination.total).toBe(1);
       expect((await deliveriesOf(mine.base)).pagination.total).toBe(1);
-      await s.client.patch(mine.base, { enabled: false });
-      await other.client.patch(theirs.base, { enabled: false });
+      await s.client.patch<Webhook>(mine.base, { enabled: false });
+      await other.client.patch<Webhook>(theirs.base, { enabled: false });
     } finally {
       rx.stop();
     }
@@ -551,11 +594,11 @@ describe("isolation and authentication", () => {
       badToken.bearer = `sgl_pat_${"0".repeat(40)}`;
       for (const client of [anon, badToken]) {
         const calls = [
-          client.get(`${hook.base}/deliveries`),
-          client.get(`${hook.base}/deliveries/${d!.id}`),
-          client.post(`${hook.base}/deliveries/${d!.id}/redeliver`),
-          client.post(`${hook.base}/recover`, { since: iso(clock.now() - HOUR) }),
-          client.post(`${hook.base}/test`),
+          client.get<DeliveryList>(`${hook.base}/deliveries`),
+          client.get<DeliveryDetail>(`${hook.base}/deliveries/${d!.id}`),
+          client.post<Delivery>(`${hook.base}/deliveries/${d!.id}/redeliver`),
+          client.post<Requeued>(`${hook.base}/recover`, { since: iso(clock.now() - HOUR) }),
+          client.post<WebhookTestResult>(`${hook.base}/test`),
         ];
         for (const res of await Promise.all(calls)) expectError(res, 401, "UNAUTHORIZED");
       }
@@ -574,27 +617,29 @@ describe("recover: bad input", () => {
     const hook = await hookOn(svc, "http://127.0.0.1:9/never");
     const path = `${hook.base}/recover`;
     const since = iso(clock.now() - HOUR);
-    expectValidation(await s.client.post(path, {}), "since");
-    expectValidation(await s.client.post(path, { since, extra: 1 }));
+    expectValidation(await s.client.post<ApiErrorBody>(path, {}), "since");
+    expectValidation(await s.client.post<ApiErrorBody>(path, { since, extra: 1 }));
     expectValidation(
-      await s.client.post(path, { since, until: iso(clock.now() - 2 * HOUR) }),
+      await s.client.post<ApiErrorBody>(path, { since, until: iso(clock.now() - 2 * HOUR) }),
       "until",
     );
-    expectValidation(await s.client.post(path, { since: "yesterday" }), "since");
-    expectValidation(await s.client.post(path, { since: 1_772_000_000 }), "since");
-    expectValidation(await s.client.post(path, { since, until: "later" }), "until");
+    expectValidation(await s.client.post<ApiErrorBody>(path, { since: "yesterday" }), "since");
+    expectValidation(await s.client.post<ApiErrorBody>(path, { since: 1_772_000_000 }), "since");
+    expectValidation(await s.client.post<ApiErrorBody>(path, { since, until: "later" }), "until");
     expectError(
-      await s.client.post(path, `{"since":"${since}"}`, { "content-type": "text/plain" }),
+      await s.client.post<ApiErrorBody>(path, `{"since":"${since}"}`, {
+        "content-type": "text/plain",
+      }),
       415,
       "UNSUPPORTED_MEDIA_TYPE",
     );
     expectError(
-      await s.client.post(path, "{not json", { "content-type": "application/json" }),
+      await s.client.post<ApiErrorBody>(path, "{not json", { "content-type": "application/json" }),
       400,
       "INVALID_JSON",
     );
     // A good request on the same webhook is fine (nothing failed: nothing to requeue).
-    const ok = await s.client.post(path, { since, until: iso() });
+    const ok = await s.client.post<Requeued>(path, { since, until: iso() });
     expect(ok.status).toBe(202);
     expect(ok.body).toEqual({ requeued: 0 });
   });

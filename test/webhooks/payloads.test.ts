@@ -7,6 +7,17 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiKeyCreated,
+  Claim,
+  ClaimSubmitted,
+  DeliveryList,
+  Policy,
+  RotatedSecret,
+  Service,
+  Webhook,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 // webhooks.md §2 (payload) and §3 (headers and signatures), end to end: a real server with a
 // ManualClock, real HTTP to a real loopback receiver, a real libSQL file.
@@ -79,15 +90,15 @@ interface Svc {
 /** A fresh service (with an API key) of the same owner, so each scenario has its own webhooks. */
 async function freshService(): Promise<Svc> {
   const slug = uniqueName("pay");
-  const svc = await s.client.post("/v1/services", { slug, name: "Payloads" });
+  const svc = await s.client.post<Service>("/v1/services", { slug, name: "Payloads" });
   expect(svc.status).toBe(201);
-  const key = await s.client.post(`/v1/services/${svc.body.id}/keys`);
+  const key = await s.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
   expect(key.status).toBe(201);
   return { serviceId: svc.body.id, slug, apiKey: key.body.key };
 }
 
 async function createHook(svc: Svc, url: string, events?: string[]) {
-  const res = await s.client.post(`/v1/services/${svc.serviceId}/webhooks`, {
+  const res = await s.client.post<WebhookCreated>(`/v1/services/${svc.serviceId}/webhooks`, {
     url,
     ...(events ? { events } : {}),
   });
@@ -97,7 +108,7 @@ async function createHook(svc: Svc, url: string, events?: string[]) {
 
 async function submit(svc: Svc, extra: Record<string, unknown> = {}) {
   const agent = await newAgent(s.namespace, clock.now());
-  const res = await submitClaim(t, agent, svc.apiKey, svc.slug, extra, {
+  const res = await submitClaim<ClaimSubmitted>(t, agent, svc.apiKey, svc.slug, extra, {
     created: Math.floor(clock.now() / 1000),
   });
   expect(res.status).toBe(201);
@@ -218,7 +229,7 @@ describe("payloads of the five events (webhooks.md §2) with the headers of §3"
       const { agent, claim } = await submit(svc);
       await drain();
       clock.advance(2_000);
-      const approved = await s.client.post(`/v1/claims/${claim.claim_id}/approve`);
+      const approved = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/approve`);
       expect(approved.status).toBe(200);
       await drain();
       expect(rx.received).toHaveLength(2);
@@ -244,13 +255,13 @@ describe("payloads of the five events (webhooks.md §2) with the headers of §3"
     try {
       const svc = await freshService();
       const hook = await createHook(svc, `${rx.url}/auto`);
-      const policy = await s.client.put(`/v1/namespaces/${s.namespace}/policy`, {
+      const policy = await s.client.put<Policy>(`/v1/namespaces/${s.namespace}/policy`, {
         auto_approve_services: [svc.slug],
       });
       expect(policy.status).toBe(200);
       try {
         const agent = await newAgent(s.namespace, clock.now());
-        const res = await submitClaim(
+        const res = await submitClaim<ClaimSubmitted>(
           t,
           agent,
           svc.apiKey,
@@ -281,7 +292,7 @@ describe("payloads of the five events (webhooks.md §2) with the headers of §3"
         });
         expect(approved.id).not.toBe(submitted.id);
       } finally {
-        const reset = await s.client.put(`/v1/namespaces/${s.namespace}/policy`, {
+        const reset = await s.client.put<Policy>(`/v1/namespaces/${s.namespace}/policy`, {
           auto_approve_services: [],
         });
         expect(reset.status).toBe(200);
@@ -299,7 +310,7 @@ describe("payloads of the five events (webhooks.md §2) with the headers of §3"
       const { agent, claim } = await submit(svc, { subject: "s-1" });
       await drain();
       clock.advance(3_000);
-      const rejected = await s.client.post(`/v1/claims/${claim.claim_id}/reject`, {
+      const rejected = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/reject`, {
         reason: "unknown agent",
       });
       expect(rejected.status).toBe(200);
@@ -329,10 +340,10 @@ describe("payloads of the five events (webhooks.md §2) with the headers of §3"
       const svc = await freshService();
       const hook = await createHook(svc, `${rx.url}/revoked`);
       const { agent, claim } = await submit(svc);
-      expect((await s.client.post(`/v1/claims/${claim.claim_id}/approve`)).status).toBe(200);
+      expect((await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/approve`)).status).toBe(200);
       await drain();
       clock.advance(4_000);
-      const revoked = await s.client.post(`/v1/claims/${claim.claim_id}/revoke`, {
+      const revoked = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/revoke`, {
         reason: "key compromised",
       });
       expect(revoked.status).toBe(200);
@@ -371,9 +382,12 @@ describe("routing: the claim's service, subscribers only, enabled only", () => {
       const approvedOnlyOfA = await createHook(a, `${rx.url}/a-approved`, ["request.approved"]);
       const allOfB = await createHook(b, `${rx.url}/b-all`);
       const disabledOfA = await createHook(a, `${rx.url}/a-disabled`);
-      const off = await s.client.patch(`/v1/services/${a.serviceId}/webhooks/${disabledOfA.id}`, {
-        enabled: false,
-      });
+      const off = await s.client.patch<Webhook>(
+        `/v1/services/${a.serviceId}/webhooks/${disabledOfA.id}`,
+        {
+          enabled: false,
+        },
+      );
       expect(off.status).toBe(200);
       expect(allOfA.events).toEqual([
         "request.submitted",
@@ -384,7 +398,7 @@ describe("routing: the claim's service, subscribers only, enabled only", () => {
 
       const { claim } = await submit(a);
       await drain();
-      const approved = await s.client.post(`/v1/claims/${claim.claim_id}/approve`);
+      const approved = await s.client.post<Claim>(`/v1/claims/${claim.claim_id}/approve`);
       expect(approved.status).toBe(200);
       await drain();
 
@@ -405,7 +419,9 @@ describe("routing: the claim's service, subscribers only, enabled only", () => {
         [a, disabledOfA.id],
         [b, allOfB.id],
       ] as const) {
-        const list = await s.client.get(`/v1/services/${svc.serviceId}/webhooks/${id}/deliveries`);
+        const list = await s.client.get<DeliveryList>(
+          `/v1/services/${svc.serviceId}/webhooks/${id}/deliveries`,
+        );
         expect(list.status).toBe(200);
         expect(list.body.pagination.total).toBe(0);
       }
@@ -422,7 +438,7 @@ describe("secret rotation", () => {
       const svc = await freshService();
       const hook = await createHook(svc, `${rx.url}/rotate`);
       const oldSecret = hook.secret;
-      const rotated = await s.client.post(
+      const rotated = await s.client.post<RotatedSecret>(
         `/v1/services/${svc.serviceId}/webhooks/${hook.id}/rotate-secret`,
         { grace_seconds: 3600 },
       );
@@ -500,7 +516,7 @@ describe("secret rotation", () => {
           rx.received[0]!.body,
         ),
       ).toBe(true);
-      const rotated = await s.client.post(
+      const rotated = await s.client.post<RotatedSecret>(
         `/v1/services/${svc.serviceId}/webhooks/${hook.id}/rotate-secret`,
         { grace_seconds: 0 },
       );
@@ -726,7 +742,7 @@ describe("request.expired (opt-in)", () => {
       expect(rxDefault.received.map((r) => r.headers["x-sigilum-event"])).toEqual([
         "request.submitted",
       ]);
-      const list = await s.client.get(
+      const list = await s.client.get<DeliveryList>(
         `/v1/services/${svc.serviceId}/webhooks/${defaultHook.id}/deliveries`,
       );
       expect(list.body.deliveries.map((d: { event: string }) => d.event)).toEqual([

@@ -14,6 +14,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ClaimSubmitted, WebhookCreated } from "../helpers/types.ts";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 
@@ -118,13 +119,13 @@ beforeAll(async () => {
     env: { SIGILUM_WEBHOOK_ALLOW_HTTP: "true", SIGILUM_WEBHOOK_ALLOW_PRIVATE: "true" },
   });
   s = await ownerWithKey(t);
-  const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+  const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
     url: `${receiver.url}/hook`,
   });
   expect(hook.status).toBe(201);
   secret = hook.body.secret;
   const agent = await newAgent(s.namespace);
-  expect((await submitClaim(t, agent, s.apiKey, s.slug)).status).toBe(201);
+  expect((await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug)).status).toBe(201);
   await t.server.ctx.deliveryWorker.drain();
   const [got] = await receiver.waitFor(1);
   if (!got) throw new Error("no delivery captured");
@@ -320,10 +321,10 @@ describe("sigilum webhook verify", () => {
 describe("the README receiver (node:crypto only)", () => {
   test("verifies a real delivery and the server records the 2xx; a wrong secret answers 401", async () => {
     const port = await nodeReceiver.listening;
-    const good = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const good = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `http://127.0.0.1:${port}/good`,
     });
-    const wrong = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const wrong = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `http://127.0.0.1:${port}/wrong`,
     });
     expect(good.status).toBe(201);
@@ -331,7 +332,7 @@ describe("the README receiver (node:crypto only)", () => {
     nodeReceiver.secrets.set("/good", good.body.secret);
     nodeReceiver.secrets.set("/wrong", secret); // another webhook's secret
     const agent = await newAgent(s.namespace);
-    const claim = await submitClaim(t, agent, s.apiKey, s.slug);
+    const claim = await submitClaim<ClaimSubmitted>(t, agent, s.apiKey, s.slug);
     expect(claim.status).toBe(201);
     await t.server.ctx.deliveryWorker.drain();
 

@@ -8,6 +8,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ClaimSubmitted, DeliveryList, Requeued, WebhookCreated } from "../helpers/types.ts";
 
 const clock = new ManualClock();
 let t: TestServer;
@@ -35,21 +36,21 @@ afterAll(async () => {
 const drain = () => t.server.ctx.deliveryWorker.drain();
 
 async function deliveries(base: string, status: string) {
-  const res = await s.client.get(`${base}/deliveries?status=${status}`);
+  const res = await s.client.get<DeliveryList>(`${base}/deliveries?status=${status}`);
   expect(res.status).toBe(200);
   return res.body.deliveries as { id: string; event_id: string }[];
 }
 
 describe("POST …/webhooks/{id}/recover", () => {
   test("three calls queue a failed event once; after it succeeded, none", async () => {
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
       events: ["request.submitted"],
     });
     const base = `/v1/services/${s.serviceId}/webhooks/${hook.body.id}`;
     const since = new Date(clock.now() - 60_000).toISOString();
     const agent = await newAgent(s.namespace, clock.now());
-    const submitted = await submitClaim(
+    const submitted = await submitClaim<ClaimSubmitted>(
       t,
       agent,
       s.apiKey,
@@ -68,10 +69,10 @@ describe("POST …/webhooks/{id}/recover", () => {
 
     const calls = [];
     for (let i = 0; i < 3; i++)
-      calls.push((await s.client.post(`${base}/recover`, { since })).body);
+      calls.push((await s.client.post<Requeued>(`${base}/recover`, { since })).body);
     expect(calls).toEqual([{ requeued: 1 }, { requeued: 0 }, { requeued: 0 }]);
     const concurrent = await Promise.all(
-      [0, 1, 2].map(() => s.client.post(`${base}/recover`, { since })),
+      [0, 1, 2].map(() => s.client.post<Requeued>(`${base}/recover`, { since })),
     );
     expect(concurrent.map((r) => r.body.requeued)).toEqual([0, 0, 0]);
     expect(await deliveries(base, "pending")).toHaveLength(1);
@@ -81,10 +82,12 @@ describe("POST …/webhooks/{id}/recover", () => {
     await drain();
     const succeeded = await deliveries(base, "succeeded");
     expect(succeeded.map((d) => d.event_id)).toEqual([dead!.event_id]);
-    expect((await s.client.post(`${base}/recover`, { since })).body).toEqual({ requeued: 0 });
+    expect((await s.client.post<Requeued>(`${base}/recover`, { since })).body).toEqual({
+      requeued: 0,
+    });
     expect(await deliveries(base, "pending")).toHaveLength(0);
     // The dead letter and the one delivery recover queued for its event; nothing else.
-    const all = (await s.client.get(`${base}/deliveries`)).body.deliveries as {
+    const all = (await s.client.get<DeliveryList>(`${base}/deliveries`)).body.deliveries as {
       event_id: string;
     }[];
     expect(all.filter((d) => d.event_id === dead!.event_id)).toHaveLength(2);
@@ -92,20 +95,27 @@ describe("POST …/webhooks/{id}/recover", () => {
 
   test("concurrent calls on a fresh dead letter queue it exactly once", async () => {
     healthy = false;
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/concurrent`,
       events: ["request.submitted"],
     });
     const base = `/v1/services/${s.serviceId}/webhooks/${hook.body.id}`;
     const since = new Date(clock.now() - 60_000).toISOString();
     const agent = await newAgent(s.namespace, clock.now());
-    await submitClaim(t, agent, s.apiKey, s.slug, {}, { created: Math.floor(clock.now() / 1000) });
+    await submitClaim<ClaimSubmitted>(
+      t,
+      agent,
+      s.apiKey,
+      s.slug,
+      {},
+      { created: Math.floor(clock.now() / 1000) },
+    );
     await drain();
     clock.advance(1_500);
     await drain();
     expect(await deliveries(base, "failed")).toHaveLength(1);
     const results = await Promise.all(
-      [0, 1, 2, 3].map(() => s.client.post(`${base}/recover`, { since })),
+      [0, 1, 2, 3].map(() => s.client.post<Requeued>(`${base}/recover`, { since })),
     );
     expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202]);
     expect(results.reduce((n, r) => n + r.body.requeued, 0)).toBe(1);

@@ -5,6 +5,19 @@ import { expectError, expectValidation } from "../helpers/assertions.ts";
 import { type Received, startReceiver } from "../helpers/receiver.ts";
 import { ManualClock, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ApiKeyCreated,
+  ClaimSubmitted,
+  Deleted,
+  Delivery,
+  DeliveryDetail,
+  DeliveryList,
+  Requeued,
+  Service,
+  Webhook,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 // webhooks.md §4: the retry schedule, failure kinds, Retry-After, 410, exhaustion, auto-disable
 // and recover. Real servers with a ManualClock; `drain()` runs delivery rounds until nothing is
@@ -58,9 +71,9 @@ class Harness {
 
   async service(): Promise<Svc> {
     const slug = uniqueName("retry");
-    const svc = await this.s.client.post("/v1/services", { slug, name: "Retries" });
+    const svc = await this.s.client.post<Service>("/v1/services", { slug, name: "Retries" });
     expect(svc.status).toBe(201);
-    const key = await this.s.client.post(`/v1/services/${svc.body.id}/keys`);
+    const key = await this.s.client.post<ApiKeyCreated>(`/v1/services/${svc.body.id}/keys`);
     expect(key.status).toBe(201);
     return { serviceId: svc.body.id, slug, apiKey: key.body.key };
   }
@@ -68,7 +81,7 @@ class Harness {
   /** A fresh service with one webhook to `url`. */
   async hook(url: string, events?: string[]) {
     const svc = await this.service();
-    const res = await this.s.client.post(`/v1/services/${svc.serviceId}/webhooks`, {
+    const res = await this.s.client.post<WebhookCreated>(`/v1/services/${svc.serviceId}/webhooks`, {
       url,
       ...(events ? { events } : {}),
     });
@@ -79,7 +92,7 @@ class Harness {
 
   async submit(svc: Svc) {
     const agent = await newAgent(this.s.namespace, this.clock.now());
-    const res = await submitClaim(
+    const res = await submitClaim<ClaimSubmitted>(
       this.t,
       agent,
       svc.apiKey,
@@ -94,19 +107,19 @@ class Harness {
   }
 
   async delivery(base: string, id: string) {
-    const res = await this.s.client.get(`${base}/deliveries/${id}`);
+    const res = await this.s.client.get<DeliveryDetail>(`${base}/deliveries/${id}`);
     expect(res.status).toBe(200);
     return res.body;
   }
 
   async deliveries(base: string, query = "") {
-    const res = await this.s.client.get(`${base}/deliveries${query}`);
+    const res = await this.s.client.get<DeliveryList>(`${base}/deliveries${query}`);
     expect(res.status).toBe(200);
     return res.body.deliveries as { id: string; status: string; event_id: string }[];
   }
 
   async webhook(base: string) {
-    const res = await this.s.client.get(base);
+    const res = await this.s.client.get<Webhook>(base);
     expect(res.status).toBe(200);
     return res.body;
   }
@@ -115,12 +128,12 @@ class Harness {
   async untilNext(base: string, id: string): Promise<number> {
     const d = await this.delivery(base, id);
     expect(d.status).toBe("pending");
-    return Date.parse(d.next_attempt_at) - this.clock.now();
+    return Date.parse(d.next_attempt_at!) - this.clock.now();
   }
 
   /** Stop sending to a scenario's webhook so later clock moves do not touch it. */
   async retire(base: string) {
-    await this.s.client.delete(base);
+    await this.s.client.delete<Deleted>(base);
   }
 }
 
@@ -240,7 +253,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
           last_error: "http_500",
           completed_at: null,
         });
-        const delay = Date.parse(d.next_attempt_at) - h.clock.now();
+        const delay = Date.parse(d.next_attempt_at!) - h.clock.now();
         expectJitterBounds(delay, DEFAULT_SCHEDULE[i]!);
         delays.push(delay);
         h.clock.advance(delay - 1);
@@ -320,7 +333,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       expect(ts[2]! - ts[1]!).toBe(360);
       expect((await h.delivery(base, deliveryId)).status).toBe("succeeded");
 
-      const again = await h.s.client.post(`${base}/deliveries/${deliveryId}/redeliver`);
+      const again = await h.s.client.post<Delivery>(`${base}/deliveries/${deliveryId}/redeliver`);
       expect(again.status).toBe(202);
       expect(again.body.id).not.toBe(deliveryId);
       expect(again.body.event_id).toBe(eventId);
@@ -360,7 +373,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
         error: "connection_refused",
         response_excerpt: null,
       });
-      expectJitterBounds(Date.parse(first.next_attempt_at) - h.clock.now(), 5 * SECOND);
+      expectJitterBounds(Date.parse(first.next_attempt_at!) - h.clock.now(), 5 * SECOND);
 
       h.clock.advance(await h.untilNext(base, d!.id));
       await h.drain();
@@ -394,7 +407,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
         "connection_refused",
         null,
       ]);
-      expect(done.attempts[2].response_excerpt).toBe("back");
+      expect(done.attempts[2]!.response_excerpt).toBe("back");
       const hook = await h.webhook(base);
       expect(hook).toMatchObject({ consecutive_failures: 0, last_success_at: h.iso() });
       await h.retire(base);
@@ -421,8 +434,8 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       expect(other.received).toHaveLength(0);
       const d = await h.delivery(base, id);
       expect(d).toMatchObject({ status: "pending", last_status_code: 307, last_error: "http_307" });
-      expect(d.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([302, 307]);
-      expectJitterBounds(Date.parse(d.next_attempt_at) - h.clock.now(), 5 * MINUTE);
+      expect(d.attempts.map((a) => a.status_code)).toEqual([302, 307]);
+      expectJitterBounds(Date.parse(d.next_attempt_at!) - h.clock.now(), 5 * MINUTE);
       await h.retire(base);
     } finally {
       rx.stop();
@@ -449,11 +462,11 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
         last_error: "timeout",
         last_status_code: null,
       });
-      expect(first.attempts[0].error).toBe("timeout");
-      expect(first.attempts[0].duration_ms).toBeGreaterThanOrEqual(250);
-      expect(first.attempts[0].duration_ms).toBeLessThan(1_400);
+      expect(first.attempts[0]!.error).toBe("timeout");
+      expect(first.attempts[0]!.duration_ms).toBeGreaterThanOrEqual(250);
+      expect(first.attempts[0]!.duration_ms).toBeLessThan(1_400);
       // 5 s ± 20 % is below the 60 s floor after a timeout.
-      expect(Date.parse(first.next_attempt_at) - h.clock.now()).toBe(60 * SECOND);
+      expect(Date.parse(first.next_attempt_at!) - h.clock.now()).toBe(60 * SECOND);
       h.clock.advance(60 * SECOND - 1);
       await h.drain();
       expect(rx.received).toHaveLength(1);
@@ -488,7 +501,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       const [d] = await h.deliveries(base);
       const detail = await h.delivery(base, d!.id);
       expect(detail).toMatchObject({ status: "pending", last_error: "timeout" });
-      expect(Date.parse(detail.next_attempt_at) - h.clock.now()).toBe(60 * SECOND);
+      expect(Date.parse(detail.next_attempt_at!) - h.clock.now()).toBe(60 * SECOND);
       await h.retire(base);
     } finally {
       rx.stop();
@@ -539,10 +552,8 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       }
       const d = await h.delivery(base, id);
       expect(d.status).toBe("succeeded");
-      expect(d.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([
-        429, 503, 429, 503, 500, 200,
-      ]);
-      expect(d.attempts[0].response_excerpt).toBe("slow down");
+      expect(d.attempts.map((a) => a.status_code)).toEqual([429, 503, 429, 503, 500, 200]);
+      expect(d.attempts[0]!.response_excerpt).toBe("slow down");
       await h.retire(base);
     } finally {
       rx.stop();
@@ -597,7 +608,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       await h.drain();
       const id = header(rx.received[0]!, "x-sigilum-delivery-id")!;
       const d = await h.delivery(base, id);
-      expect(d.attempts[0].response_excerpt).toBe(text.slice(0, 1024));
+      expect(d.attempts[0]!.response_excerpt).toBe(text.slice(0, 1024));
       expect(d.last_error).toBe("http_502");
       await h.retire(base);
     } finally {
@@ -614,7 +625,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       await h.submit(svc);
       await h.drain();
       const id = header(rx.received[0]!, "x-sigilum-delivery-id")!;
-      const excerpt: string = (await h.delivery(base, id)).attempts[0].response_excerpt;
+      const excerpt: string = (await h.delivery(base, id)).attempts[0]!.response_excerpt!;
       await h.retire(base);
       expect(Buffer.byteLength(excerpt)).toBeLessThanOrEqual(1024);
       expect(text.startsWith(excerpt)).toBe(true);
@@ -684,7 +695,7 @@ describe("exhaustion and recover (SIGILUM_WEBHOOK_RETRY_SCHEDULE=1s,1s)", () => 
 
       healthy = true;
       // Only the second one is in [t2 - 1 min, now].
-      const r1 = await h.s.client.post(`${base}/recover`, { since: h.iso(t2 - MINUTE) });
+      const r1 = await h.s.client.post<Requeued>(`${base}/recover`, { since: h.iso(t2 - MINUTE) });
       expect(r1.status).toBe(202);
       expect(r1.body).toEqual({ requeued: 1 });
       await h.drain();
@@ -694,7 +705,7 @@ describe("exhaustion and recover (SIGILUM_WEBHOOK_RETRY_SCHEDULE=1s,1s)", () => 
       expect(header(rx.received[6]!, "x-sigilum-delivery-id")).not.toBe(newer.id);
 
       // An explicit window around the first.
-      const r2 = await h.s.client.post(`${base}/recover`, {
+      const r2 = await h.s.client.post<Requeued>(`${base}/recover`, {
         since: h.iso(t1 - MINUTE),
         until: h.iso(t1 + MINUTE),
       });
@@ -705,7 +716,7 @@ describe("exhaustion and recover (SIGILUM_WEBHOOK_RETRY_SCHEDULE=1s,1s)", () => 
       expect(header(rx.received[7]!, "x-sigilum-event-id")).toBe(older.event_id);
 
       // An empty window.
-      const r3 = await h.s.client.post(`${base}/recover`, {
+      const r3 = await h.s.client.post<Requeued>(`${base}/recover`, {
         since: h.iso(t1 + MINUTE),
         until: h.iso(t1 + 2 * MINUTE),
       });
@@ -728,16 +739,16 @@ describe("exhaustion and recover (SIGILUM_WEBHOOK_RETRY_SCHEDULE=1s,1s)", () => 
     const rx = startReceiver();
     try {
       const { base } = await h.hook(`${rx.url}/recover-bad`);
-      const tooOld = await h.s.client.post(`${base}/recover`, {
+      const tooOld = await h.s.client.post<ApiErrorBody>(`${base}/recover`, {
         since: h.iso(h.clock.now() - 14 * DAY - MINUTE),
       });
       expectValidation(tooOld, "since");
-      const justInside = await h.s.client.post(`${base}/recover`, {
+      const justInside = await h.s.client.post<Requeued>(`${base}/recover`, {
         since: h.iso(h.clock.now() - 14 * DAY + MINUTE),
       });
       expect(justInside.status).toBe(202);
-      expect((await h.s.client.patch(base, { enabled: false })).status).toBe(200);
-      const disabled = await h.s.client.post(`${base}/recover`, {
+      expect((await h.s.client.patch<Webhook>(base, { enabled: false })).status).toBe(200);
+      const disabled = await h.s.client.post<ApiErrorBody>(`${base}/recover`, {
         since: h.iso(h.clock.now() - HOUR),
       });
       expectError(disabled, 409, "CONFLICT");
@@ -802,7 +813,7 @@ describe("auto-disable (SIGILUM_WEBHOOK_DISABLE_AFTER=1h, schedule 40m,40m,40m,4
       await h.drain();
       expect(rx.received).toHaveLength(3);
 
-      const on = await h.s.client.patch(base, { enabled: true });
+      const on = await h.s.client.patch<Webhook>(base, { enabled: true });
       expect(on.status).toBe(200);
       expect(on.body).toMatchObject({
         enabled: true,

@@ -8,6 +8,7 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type { ClaimSubmitted, DeliveryList, WebhookCreated } from "../helpers/types.ts";
 
 let t: TestServer;
 let s: ServiceSetup;
@@ -35,7 +36,7 @@ afterAll(async () => {
 async function dueAfterAttempt(base: string, n: number): Promise<number> {
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
-    const [d] = (await s.client.get(`${base}/deliveries`)).body.deliveries;
+    const [d] = (await s.client.get<DeliveryList>(`${base}/deliveries`)).body.deliveries;
     if (d?.attempt_count === n && d.next_attempt_at) return Date.parse(d.next_attempt_at);
     await Bun.sleep(10);
   }
@@ -44,13 +45,15 @@ async function dueAfterAttempt(base: string, n: number): Promise<number> {
 
 describe("retry timing", () => {
   test("each retry leaves within 300 ms of its next_attempt_at", async () => {
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `${receiver.url}/hook`,
       events: ["request.submitted"],
     });
     expect(hook.status).toBe(201);
     const base = `/v1/services/${s.serviceId}/webhooks/${hook.body.id}`;
-    expect((await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug)).status).toBe(201);
+    expect(
+      (await submitClaim<ClaimSubmitted>(t, await newAgent(s.namespace), s.apiKey, s.slug)).status,
+    ).toBe(201);
 
     for (const attempt of [1, 2]) {
       const due = await dueAfterAttempt(base, attempt);

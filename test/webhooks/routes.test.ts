@@ -14,6 +14,15 @@ import {
   type TestServer,
   uniqueName,
 } from "../helpers/server.ts";
+import type {
+  ApiErrorBody,
+  Deleted,
+  RotatedSecret,
+  Service,
+  Webhook,
+  WebhookCreated,
+  WebhookList,
+} from "../helpers/types.ts";
 
 const WHSEC_RE = /^whsec_[A-Za-z0-9+/]{43}=$/;
 const PUBLIC_IP = "93.184.216.34";
@@ -61,13 +70,16 @@ describe("webhook routes", () => {
 
   /** A fresh service per scenario keeps the per-service limit (10) out of the way. */
   async function freshService(): Promise<string> {
-    const res = await owner.post("/v1/services", { slug: uniqueName("hooks"), name: "Hooks" });
+    const res = await owner.post<Service>("/v1/services", {
+      slug: uniqueName("hooks"),
+      name: "Hooks",
+    });
     expect(res.status).toBe(201);
     return res.body.id;
   }
 
   async function createHook(svc: string, body: Record<string, unknown> = {}) {
-    const res = await owner.post(`/v1/services/${svc}/webhooks`, {
+    const res = await owner.post<WebhookCreated>(`/v1/services/${svc}/webhooks`, {
       url: `https://hooks.example.com/${uniqueName("h")}`,
       ...body,
     });
@@ -78,7 +90,7 @@ describe("webhook routes", () => {
   describe("create", () => {
     test("201 with id, secret and the Webhook shape", async () => {
       const svc = await freshService();
-      const res = await owner.post(`/v1/services/${svc}/webhooks`, {
+      const res = await owner.post<WebhookCreated>(`/v1/services/${svc}/webhooks`, {
         url: "https://hooks.example.com/sigilum",
         events: ["request.approved"],
         description: "  Main receiver  ",
@@ -119,7 +131,7 @@ describe("webhook routes", () => {
       });
       expect(res.body.created_at).toMatch(ISO_MS);
       expect(res.body.updated_at).toBe(res.body.created_at);
-      expect((await owner.get(`/v1/services/${svc}`)).body.webhook_count).toBe(1);
+      expect((await owner.get<Service>(`/v1/services/${svc}`)).body.webhook_count).toBe(1);
     });
 
     test("events omitted → the four seed events; request.expired is accepted", async () => {
@@ -143,14 +155,20 @@ describe("webhook routes", () => {
       ["not strings", [1], "events.0"],
     ])("events: %s → 400 VALIDATION_ERROR", async (_label, events, field) => {
       const before = await count(t, "webhooks");
-      const res = await owner.post(hooksPath, { url: "https://hooks.example.com/e", events });
+      const res = await owner.post<ApiErrorBody>(hooksPath, {
+        url: "https://hooks.example.com/e",
+        events,
+      });
       expectValidation(res, field);
       expect(await count(t, "webhooks")).toBe(before);
     });
 
     test("events: null → 400", async () => {
       expectValidation(
-        await owner.post(hooksPath, { url: "https://hooks.example.com/e", events: null }),
+        await owner.post<ApiErrorBody>(hooksPath, {
+          url: "https://hooks.example.com/e",
+          events: null,
+        }),
         "events",
       );
     });
@@ -160,13 +178,13 @@ describe("webhook routes", () => {
       const ok = await createHook(svc, { description: "d".repeat(1000) });
       expect(ok.description).toHaveLength(1000);
       expectValidation(
-        await owner.post(`/v1/services/${svc}/webhooks`, {
+        await owner.post<ApiErrorBody>(`/v1/services/${svc}/webhooks`, {
           url: "https://hooks.example.com/x",
           description: "d".repeat(1001),
         }),
         "description",
       );
-      expectValidation(await owner.post(`/v1/services/${svc}/webhooks`, {}), "url");
+      expectValidation(await owner.post<ApiErrorBody>(`/v1/services/${svc}/webhooks`, {}), "url");
     });
 
     test("the URL is normalised", async () => {
@@ -184,20 +202,20 @@ describe("webhook routes", () => {
       const secret: string = created.secret;
       const secretBody = secret.slice("whsec_".length);
 
-      const list = await owner.get(path);
+      const list = await owner.get<WebhookList>(path);
       expect(list.status).toBe(200);
-      expect(list.body.webhooks[0].secret).toBeUndefined();
+      expect("secret" in list.body.webhooks[0]!).toBe(false);
       expect(JSON.stringify(list.body)).not.toContain(secretBody);
 
-      const got = await owner.get(`${path}/${created.id}`);
+      const got = await owner.get<Webhook>(`${path}/${created.id}`);
       expect(got.status).toBe(200);
-      expect(got.body.secret).toBeUndefined();
+      expect("secret" in got.body).toBe(false);
       const { secret: _s, ...view } = created;
       expect(got.body).toEqual(view);
 
-      const patched = await owner.patch(`${path}/${created.id}`, { description: "x" });
+      const patched = await owner.patch<Webhook>(`${path}/${created.id}`, { description: "x" });
       expect(patched.status).toBe(200);
-      expect(patched.body.secret).toBeUndefined();
+      expect("secret" in patched.body).toBe(false);
       expect(JSON.stringify(patched.body)).not.toContain(secretBody);
 
       const [raw] = await queryRows(t, "SELECT * FROM webhooks WHERE id = ?", [created.id]);
@@ -232,7 +250,7 @@ describe("webhook routes", () => {
       }
       expect(t.logs.join("\n")).not.toContain(secretBody);
 
-      const deleted = await owner.delete(`${path}/${created.id}`);
+      const deleted = await owner.delete<Deleted>(`${path}/${created.id}`);
       expect(JSON.stringify(deleted.body)).not.toContain(secretBody);
     });
   });
@@ -243,7 +261,7 @@ describe("webhook routes", () => {
       const hook = await createHook(svc, { description: "old" });
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
       clock.advance(1_000);
-      const res = await owner.patch(path, {
+      const res = await owner.patch<Webhook>(path, {
         url: "https://receiver.example.org/new",
         events: ["request.expired", "request.approved"],
         description: "new",
@@ -258,10 +276,10 @@ describe("webhook routes", () => {
         created_at: hook.created_at,
       });
       expect(Date.parse(res.body.updated_at) - Date.parse(hook.created_at)).toBe(1_000);
-      expect((await owner.get(path)).body).toEqual(res.body);
+      expect((await owner.get<Webhook>(path)).body).toEqual(res.body);
       expect(resolved).toContain("receiver.example.org");
 
-      const cleared = await owner.patch(path, { description: null });
+      const cleared = await owner.patch<Webhook>(path, { description: null });
       expect(cleared.status).toBe(200);
       expect(cleared.body.description).toBeNull();
       expect(cleared.body.events).toEqual(["request.expired", "request.approved"]);
@@ -273,10 +291,10 @@ describe("webhook routes", () => {
       const svc = await freshService();
       const hook = await createHook(svc);
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
-      const off = await owner.patch(path, { enabled: false });
+      const off = await owner.patch<Webhook>(path, { enabled: false });
       expect(off.status).toBe(200);
       expect(off.body).toMatchObject({ enabled: false, disabled_reason: "manual" });
-      expect((await owner.get(path)).body).toMatchObject({
+      expect((await owner.get<Webhook>(path)).body).toMatchObject({
         enabled: false,
         disabled_reason: "manual",
       });
@@ -288,17 +306,20 @@ describe("webhook routes", () => {
       expect(Number(raw?.enabled)).toBe(0);
       expect(raw?.disabled_reason).toBe("manual");
 
-      const stillOff = await owner.patch(path, { enabled: false });
+      const stillOff = await owner.patch<Webhook>(path, { enabled: false });
       expect(stillOff.body).toMatchObject({ enabled: false, disabled_reason: "manual" });
 
-      const on = await owner.patch(path, { enabled: true });
+      const on = await owner.patch<Webhook>(path, { enabled: true });
       expect(on.status).toBe(200);
       expect(on.body).toMatchObject({
         enabled: true,
         disabled_reason: null,
         consecutive_failures: 0,
       });
-      expect((await owner.get(path)).body).toMatchObject({ enabled: true, disabled_reason: null });
+      expect((await owner.get<Webhook>(path)).body).toMatchObject({
+        enabled: true,
+        disabled_reason: null,
+      });
     });
 
     test("a webhook disabled by failures is re-enabled with its reason and failure count cleared", async () => {
@@ -309,18 +330,18 @@ describe("webhook routes", () => {
         args: [hook.id],
       });
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
-      expect((await owner.get(path)).body).toMatchObject({
+      expect((await owner.get<Webhook>(path)).body).toMatchObject({
         enabled: false,
         disabled_reason: "failing",
         consecutive_failures: 12,
       });
-      const on = await owner.patch(path, { enabled: true });
+      const on = await owner.patch<Webhook>(path, { enabled: true });
       expect(on.body).toMatchObject({
         enabled: true,
         disabled_reason: null,
         consecutive_failures: 0,
       });
-      expect((await owner.get(path)).body).toMatchObject({
+      expect((await owner.get<Webhook>(path)).body).toMatchObject({
         enabled: true,
         disabled_reason: null,
         consecutive_failures: 0,
@@ -331,38 +352,47 @@ describe("webhook routes", () => {
       const svc = await freshService();
       const hook = await createHook(svc);
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
-      const before = (await owner.get(path)).body;
-      expectValidation(await owner.patch(path, {}));
-      expectValidation(await owner.patch(path, { events: [] }), "events");
-      expectValidation(await owner.patch(path, { events: ["nope"] }), "events.0");
+      const before = (await owner.get<Webhook>(path)).body;
+      expectValidation(await owner.patch<ApiErrorBody>(path, {}));
+      expectValidation(await owner.patch<ApiErrorBody>(path, { events: [] }), "events");
+      expectValidation(await owner.patch<ApiErrorBody>(path, { events: ["nope"] }), "events.0");
       expectValidation(
-        await owner.patch(path, { events: ["request.approved", "request.approved"] }),
+        await owner.patch<ApiErrorBody>(path, { events: ["request.approved", "request.approved"] }),
         "events.1",
       );
-      expectValidation(await owner.patch(path, { enabled: "yes" }), "enabled");
-      expectValidation(await owner.patch(path, { secret: "whsec_mine" }), "secret");
-      expectValidation(await owner.patch(path, { service_id: serviceId }), "service_id");
-      expectValidation(await owner.patch(path, { description: "d".repeat(1001) }), "description");
+      expectValidation(await owner.patch<ApiErrorBody>(path, { enabled: "yes" }), "enabled");
+      expectValidation(await owner.patch<ApiErrorBody>(path, { secret: "whsec_mine" }), "secret");
+      expectValidation(
+        await owner.patch<ApiErrorBody>(path, { service_id: serviceId }),
+        "service_id",
+      );
+      expectValidation(
+        await owner.patch<ApiErrorBody>(path, { description: "d".repeat(1001) }),
+        "description",
+      );
       // An invalid field alongside a valid one changes nothing.
       expectValidation(
-        await owner.patch(path, { description: "changed", events: ["bogus"] }),
+        await owner.patch<ApiErrorBody>(path, { description: "changed", events: ["bogus"] }),
         "events.0",
       );
       expectError(
-        await owner.patch(path, { description: "changed", url: "https://127.0.0.1/" }),
+        await owner.patch<ApiErrorBody>(path, {
+          description: "changed",
+          url: "https://127.0.0.1/",
+        }),
         400,
         "INVALID_WEBHOOK_URL",
       );
-      expect((await owner.get(path)).body).toEqual(before);
+      expect((await owner.get<Webhook>(path)).body).toEqual(before);
     });
 
     test("GET/PATCH/DELETE/rotate of an unknown webhook → 404", async () => {
       const missing = `${hooksPath}/wh_00000000000000000000`;
-      expectError(await owner.get(missing), 404, "NOT_FOUND");
-      expectError(await owner.patch(missing, { enabled: false }), 404, "NOT_FOUND");
-      expectError(await owner.delete(missing), 404, "NOT_FOUND");
-      expectError(await owner.post(`${missing}/rotate-secret`, {}), 404, "NOT_FOUND");
-      expectError(await owner.get(`${hooksPath}/not-an-id`), 404, "NOT_FOUND");
+      expectError(await owner.get<ApiErrorBody>(missing), 404, "NOT_FOUND");
+      expectError(await owner.patch<ApiErrorBody>(missing, { enabled: false }), 404, "NOT_FOUND");
+      expectError(await owner.delete<ApiErrorBody>(missing), 404, "NOT_FOUND");
+      expectError(await owner.post<ApiErrorBody>(`${missing}/rotate-secret`, {}), 404, "NOT_FOUND");
+      expectError(await owner.get<ApiErrorBody>(`${hooksPath}/not-an-id`), 404, "NOT_FOUND");
     });
 
     test("a webhook of another service of the same owner is not found under this one", async () => {
@@ -370,24 +400,26 @@ describe("webhook routes", () => {
       const svcB = await freshService();
       const hook = await createHook(svcA);
       const wrong = `/v1/services/${svcB}/webhooks/${hook.id}`;
-      expectError(await owner.get(wrong), 404, "NOT_FOUND");
-      expectError(await owner.patch(wrong, { enabled: false }), 404, "NOT_FOUND");
-      expectError(await owner.delete(wrong), 404, "NOT_FOUND");
-      expectError(await owner.post(`${wrong}/rotate-secret`, {}), 404, "NOT_FOUND");
-      expect((await owner.get(`/v1/services/${svcA}/webhooks/${hook.id}`)).body.enabled).toBe(true);
+      expectError(await owner.get<ApiErrorBody>(wrong), 404, "NOT_FOUND");
+      expectError(await owner.patch<ApiErrorBody>(wrong, { enabled: false }), 404, "NOT_FOUND");
+      expectError(await owner.delete<ApiErrorBody>(wrong), 404, "NOT_FOUND");
+      expectError(await owner.post<ApiErrorBody>(`${wrong}/rotate-secret`, {}), 404, "NOT_FOUND");
+      expect(
+        (await owner.get<Webhook>(`/v1/services/${svcA}/webhooks/${hook.id}`)).body.enabled,
+      ).toBe(true);
     });
 
     test("DELETE → {id, deleted: true}; the row is gone", async () => {
       const svc = await freshService();
       const hook = await createHook(svc);
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
-      const res = await owner.delete(path);
+      const res = await owner.delete<Deleted>(path);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ id: hook.id, deleted: true });
       expect(await count(t, "webhooks", "id = ?", [hook.id])).toBe(0);
-      expectError(await owner.get(path), 404, "NOT_FOUND");
-      expectError(await owner.delete(path), 404, "NOT_FOUND");
-      expect((await owner.get(`/v1/services/${svc}`)).body.webhook_count).toBe(0);
+      expectError(await owner.get<ApiErrorBody>(path), 404, "NOT_FOUND");
+      expectError(await owner.delete<ApiErrorBody>(path), 404, "NOT_FOUND");
+      expect((await owner.get<Service>(`/v1/services/${svc}`)).body.webhook_count).toBe(0);
     });
 
     test("list pagination", async () => {
@@ -395,16 +427,16 @@ describe("webhook routes", () => {
       const ids = [];
       for (let i = 0; i < 3; i++) ids.push((await createHook(svc)).id);
       const path = `/v1/services/${svc}/webhooks`;
-      const page = await owner.get(`${path}?limit=2`);
+      const page = await owner.get<WebhookList>(`${path}?limit=2`);
       expect(page.status).toBe(200);
       expect(page.body.webhooks).toHaveLength(2);
       expect(page.body.pagination).toEqual({ limit: 2, offset: 0, total: 3, has_more: true });
-      const rest = await owner.get(`${path}?limit=2&offset=2`);
+      const rest = await owner.get<WebhookList>(`${path}?limit=2&offset=2`);
       expect(rest.body.pagination).toEqual({ limit: 2, offset: 2, total: 3, has_more: false });
       const all = [...page.body.webhooks, ...rest.body.webhooks].map((w: { id: string }) => w.id);
       expect(all.sort()).toEqual(ids.sort());
       for (const q of ["limit=0", "limit=201", "limit=abc", "offset=-1", "status=active"]) {
-        expectValidation(await owner.get(`${path}?${q}`));
+        expectValidation(await owner.get<ApiErrorBody>(`${path}?${q}`));
       }
     });
   });
@@ -416,17 +448,17 @@ describe("webhook routes", () => {
       const path = `/v1/services/${svc}/webhooks/${hook.id}`;
       clock.advance(1_000);
       const rotatedAt = clock.now();
-      const res = await owner.post(`${path}/rotate-secret`, {});
+      const res = await owner.post<RotatedSecret>(`${path}/rotate-secret`, {});
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).sort()).toEqual(["previous_secret_expires_at", "secret"]);
       expect(res.body.secret).toMatch(WHSEC_RE);
       expect(res.body.secret).not.toBe(hook.secret);
       expect(res.body.previous_secret_expires_at).toBe(new Date(rotatedAt + DAY_MS).toISOString());
 
-      const view = await owner.get(path);
-      expect(view.body.secret).toBeUndefined();
+      const view = await owner.get<Webhook>(path);
+      expect("secret" in view.body).toBe(false);
       expect(view.body.secret_rotated_at).toBe(new Date(rotatedAt).toISOString());
-      const list = await owner.get(`/v1/services/${svc}/webhooks`);
+      const list = await owner.get<WebhookList>(`/v1/services/${svc}/webhooks`);
       const listed = JSON.stringify(list.body);
       for (const s of [hook.secret, res.body.secret]) {
         expect(listed).not.toContain(s.slice(6));
@@ -452,7 +484,9 @@ describe("webhook routes", () => {
     test("also works with no body at all", async () => {
       const svc = await freshService();
       const hook = await createHook(svc);
-      const res = await owner.post(`/v1/services/${svc}/webhooks/${hook.id}/rotate-secret`);
+      const res = await owner.post<RotatedSecret>(
+        `/v1/services/${svc}/webhooks/${hook.id}/rotate-secret`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.previous_secret_expires_at).toBe(
         new Date(clock.now() + DAY_MS).toISOString(),
@@ -462,9 +496,12 @@ describe("webhook routes", () => {
     test("grace_seconds: 0 → previous_secret_expires_at null; only the new secret signs", async () => {
       const svc = await freshService();
       const hook = await createHook(svc);
-      const res = await owner.post(`/v1/services/${svc}/webhooks/${hook.id}/rotate-secret`, {
-        grace_seconds: 0,
-      });
+      const res = await owner.post<RotatedSecret>(
+        `/v1/services/${svc}/webhooks/${hook.id}/rotate-secret`,
+        {
+          grace_seconds: 0,
+        },
+      );
       expect(res.status).toBe(200);
       expect(res.body.previous_secret_expires_at).toBeNull();
       expect(liveSecrets(t.server.ctx, await webhookRow(t, hook.id))).toEqual([res.body.secret]);
@@ -481,9 +518,9 @@ describe("webhook routes", () => {
       const svc = await freshService();
       const hook = await createHook(svc);
       const path = `/v1/services/${svc}/webhooks/${hook.id}/rotate-secret`;
-      const first = await owner.post(path, { grace_seconds: 600 });
+      const first = await owner.post<RotatedSecret>(path, { grace_seconds: 600 });
       clock.advance(1_000);
-      const second = await owner.post(path, { grace_seconds: 60 });
+      const second = await owner.post<RotatedSecret>(path, { grace_seconds: 60 });
       expect(second.body.previous_secret_expires_at).toBe(
         new Date(clock.now() + 60_000).toISOString(),
       );
@@ -506,10 +543,10 @@ describe("webhook routes", () => {
         { grace_seconds: null },
         { grace: 60 },
       ]) {
-        expectValidation(await owner.post(path, body));
+        expectValidation(await owner.post<ApiErrorBody>(path, body));
       }
       expect(liveSecrets(t.server.ctx, await webhookRow(t, hook.id))).toEqual([hook.secret]);
-      const ok = await owner.post(path, { grace_seconds: 604_800 });
+      const ok = await owner.post<RotatedSecret>(path, { grace_seconds: 604_800 });
       expect(ok.status).toBe(200);
       expect(ok.body.previous_secret_expires_at).toBe(
         new Date(clock.now() + 604_800_000).toISOString(),
@@ -580,7 +617,7 @@ describe("webhook routes", () => {
 
     test.each(cases)("%s → 400 INVALID_WEBHOOK_URL at create, no row", async (_label, url, why) => {
       const before = await count(t, "webhooks");
-      const res = await owner.post(`/v1/services/${svc}/webhooks`, { url });
+      const res = await owner.post<ApiErrorBody>(`/v1/services/${svc}/webhooks`, { url });
       expectError(res, 400, "INVALID_WEBHOOK_URL");
       expect(res.body.error).toMatch(why);
       expect(await count(t, "webhooks")).toBe(before);
@@ -590,7 +627,7 @@ describe("webhook routes", () => {
       "%s → 400 INVALID_WEBHOOK_URL at PATCH, URL unchanged",
       async (_label, url, why) => {
         const path = `/v1/services/${svc}/webhooks/${existing.id}`;
-        const res = await owner.patch(path, { url });
+        const res = await owner.patch<ApiErrorBody>(path, { url });
         expectError(res, 400, "INVALID_WEBHOOK_URL");
         expect(res.body.error).toMatch(why);
         const [raw] = await queryRows(t, "SELECT url FROM webhooks WHERE id = ?", [existing.id]);
@@ -599,7 +636,9 @@ describe("webhook routes", () => {
     );
 
     test("private-address messages name the settings that would allow them", async () => {
-      const res = await owner.post(`/v1/services/${svc}/webhooks`, { url: "https://10.1.2.3/" });
+      const res = await owner.post<ApiErrorBody>(`/v1/services/${svc}/webhooks`, {
+        url: "https://10.1.2.3/",
+      });
       expect(res.body.error).toContain("SIGILUM_WEBHOOK_ALLOW_PRIVATE");
       expect(res.body.error).toContain("SIGILUM_WEBHOOK_ALLOWED_CIDRS");
     });
@@ -611,7 +650,7 @@ describe("webhook routes", () => {
         "https://[2606:2800:220:1:248:1893:25c8:1946]/hook",
         "https://hooks.example.com:8443/hook",
       ]) {
-        const res = await owner.post(`/v1/services/${fresh}/webhooks`, { url });
+        const res = await owner.post<WebhookCreated>(`/v1/services/${fresh}/webhooks`, { url });
         expect(res.status).toBe(201);
       }
     });
@@ -623,18 +662,20 @@ describe("webhook routes", () => {
       try {
         const { client, service } = await ownerWithService(s);
         const path = `/v1/services/${service.id}/webhooks`;
-        const ok = await client.post(path, { url: "http://hooks.example.com/plain" });
+        const ok = await client.post<WebhookCreated>(path, {
+          url: "http://hooks.example.com/plain",
+        });
         expect(ok.status).toBe(201);
         expect(ok.body.url).toBe("http://hooks.example.com/plain");
-        const patched = await client.patch(`${path}/${ok.body.id}`, {
+        const patched = await client.patch<Webhook>(`${path}/${ok.body.id}`, {
           url: "http://other.example.com/p",
         });
         expect(patched.status).toBe(200);
         expect(patched.body.url).toBe("http://other.example.com/p");
-        const priv = await client.post(path, { url: "http://127.0.0.1:9/x" });
+        const priv = await client.post<ApiErrorBody>(path, { url: "http://127.0.0.1:9/x" });
         expectError(priv, 400, "INVALID_WEBHOOK_URL");
         expectError(
-          await client.post(path, { url: "ftp://x.example.com/" }),
+          await client.post<ApiErrorBody>(path, { url: "ftp://x.example.com/" }),
           400,
           "INVALID_WEBHOOK_URL",
         );
@@ -651,15 +692,21 @@ describe("webhook routes", () => {
       try {
         const { client, service } = await ownerWithService(s);
         const path = `/v1/services/${service.id}/webhooks`;
-        const ok = await client.post(path, { url: "http://127.0.0.1:9/x" });
+        const ok = await client.post<WebhookCreated>(path, { url: "http://127.0.0.1:9/x" });
         expect(ok.status).toBe(201);
         expect(ok.body.url).toBe("http://127.0.0.1:9/x");
-        expect((await client.post(path, { url: "https://10.1.2.3/" })).status).toBe(201);
-        expect((await client.post(path, { url: "https://rebind.example.com/" })).status).toBe(201);
+        expect((await client.post<WebhookCreated>(path, { url: "https://10.1.2.3/" })).status).toBe(
+          201,
+        );
+        expect(
+          (await client.post<WebhookCreated>(path, { url: "https://rebind.example.com/" })).status,
+        ).toBe(201);
         // It lifts the host-name rule too (webhooks.md §5); credentials stay refused.
-        expect((await client.post(path, { url: "https://localhost/" })).status).toBe(201);
+        expect(
+          (await client.post<WebhookCreated>(path, { url: "https://localhost/" })).status,
+        ).toBe(201);
         expectError(
-          await client.post(path, { url: "https://u:p@x.example.com/" }),
+          await client.post<ApiErrorBody>(path, { url: "https://u:p@x.example.com/" }),
           400,
           "INVALID_WEBHOOK_URL",
         );
@@ -676,20 +723,24 @@ describe("webhook routes", () => {
       try {
         const { client, service } = await ownerWithService(s);
         const path = `/v1/services/${service.id}/webhooks`;
-        const ok = await client.post(path, { url: "https://10.1.2.3/" });
+        const ok = await client.post<WebhookCreated>(path, { url: "https://10.1.2.3/" });
         expect(ok.status).toBe(201);
-        expect((await client.post(path, { url: "https://private.example.com/" })).status).toBe(201);
-        expect((await client.post(path, { url: "https://rebind.example.com/" })).status).toBe(201);
-        const denied = await client.post(path, { url: "https://192.168.1.1/" });
+        expect(
+          (await client.post<WebhookCreated>(path, { url: "https://private.example.com/" })).status,
+        ).toBe(201);
+        expect(
+          (await client.post<WebhookCreated>(path, { url: "https://rebind.example.com/" })).status,
+        ).toBe(201);
+        const denied = await client.post<ApiErrorBody>(path, { url: "https://192.168.1.1/" });
         expectError(denied, 400, "INVALID_WEBHOOK_URL");
         expect(denied.body.error).toContain("SIGILUM_WEBHOOK_ALLOWED_CIDRS");
         expectError(
-          await client.post(path, { url: "https://127.0.0.1/" }),
+          await client.post<ApiErrorBody>(path, { url: "https://127.0.0.1/" }),
           400,
           "INVALID_WEBHOOK_URL",
         );
         expectError(
-          await client.post(path, { url: "http://10.1.2.3/" }),
+          await client.post<ApiErrorBody>(path, { url: "http://10.1.2.3/" }),
           400,
           "INVALID_WEBHOOK_URL",
         );
@@ -707,23 +758,32 @@ describe("webhook routes", () => {
       try {
         const { client, service } = await ownerWithService(s);
         const path = `/v1/services/${service.id}/webhooks`;
-        const first = await client.post(path, { url: "https://hooks.example.com/1" });
+        const first = await client.post<WebhookCreated>(path, {
+          url: "https://hooks.example.com/1",
+        });
         expect(first.status).toBe(201);
-        const second = await client.post(path, { url: "https://hooks.example.com/2" });
+        const second = await client.post<ApiErrorBody>(path, {
+          url: "https://hooks.example.com/2",
+        });
         expectError(second, 409, "LIMIT_REACHED");
         expect(await count(s, "webhooks", "service_id = ?", [service.id])).toBe(1);
 
-        const other = await client.post("/v1/services", { slug: uniqueName("wl"), name: "Other" });
+        const other = await client.post<Service>("/v1/services", {
+          slug: uniqueName("wl"),
+          name: "Other",
+        });
         expect(
           (
-            await client.post(`/v1/services/${other.body.id}/webhooks`, {
+            await client.post<WebhookCreated>(`/v1/services/${other.body.id}/webhooks`, {
               url: "https://hooks.example.com/3",
             })
           ).status,
         ).toBe(201);
 
-        expect((await client.delete(`${path}/${first.body.id}`)).status).toBe(200);
-        expect((await client.post(path, { url: "https://hooks.example.com/2" })).status).toBe(201);
+        expect((await client.delete<Deleted>(`${path}/${first.body.id}`)).status).toBe(200);
+        expect(
+          (await client.post<WebhookCreated>(path, { url: "https://hooks.example.com/2" })).status,
+        ).toBe(201);
       } finally {
         await s.close();
       }

@@ -13,6 +13,12 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ClaimSubmitted,
+  DeliveryDetail,
+  DeliveryList,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 const HOST = "hooks.example";
 const PUBLIC = "93.184.216.34";
@@ -50,7 +56,7 @@ async function setup(env: Record<string, string>, createWith: string[]): Promise
   const t = await startTestServer({ env: { ...BASE_ENV, ...env }, resolveHost: dns.resolve });
   const s = await ownerWithKey(t);
   dns.answer = createWith;
-  const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+  const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
     url: `http://${HOST}:${receiver.port}/hook`,
   });
   if (hook.status !== 201) throw new Error(`webhook: ${hook.status} ${JSON.stringify(hook.body)}`);
@@ -68,7 +74,7 @@ async function deliverWith(x: Setup, answer: string[] | Error) {
   x.dns.answer = answer;
   const before = x.dns.calls.length;
   const agent = await newAgent(x.s.namespace);
-  const claim = await submitClaim(x.t, agent, x.s.apiKey, x.s.slug);
+  const claim = await submitClaim<ClaimSubmitted>(x.t, agent, x.s.apiKey, x.s.slug);
   expect(claim.status).toBe(201);
   await x.t.server.ctx.deliveryWorker.drain();
   const rs = await x.t.server.ctx.database.client.execute({
@@ -78,7 +84,7 @@ async function deliverWith(x: Setup, answer: string[] | Error) {
   });
   expect(rs.rows).toHaveLength(1);
   const deliveryId = String(rs.rows[0]!.id);
-  const res = await x.s.client.get(
+  const res = await x.s.client.get<DeliveryDetail>(
     `/v1/services/${x.s.serviceId}/webhooks/${x.webhookId}/deliveries/${deliveryId}`,
   );
   expect(res.status).toBe(200);
@@ -144,7 +150,7 @@ describe("strict policy (no private targets): checked on the address actually co
   test("a resolver that throws → dns_error, and the delivery stays pending for a retry", async () => {
     const d = await deliverWith(x, new Error("SERVFAIL"));
     expectFailedAttempt(d, "dns_error");
-    const list = await x.s.client.get(
+    const list = await x.s.client.get<DeliveryList>(
       `/v1/services/${x.s.serviceId}/webhooks/${x.webhookId}/deliveries?status=pending`,
     );
     expect(list.status).toBe(200);

@@ -12,6 +12,13 @@ import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ClaimSubmitted,
+  Deleted,
+  DeliveryList,
+  WebhookCreated,
+} from "../helpers/types.ts";
 
 function reason(text: string): string | null {
   const ip = parseIp(text);
@@ -107,7 +114,7 @@ const BLOCKED: [string, string, RegExp][] = [
 
 describe("creating a webhook", () => {
   test.each(BLOCKED)("%s as the URL literal → 400 INVALID_WEBHOOK_URL", async (_, address, why) => {
-    const res = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const res = await s.client.post<ApiErrorBody>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `https://[${address}]/hook`,
     });
     expect(res.status).toBe(400);
@@ -117,7 +124,7 @@ describe("creating a webhook", () => {
 
   test.each(BLOCKED)("%s as the DNS answer → 400 INVALID_WEBHOOK_URL", async (_, address, why) => {
     dnsAnswer = [address];
-    const res = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const res = await s.client.post<ApiErrorBody>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `https://${HOST}/hook`,
     });
     expect(res.status).toBe(400);
@@ -126,12 +133,13 @@ describe("creating a webhook", () => {
 
   test("the public forms are accepted", async () => {
     for (const address of [NAT64_LOCAL_PUBLIC, TEREDO_PUBLIC]) {
-      const res = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+      const res = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
         url: `https://[${address}]/hook`,
       });
       expect(res.status).toBe(201);
       expect(
-        (await s.client.delete(`/v1/services/${s.serviceId}/webhooks/${res.body.id}`)).status,
+        (await s.client.delete<Deleted>(`/v1/services/${s.serviceId}/webhooks/${res.body.id}`))
+          .status,
       ).toBe(200);
     }
   });
@@ -140,18 +148,23 @@ describe("creating a webhook", () => {
 describe("at delivery time (the host resolves to an embedding form after creation)", () => {
   test.each(BLOCKED)("%s → blocked_destination, nothing sent", async (_, address) => {
     dnsAnswer = [PUBLIC];
-    const hook = await s.client.post(`/v1/services/${s.serviceId}/webhooks`, {
+    const hook = await s.client.post<WebhookCreated>(`/v1/services/${s.serviceId}/webhooks`, {
       url: `http://${HOST}:${receiver.port}/hook`,
     });
     expect(hook.status).toBe(201);
     dnsAnswer = [address];
-    const claim = await submitClaim(t, await newAgent(s.namespace), s.apiKey, s.slug);
+    const claim = await submitClaim<ClaimSubmitted>(
+      t,
+      await newAgent(s.namespace),
+      s.apiKey,
+      s.slug,
+    );
     expect(claim.status).toBe(201);
     await t.server.ctx.deliveryWorker.drain();
     const base = `/v1/services/${s.serviceId}/webhooks/${hook.body.id}`;
-    const [d] = (await s.client.get(`${base}/deliveries`)).body.deliveries;
+    const [d] = (await s.client.get<DeliveryList>(`${base}/deliveries`)).body.deliveries;
     expect(d).toMatchObject({ attempt_count: 1, last_error: "blocked_destination" });
     expect(receiver.received).toHaveLength(0);
-    expect((await s.client.delete(base)).status).toBe(200);
+    expect((await s.client.delete<Deleted>(base)).status).toBe(200);
   });
 });

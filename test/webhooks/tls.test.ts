@@ -12,6 +12,13 @@ import { join } from "node:path";
 import { newAgent, submitClaim } from "../helpers/agent.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { ownerWithKey, type ServiceSetup } from "../helpers/setup.ts";
+import type {
+  ApiErrorBody,
+  ClaimSubmitted,
+  DeliveryDetail,
+  WebhookCreated,
+  WebhookTestResult,
+} from "../helpers/types.ts";
 
 const HOST = "hooks.test";
 const OTHER = "other.test";
@@ -99,7 +106,7 @@ async function serverWith(env: Record<string, string>): Promise<Hooked> {
 }
 
 async function createWebhook(h: Hooked, port: number, host = HOST) {
-  const res = await h.s.client.post(`/v1/services/${h.s.serviceId}/webhooks`, {
+  const res = await h.s.client.post<WebhookCreated>(`/v1/services/${h.s.serviceId}/webhooks`, {
     url: `https://${host}:${port}/hook`,
   });
   expect(res.status).toBe(201);
@@ -109,7 +116,7 @@ async function createWebhook(h: Hooked, port: number, host = HOST) {
 /** Submits a claim, lets the worker finish, returns the webhook's delivery of it with attempts. */
 async function deliverClaim(h: Hooked, webhookId: string) {
   const agent = await newAgent(h.s.namespace);
-  const claim = await submitClaim(h.t, agent, h.s.apiKey, h.s.slug);
+  const claim = await submitClaim<ClaimSubmitted>(h.t, agent, h.s.apiKey, h.s.slug);
   expect(claim.status).toBe(201);
   await h.t.server.ctx.deliveryWorker.drain();
   const rs = await h.t.server.ctx.database.client.execute({
@@ -118,7 +125,7 @@ async function deliverClaim(h: Hooked, webhookId: string) {
     args: [claim.body.claim_id, webhookId],
   });
   expect(rs.rows).toHaveLength(1);
-  const res = await h.s.client.get(
+  const res = await h.s.client.get<DeliveryDetail>(
     `/v1/services/${h.s.serviceId}/webhooks/${webhookId}/deliveries/${rs.rows[0]!.id}`,
   );
   expect(res.status).toBe(200);
@@ -157,7 +164,7 @@ describe("https webhook with SIGILUM_WEBHOOK_CA_FILE", () => {
   });
 
   test("http:// stays refused (ALLOW_HTTP is not set)", async () => {
-    const res = await h.s.client.post(`/v1/services/${h.s.serviceId}/webhooks`, {
+    const res = await h.s.client.post<ApiErrorBody>(`/v1/services/${h.s.serviceId}/webhooks`, {
       url: `http://${HOST}:${goodReceiver.port}/hook`,
     });
     expect(res.status).toBe(400);
@@ -186,7 +193,9 @@ describe("https webhook with SIGILUM_WEBHOOK_CA_FILE", () => {
 
   test("the test endpoint reaches the TLS receiver too", async () => {
     const hook = await createWebhook(h, goodReceiver.port);
-    const res = await h.s.client.post(`/v1/services/${h.s.serviceId}/webhooks/${hook.id}/test`);
+    const res = await h.s.client.post<WebhookTestResult>(
+      `/v1/services/${h.s.serviceId}/webhooks/${hook.id}/test`,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ success: true, status_code: 200 });
   });
@@ -215,7 +224,9 @@ describe("https webhook without SIGILUM_WEBHOOK_CA_FILE", () => {
     expect(d.attempts).toEqual([
       expect.objectContaining({ attempt: 1, status_code: null, error: "tls_error" }),
     ]);
-    const res = await h.s.client.post(`/v1/services/${h.s.serviceId}/webhooks/${hook.id}/test`);
+    const res = await h.s.client.post<WebhookTestResult>(
+      `/v1/services/${h.s.serviceId}/webhooks/${hook.id}/test`,
+    );
     expect(res.body).toMatchObject({ success: false, error: "tls_error" });
     expect(receivedFor(goodReceiver, d.id)).toHaveLength(0);
   });

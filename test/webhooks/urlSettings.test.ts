@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { checkWebhookUrl, type UrlPolicy } from "../../src/webhooks/ssrfGuard.ts";
 import { ownerWithService, startTestServer } from "../helpers/server.ts";
+import type { ApiErrorBody, WebhookCreated } from "../helpers/types.ts";
 
 // webhooks.md §5: SIGILUM_WEBHOOK_ALLOW_PRIVATE lifts the address check and the host-name rule
 // (localhost, host.docker.internal, *.svc.cluster.local then work), and a refusal names every
@@ -130,7 +131,7 @@ describe("over HTTP", () => {
       const { client, service } = await ownerWithService(t);
       const path = `/v1/services/${service.id}/webhooks`;
       for (const url of ["http://localhost:3000/hook", "http://host.docker.internal:3000/hook"]) {
-        const res = await client.post(path, { url });
+        const res = await client.post<WebhookCreated>(path, { url });
         expect(res.status).toBe(201);
         expect(res.body.url).toBe(url);
       }
@@ -143,7 +144,7 @@ describe("over HTTP", () => {
     const t = await startTestServer();
     try {
       const { client, service } = await ownerWithService(t);
-      const res = await client.post(`/v1/services/${service.id}/webhooks`, {
+      const res = await client.post<ApiErrorBody>(`/v1/services/${service.id}/webhooks`, {
         url: "http://localhost:3000/hook",
       });
       expect(res.status).toBe(400);
