@@ -221,6 +221,30 @@ async function screenshot(page: Page, file: string): Promise<void> {
   screenshotsTaken += 1;
 }
 
+/**
+ * The page's width, and the outermost elements that push it past the viewport (runs in the page);
+ * what sticks out inside a scrolling or clipping box counts only when nothing else does.
+ */
+function sidewaysOverflow(): { width: number; culprits: string[] } {
+  const limit = window.innerWidth + 1;
+  const clipped = (el: Element) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement)
+      if (getComputedStyle(up).overflowX !== "visible") return true;
+    return false;
+  };
+  const past = (el: Element) => el.getBoundingClientRect().right > limit;
+  const unclipped = [...document.body.querySelectorAll("*")].some((el) => past(el) && !clipped(el));
+  const sticksOut = (el: Element) => past(el) && (!unclipped || !clipped(el));
+  const describe = (el: Element) =>
+    `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${[...el.classList].map((c) => `.${c}`).join("")} (${Math.round(el.getBoundingClientRect().right)} px)`;
+  const culprits = [...document.body.querySelectorAll("*")]
+    .filter(sticksOut)
+    .filter((el) => !el.parentElement || !sticksOut(el.parentElement))
+    .slice(0, 5)
+    .map(describe);
+  return { width: document.documentElement.scrollWidth, culprits };
+}
+
 export interface CheckPageOptions {
   /** Also take a 375 px wide screenshot and check nothing overflows sideways. */
   mobile?: boolean;
@@ -248,10 +272,12 @@ export async function checkPage(
     const viewport = page.viewportSize();
     await page.setViewportSize({ width: 375, height: 812 });
     await screenshot(page, `${name}-375px.png`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    const overflow = await page.evaluate(sidewaysOverflow);
     if (viewport) await page.setViewportSize(viewport);
-    if (overflow > 375)
-      failures.push(`${name}: at 375 px wide the page is ${overflow} px wide (scrolls sideways)`);
+    if (overflow.width > 375)
+      failures.push(
+        `${name}: at 375 px wide the page is ${overflow.width} px wide (scrolls sideways); widest: ${overflow.culprits.join(", ")}`,
+      );
   }
   if (failures.length > 0) throw new Error(failures.join("\n"));
 }
