@@ -5,7 +5,7 @@ import type { Claim } from "./types.ts";
 /**
  * Follows `GET /v1/namespaces/{ns}/events` (dashboard.md §3): `onClaim` for every `claim`
  * event, `onResync` after a reconnect (the stream resumes by Last-Event-ID; the refetch also
- * covers a server that cannot). When the stream is unavailable, polls every 2 s instead.
+ * covers a server that cannot). When the stream is unavailable, polls every 1.5 s instead (new requests within 2 s).
  */
 export function useClaimEvents(
   namespace: string,
@@ -19,7 +19,7 @@ export function useClaimEvents(
     let poll: ReturnType<typeof setInterval> | null = null;
     let hadError = false;
     const startPolling = () => {
-      poll ??= setInterval(() => handlers.current.onResync(), 2000);
+      poll ??= setInterval(() => handlers.current.onResync(), 1500);
     };
     try {
       source = new EventSource(apiPath("/v1/namespaces/{namespace}/events", { namespace }));

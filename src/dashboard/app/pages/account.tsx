@@ -246,7 +246,7 @@ function PasswordSection() {
           ? "Changing it signs you out everywhere else."
           : "You sign in with passkeys only. A password lets you script the API or sign in without a passkey."}
       </p>
-      <form key={key} class="card" onSubmit={submit} noValidate aria-label={action}>
+      <form key={key} class="card" onSubmit={submit} noValidate>
         <FormError message={errors.general} />
         {user.has_password && (
           <Field

@@ -212,7 +212,7 @@ export function ClaimPage({ params }: { params: Record<string, string> }) {
         {c.history.map((h, i) => (
           <li key={i}>
             <p>
-              <strong>{h.from ? `${h.from} → ${h.to}` : h.to}</strong> <Time at={h.at} />
+              <strong>{`${h.from ?? "new"} → ${h.to}`}</strong> <Time at={h.at} />
             </p>
             <p class="muted">
               by {h.actor}

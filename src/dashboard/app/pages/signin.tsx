@@ -68,7 +68,7 @@ export function SignInPage({ onSignedIn }: Props) {
   return (
     <div class="auth">
       <h1>Sign in</h1>
-      <section class="card" aria-labelledby="passkey-heading">
+      <section class="card">
         <h2 id="passkey-heading">With a passkey</h2>
         <p>Use the passkey saved on this device or your phone — no password needed.</p>
         <Button variant="primary" onClick={withPasskey} disabled={busy}>
@@ -76,7 +76,7 @@ export function SignInPage({ onSignedIn }: Props) {
         </Button>
         <FormError message={passkeyError} />
       </section>
-      <form class="card" onSubmit={withPassword} aria-labelledby="password-heading" noValidate>
+      <form class="card" onSubmit={withPassword} noValidate>
         <h2 id="password-heading">With a password</h2>
         <FormError message={errors.general} />
         <Field
