@@ -7,6 +7,7 @@ import {
   Alert,
   Button,
   Empty,
+  Field,
   FormError,
   Loading,
   toast,
@@ -29,6 +30,26 @@ async function allServices(): Promise<Service[]> {
   }
 }
 
+interface Row {
+  slug: string;
+  name: string;
+}
+
+/** The owner's services, then any other service the policy or the owner names, by slug. */
+function rowsOf(data: { policy: Policy; services: Service[] }, extra: string[]): Row[] {
+  const rows: Row[] = data.services.map((s) => ({ slug: s.slug, name: s.name }));
+  const seen = new Set(rows.map((r) => r.slug));
+  const named = [...data.policy.auto_approve_services, ...data.policy.blocked_services].map(
+    (s) => s.slug,
+  );
+  for (const slug of [...named, ...extra])
+    if (!seen.has(slug)) {
+      seen.add(slug);
+      rows.push({ slug, name: "Another owner's service" });
+    }
+  return rows;
+}
+
 export function PolicyPage() {
   const { user } = useSession();
   const path = apiPath("/v1/namespaces/{namespace}/policy", { namespace: user.namespace });
@@ -38,6 +59,9 @@ export function PolicyPage() {
   }, [path]);
   const [auto, setAuto] = useState<Set<string>>(new Set());
   const [blocked, setBlocked] = useState<Set<string>>(new Set());
+  // Services of other owners (the agents' requests come from any service) named by slug.
+  const [extra, setExtra] = useState<string[]>([]);
+  const [slug, setSlug] = useState("");
   const errors = useFormErrors();
   useEffect(() => {
     document.title = "Policy — Sigilum";
@@ -74,14 +98,13 @@ export function PolicyPage() {
       <Alert error={data.error} />
       {!data.data ? (
         <Loading />
-      ) : data.data.services.length === 0 ? (
-        <Empty>You have no services yet.</Empty>
       ) : (
         <form onSubmit={save}>
           <FormError message={errors.general} />
+          {rowsOf(data.data, extra).length === 0 && <Empty>No services yet.</Empty>}
           <ul class="cards" aria-label="Services">
-            {data.data.services.map((s) => (
-              <li key={s.id} class="card policy-row">
+            {rowsOf(data.data, extra).map((s) => (
+              <li key={s.slug} class="card policy-row">
                 <strong>{s.name}</strong> <code>{s.slug}</code>
                 <label class="check">
                   <input
@@ -110,6 +133,25 @@ export function PolicyPage() {
               </li>
             ))}
           </ul>
+          <div class="toolbar">
+            <Field
+              label="Another service's slug"
+              name="extra"
+              value={slug}
+              onInput={setSlug}
+              hint="Services of other owners whose agents ask for your approval."
+            />
+            <Button
+              disabled={!slug.trim()}
+              onClick={() => {
+                const value = slug.trim().toLowerCase();
+                setExtra((all) => (all.includes(value) ? all : [...all, value]));
+                setSlug("");
+              }}
+            >
+              Add to the list
+            </Button>
+          </div>
           <Button variant="primary" type="submit">
             Save policy
           </Button>
