@@ -96,7 +96,10 @@ export function Field(props: FieldProps) {
   );
 }
 
-/** A modal <dialog> with a heading; closing (Escape, Cancel) calls onClose. */
+/**
+ * A modal <dialog> with a heading; closing (Escape, Cancel) calls onClose. The element stays
+ * mounted so that close() runs and the browser returns focus to what opened it.
+ */
 export function Dialog(props: {
   title: string;
   open: boolean;
@@ -111,19 +114,24 @@ export function Dialog(props: {
     if (props.open && !dialog.open) dialog.showModal();
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
-  if (!props.open) return null;
   return (
     <dialog
       ref={ref}
-      aria-labelledby={titleId}
-      onClose={props.onClose}
+      aria-labelledby={props.open ? titleId : undefined}
+      onClose={() => {
+        if (props.open) props.onClose();
+      }}
       onCancel={(e) => {
         e.preventDefault();
         props.onClose();
       }}
     >
-      <h2 id={titleId}>{props.title}</h2>
-      {props.children}
+      {props.open && (
+        <>
+          <h2 id={titleId}>{props.title}</h2>
+          {props.children}
+        </>
+      )}
     </dialog>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect } from "preact/hooks";
 import { useSession } from "../session.ts";
 import { type DayBar, loadClaimStats, loadDeliveryStats, type WebhookSeries } from "../stats.ts";
-import { Alert, Empty, Loading, useAsync } from "../ui.tsx";
+import { Alert, Loading, useAsync } from "../ui.tsx";
 
 const OUTCOMES = [
   ["approved", "Approved"],
@@ -25,14 +25,16 @@ export function OverviewPage() {
           <h2>Authorization requests per day</h2>
           <p class="muted">The last 30 days, by outcome.</p>
           <Alert error={claims.error} />
-          {claims.loading && !claims.data ? (
+          {claims.loading && claims.data === undefined ? (
             <Loading />
-          ) : claims.data === null ? (
-            <Empty>Statistics are not available on this server.</Empty>
-          ) : claims.data && claims.data.length > 0 ? (
-            <DaysChart days={claims.data} />
           ) : (
-            <Empty>No requests in the last 30 days.</Empty>
+            <>
+              <DaysChart days={claims.data ?? []} />
+              {claims.data === null && (
+                <p class="muted">Statistics are not available on this server.</p>
+              )}
+              {claims.data?.length === 0 && <p class="muted">No requests in the last 30 days.</p>}
+            </>
           )}
           <ul class="legend">
             {OUTCOMES.map(([key, label]) => (
@@ -47,14 +49,19 @@ export function OverviewPage() {
           <h2>Webhook deliveries per hour</h2>
           <p class="muted">The last 24 hours, per webhook: succeeded below, failed above.</p>
           <Alert error={deliveries.error} />
-          {deliveries.loading && !deliveries.data ? (
+          {deliveries.loading && deliveries.data === undefined ? (
             <Loading />
-          ) : deliveries.data === null ? (
-            <Empty>Statistics are not available on this server.</Empty>
           ) : deliveries.data && deliveries.data.length > 0 ? (
             deliveries.data.map((series) => <HoursChart key={series.id} series={series} />)
           ) : (
-            <Empty>No webhook deliveries in the last 24 hours.</Empty>
+            <>
+              <HoursChart series={{ id: "none", label: "All webhooks", hours: [] }} />
+              <p class="muted">
+                {deliveries.data === null
+                  ? "Statistics are not available on this server."
+                  : "No webhook deliveries in the last 24 hours."}
+              </p>
+            </>
           )}
           <ul class="legend">
             <li>
@@ -80,7 +87,7 @@ const PAD = 24;
 function DaysChart({ days }: { days: DayBar[] }) {
   const total = (d: DayBar) => d.approved + d.rejected + d.pending + d.other;
   const max = Math.max(1, ...days.map(total));
-  const step = (W - PAD) / days.length;
+  const step = (W - PAD) / Math.max(1, days.length);
   const scale = (H - PAD) / max;
   const sum = days.reduce((n, d) => n + total(d), 0);
   return (
