@@ -1,6 +1,6 @@
 // The id formats of http-api.md §1.3 (as in src/ids.ts, which the browser bundle must not import):
 // every id is checked before it goes into a URL path, so `..` or `a/b` never reach another route.
-const FORMATS = {
+export const ID_FORMATS = {
   service: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
   apiKey: /^key_[0-9A-Za-z]{20}$/,
   webhook: /^wh_[0-9A-Za-z]{20}$/,
@@ -13,10 +13,10 @@ const FORMATS = {
   passkey: /^[A-Za-z0-9_-]{1,1024}$/,
 } as const;
 
-export type IdKind = keyof typeof FORMATS;
+export type IdKind = keyof typeof ID_FORMATS;
 
 export function isId(kind: IdKind, value: string | null | undefined): value is string {
-  return typeof value === "string" && FORMATS[kind].test(value);
+  return typeof value === "string" && ID_FORMATS[kind].test(value);
 }
 
 export class InvalidIdError extends Error {}
