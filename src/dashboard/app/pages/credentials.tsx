@@ -22,17 +22,23 @@ import {
 
 // The account's ways to sign in: passkeys (add, rename, delete) and the password.
 
+type PasskeyList = Page<"passkeys", Passkey> | { passkeys: Passkey[]; pagination?: undefined };
+
+/** Paginated like every list; a server whose passkey list takes no paging gets asked plainly. */
+async function listPasskeys(offset: number): Promise<PasskeyList> {
+  try {
+    return await api.get<PasskeyList>("/v1/auth/passkeys", { limit: 50, offset });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "VALIDATION_ERROR" && offset === 0)
+      return api.get<PasskeyList>("/v1/auth/passkeys");
+    throw error;
+  }
+}
+
 export function PasskeysSection() {
   const { refresh } = useSession();
   const [offset, setOffset] = useState(0);
-  const list = useAsync(
-    () =>
-      api.get<Page<"passkeys", Passkey> | { passkeys: Passkey[]; pagination?: undefined }>(
-        "/v1/auth/passkeys",
-        { limit: 50, offset },
-      ),
-    [offset],
-  );
+  const list = useAsync(() => listPasskeys(offset), [offset]);
   const [error, setError] = useState<unknown>(null);
   const [renaming, setRenaming] = useState<Passkey | null>(null);
   const [deleting, setDeleting] = useState<Passkey | null>(null);
