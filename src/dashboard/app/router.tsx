@@ -47,6 +47,8 @@ export function interceptLinks() {
       url.pathname === "/docs"
     )
       return;
+    // In-page anchors (the skip link) keep the browser's own behaviour.
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
     event.preventDefault();
     navigate(url.pathname + url.search + url.hash);
     window.scrollTo(0, 0);
