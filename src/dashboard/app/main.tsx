@@ -81,7 +81,9 @@ function Shell(props: {
         <span class="who">{props.user.namespace}</span>
         <Button onClick={props.signOut}>Sign out</Button>
       </header>
-      <main id="main">{props.children}</main>
+      <main id="main" tabIndex={-1}>
+        {props.children}
+      </main>
     </>
   );
 }
