@@ -1,7 +1,7 @@
 // Browser tests drive Debian's chromium through playwright-core (dashboard.md §5): never a
 // downloaded browser, a fresh profile per launch, passkeys through Chromium's virtual
 // authenticator, axe-core on every page, screenshots in both themes under .tmp/screenshots.
-import { describe } from "bun:test";
+import { describe, setDefaultTimeout } from "bun:test";
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -50,6 +50,9 @@ function warnSkipped(): void {
  * SIGILUM_REQUIRE_BROWSER=1 (CI), where it runs and every test fails on the launch error.
  */
 export function describeBrowser(name: string, body: () => void): void {
+  // Bun 1.4.4 applies test/setup.ts's setDefaultTimeout to the first test file of a run only;
+  // each browser test file (this runs once per file) sets it again.
+  setDefaultTimeout(30_000);
   if (!chromiumFound && !REQUIRED) {
     warnSkipped();
     describe.skip(name, body);
@@ -123,6 +126,13 @@ export interface VirtualCredential {
 export interface VirtualAuthenticator {
   id: string;
   credentials(): Promise<VirtualCredential[]>;
+  /**
+   * Whether it answers requests on its own (as a person touching it would). Off, a request waits:
+   * the page's passkey autofill (a conditional request) then stays pending until a click.
+   */
+  answerAutomatically(enabled: boolean): Promise<void>;
+  /** Takes it away with its credentials (Chromium allows one internal authenticator at a time). */
+  remove(): Promise<void>;
 }
 
 /** A platform authenticator with user verification, as dashboard.md §5 prescribes. */
@@ -146,6 +156,12 @@ export async function addVirtualAuthenticator(
     async credentials() {
       const res = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
       return res.credentials as VirtualCredential[];
+    },
+    async answerAutomatically(enabled: boolean) {
+      await cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled });
+    },
+    async remove() {
+      await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
     },
   };
 }
