@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { authFeature } from "./auth/index.ts";
 import { ChangeLogFollower } from "./changeLog.ts";
-import { claimsErasure, claimsFeature, VerifyCache } from "./claims/index.ts";
+import { ClaimStreams, claimsErasure, claimsFeature, VerifyCache } from "./claims/index.ts";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -107,6 +107,7 @@ export async function startServer(
     // which every feature depends on, adds its own rows and the owner last (deleteAccount).
     erasures: [webhooksErasure, claimsErasure, usageErasure, servicesErasure],
     deliveryWorker: new DeliveryWorker(() => ctx, options.random),
+    claimStreams: new ClaimStreams(() => ctx),
   };
   let http: HttpServer;
   try {
@@ -137,6 +138,8 @@ export async function startServer(
     ctx,
     /** Graceful: stop accepting requests, let in-flight deliveries finish, flush, close storage. */
     async close() {
+      // Open event streams never finish by themselves; a graceful stop would wait on them.
+      ctx.claimStreams.closeAll();
       await http.stop();
       changeLog.stop();
       await ctx.deliveryWorker.stop();

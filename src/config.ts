@@ -286,6 +286,18 @@ export const SETTINGS = {
     durationSetting(0, 60_000),
     "in-memory verify/API-key cache lifetime (other instances see revocations within it)",
   ),
+  eventStreamsPerOwner: setting(
+    "SIGILUM_EVENT_STREAMS_PER_OWNER",
+    "5",
+    parseInteger(1, 1000),
+    "open live-update streams (GET /v1/namespaces/{ns}/events) per owner; more get 429",
+  ),
+  eventHeartbeat: setting(
+    "SIGILUM_EVENT_HEARTBEAT",
+    "15s",
+    durationSetting(100, 300_000),
+    "how often an idle live-update stream sends a `: heartbeat` comment",
+  ),
   rateLimitClaims: setting(
     "SIGILUM_RATE_LIMIT_CLAIMS",
     "600",

@@ -1,4 +1,4 @@
-import type { VerifyCache } from "./claims/index.ts";
+import type { ClaimStreams, VerifyCache } from "./claims/index.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
@@ -25,6 +25,8 @@ export interface AppContext {
   verifyCache: VerifyCache;
   signatureNonces: NonceStore;
   deliveryWorker: DeliveryWorker;
+  /** Live-update streams (GET /v1/namespaces/{ns}/events); claim writes wake them. */
+  claimStreams: ClaimStreams;
   /** Every feature's part in deleting services and accounts (src/db/erasure.ts). */
   erasures: readonly Erasure[];
   /** Host-name resolution for webhook URL checks (injectable so tests never touch real DNS). */

@@ -39,6 +39,7 @@ export const newId = {
   service: () => crypto.randomUUID(),
   owner: () => crypto.randomUUID(),
   session: () => `ses_${randomBase62(20)}`,
+  passkey: () => `pk_${randomBase62(20)}`,
   apiKey: () => `key_${randomBase62(20)}`,
   webhook: () => `wh_${randomBase62(20)}`,
   token: () => `pat_${randomBase62(20)}`,
@@ -62,6 +63,7 @@ export const ID_FORMATS = {
   delivery: /^dlv_[0-9A-Za-z]{24}$/,
   token: /^pat_[0-9A-Za-z]{20}$/,
   session: /^ses_[0-9A-Za-z]{20}$/,
+  passkey: /^pk_[0-9A-Za-z]{20}$/,
   /** Namespaces and service slugs (input is lower-cased before checking). */
   namespace: /^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$/,
 } as const;
@@ -106,5 +108,6 @@ const ID_LABELS: Record<IdKind, string> = {
   delivery: "delivery id",
   token: "token id",
   session: "session id",
+  passkey: "passkey id",
   namespace: "namespace",
 };

@@ -3,14 +3,20 @@ import { lte, or } from "drizzle-orm";
 import { pruneChangeLog } from "./changeLog.ts";
 import { expirePendingClaims } from "./claims/index.ts";
 import type { AppContext } from "./context.ts";
-import { claimNonces, feedTombstones, sessions, signatureNonces } from "./db/schema.ts";
+import {
+  claimNonces,
+  feedTombstones,
+  sessions,
+  signatureNonces,
+  webauthnChallenges,
+} from "./db/schema.ts";
 import { pruneUsageEvents } from "./usage/index.ts";
 import { pruneDeliveries } from "./webhooks/index.ts";
 
 // Long enough for any feed follower that polls at least monthly to see the tombstone.
 const FEED_TOMBSTONE_RETENTION_MS = 30 * 86_400_000;
 
-/** Removes expired sessions, replay-protection nonces and old feed tombstones (retention). */
+/** Removes expired sessions, passkey challenges, replay-protection nonces and old feed tombstones (retention). */
 export async function pruneExpired(ctx: AppContext): Promise<number> {
   const now = ctx.clock.now();
   const db = ctx.database.db;
@@ -18,6 +24,7 @@ export async function pruneExpired(ctx: AppContext): Promise<number> {
     db
       .delete(sessions)
       .where(or(lte(sessions.idleExpiresAt, now), lte(sessions.absoluteExpiresAt, now))),
+    db.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)),
     db.delete(signatureNonces).where(lte(signatureNonces.expiresAt, now)),
     db.delete(claimNonces).where(lte(claimNonces.expiresAt, now)),
     db

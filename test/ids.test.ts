@@ -15,6 +15,7 @@ describe("id formats", () => {
     expect(isId("delivery", newId.delivery())).toBe(true);
     expect(isId("token", newId.token())).toBe(true);
     expect(isId("session", newId.session())).toBe(true);
+    expect(isId("passkey", newId.passkey())).toBe(true);
     expect(isId("namespace", "acme-co")).toBe(true);
   });
 

@@ -1,6 +1,13 @@
+import { eq } from "drizzle-orm";
 import type { Cookie } from "elysia";
 import type { AppContext } from "../context.ts";
-import type { Owner, PersonalAccessToken, Session } from "../db/schema.ts";
+import {
+  type Owner,
+  type PersonalAccessToken,
+  personalAccessTokens,
+  type Session,
+  sessions,
+} from "../db/schema.ts";
 import { publicOrigin } from "../http/context.ts";
 import { csrfRejected, unauthorized } from "../http/errors.ts";
 import { findOwner } from "./owners.ts";
@@ -112,4 +119,29 @@ export async function authenticateOwnerRequest(
   const who = principal.kind === "session" ? principal.session.id : principal.token.id;
   ctx.limiter.hit(`owner:${who}`, ctx.config.rateLimitDefault);
   return principal;
+}
+
+/**
+ * Whether the credential that authenticated `principal` still stands: its session or token row
+ * is there and unexpired. Long-lived responses (event streams) ask this now and then, so a
+ * logout, session or token deletion, password change or account deletion ends them. Reads only:
+ * a stream neither renews its session nor counts against the owner's rate limit.
+ */
+export async function stillAuthenticated(ctx: AppContext, principal: Principal): Promise<boolean> {
+  const db = ctx.database.db;
+  const now = ctx.clock.now();
+  if (principal.kind === "session") {
+    const [row] = await db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, principal.session.id))
+      .limit(1);
+    return row !== undefined && sessionExpiresAt(row) > now;
+  }
+  const [row] = await db
+    .select({ expiresAt: personalAccessTokens.expiresAt })
+    .from(personalAccessTokens)
+    .where(eq(personalAccessTokens.id, principal.token.id))
+    .limit(1);
+  return row !== undefined && (row.expiresAt === null || row.expiresAt > now);
 }

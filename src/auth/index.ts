@@ -1,5 +1,5 @@
 // What other features may use of auth; everything else in this folder is internal.
-export { authenticateOwnerRequest, type Principal } from "./guard.ts";
+export { authenticateOwnerRequest, type Principal, stillAuthenticated } from "./guard.ts";
 export { NAMESPACE_PATTERN } from "./model.ts";
 export { createOwner, findOwnerByNamespace } from "./owners.ts";
 export { hashPassword } from "./passwords.ts";
@@ -10,11 +10,12 @@ import { Elysia, t } from "elysia";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
-import { metaOf, publicOrigin } from "../http/context.ts";
-import { csrfRejected, forbidden, notFound } from "../http/errors.ts";
+import { metaOf } from "../http/context.ts";
+import { notFound } from "../http/errors.ts";
 import { ownerInput } from "../http/fields.ts";
 import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
-import { clearSessionCookie, setSessionCookie } from "./guard.ts";
+import { admitSignup, refuseForeignOrigin, startSession } from "./forms.ts";
+import { clearSessionCookie } from "./guard.ts";
 import {
   CreatedTokenModel,
   IdParams,
@@ -34,20 +35,13 @@ import {
   findOwnerByLogin,
   userView,
 } from "./owners.ts";
-import { createSession, listSessions, revokeSession, sessionExpiresAt } from "./sessions.ts";
+import { passkeyRoutes } from "./passkeyRoutes.ts";
+import { listSessions, revokeSession, sessionExpiresAt } from "./sessions.ts";
 import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
-
-/** Sign-in forms are not cookie-authenticated, but a foreign Origin is still refused (login CSRF). */
-function refuseForeignOrigin(ctx: AppContext, request: Request) {
-  const origin = request.headers.get("origin");
-  if (origin !== null && origin !== publicOrigin(request, ctx.config)) {
-    throw csrfRejected();
-  }
-}
 
 function publicAuthRoutes(ctx: AppContext) {
   const throttle = new PasswordThrottle(ctx);
@@ -55,26 +49,10 @@ function publicAuthRoutes(ctx: AppContext) {
     .post(
       "/signup",
       async ({ body, request, cookie, set }) => {
-        refuseForeignOrigin(ctx, request);
-        const ip = metaOf(request).ip;
-        ctx.limiter.hit(`signup:ip:${ip}`, ctx.config.rateLimitAuth);
-        if (ctx.config.signup === "closed") {
-          throw forbidden(
-            "SIGNUP_DISABLED",
-            "Sign-up is closed on this server; ask its operator for an account",
-          );
-        }
-        ctx.limiter.hit(
-          `signup:email:${body.email.trim().toLowerCase()}`,
-          ctx.config.rateLimitAuth,
-        );
+        const ip = admitSignup(ctx, request, body.email);
         const owner = await createOwner(ctx, body);
         throttle.signedIn(accountOf(owner, body.email), ip);
-        const { session, token } = await createSession(ctx, owner.id, {
-          ip,
-          userAgent: request.headers.get("user-agent"),
-        });
-        setSessionCookie(ctx, request, cookie, token, session);
+        await startSession(ctx, request, cookie, owner.id);
         set.status = 201;
         return { user: await userView(ctx, owner) };
       },
@@ -94,11 +72,7 @@ function publicAuthRoutes(ctx: AppContext) {
         const attempt = throttle.reserveFailure(accountOf(named, body.login), ip);
         const owner = await checkCredentials(named, body.password);
         attempt.succeeded();
-        const { session, token } = await createSession(ctx, owner.id, {
-          ip,
-          userAgent: request.headers.get("user-agent"),
-        });
-        setSessionCookie(ctx, request, cookie, token, session);
+        await startSession(ctx, request, cookie, owner.id);
         return { user: await userView(ctx, owner) };
       },
       ownerInput({
@@ -257,5 +231,8 @@ function accountRoutes(ctx: AppContext) {
 }
 
 export function authFeature(ctx: AppContext) {
-  return new Elysia({ name: "auth" }).use(publicAuthRoutes(ctx)).use(accountRoutes(ctx));
+  return new Elysia({ name: "auth" })
+    .use(publicAuthRoutes(ctx))
+    .use(accountRoutes(ctx))
+    .use(passkeyRoutes(ctx));
 }

@@ -1,9 +1,16 @@
 import { and, eq, ne, or } from "drizzle-orm";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
+import { type BatchStatement, countRows, isUniqueViolation, writeBatch } from "../db/client.ts";
 import { accountErasure } from "../db/erasure.ts";
-import { type Owner, owners, passkeys, personalAccessTokens, sessions } from "../db/schema.ts";
+import {
+  type Owner,
+  owners,
+  passkeys,
+  personalAccessTokens,
+  sessions,
+  webauthnChallenges,
+} from "../db/schema.ts";
 import { ApiError, conflict, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
 import { didFor } from "../signing/index.ts";
@@ -35,11 +42,11 @@ export async function userView(ctx: AppContext, owner: Owner): Promise<User> {
   };
 }
 
-/** Creates an owner account; the unique indexes are the final word on races. */
-export async function createOwner(
-  ctx: Pick<AppContext, "database" | "clock">,
-  input: { namespace: string; email: string; password: string },
-): Promise<Owner> {
+/** A new owner's namespace and email, normalised; 409 when either is reserved or taken. */
+export async function availableIdentity(
+  ctx: Pick<AppContext, "database">,
+  input: { namespace: string; email: string },
+): Promise<{ namespace: string; email: string; emailNormalized: string }> {
   const namespace = normalizeSlug("namespace", input.namespace);
   const { email, normalized } = normalizeEmail(input.email);
   if (RESERVED_NAMESPACES.has(namespace))
@@ -49,26 +56,47 @@ export async function createOwner(
     .from(owners)
     .where(or(eq(owners.namespace, namespace), eq(owners.emailNormalized, normalized)));
   throwIfTaken(clash, namespace);
+  return { namespace, email, emailNormalized: normalized };
+}
+
+/** Creates an owner account; the unique indexes are the final word on races. */
+export async function createOwner(
+  ctx: Pick<AppContext, "database" | "clock">,
+  input: { namespace: string; email: string; password: string },
+): Promise<Owner> {
+  const identity = await availableIdentity(ctx, input);
   const now = ctx.clock.now();
   const owner: Owner = {
     id: newId.owner(),
-    namespace,
-    email,
-    emailNormalized: normalized,
+    ...identity,
     passwordHash: await hashPassword(input.password),
     createdAt: now,
     updatedAt: now,
   };
+  await insertOwner(ctx, owner);
+  return owner;
+}
+
+/**
+ * Inserts a new owner, with `alongside` (their first passkey) in the same transaction; a
+ * namespace or email taken meanwhile is a 409, as in availableIdentity.
+ */
+export async function insertOwner(
+  ctx: Pick<AppContext, "database">,
+  owner: Owner,
+  alongside: BatchStatement[] = [],
+): Promise<void> {
+  const insert = ctx.database.db.insert(owners).values(owner);
   try {
-    await ctx.database.db.insert(owners).values(owner);
+    if (alongside.length === 0) await insert;
+    else await writeBatch(ctx.database, [insert, ...alongside]);
   } catch (err) {
     if (isUniqueViolation(err, "owners.namespace"))
-      throwIfTaken([{ namespace, email: "" }], namespace);
+      throwIfTaken([{ namespace: owner.namespace, email: "" }], owner.namespace);
     if (isUniqueViolation(err, "owners.email"))
-      throwIfTaken([{ namespace: "", email: normalized }], namespace);
+      throwIfTaken([{ namespace: "", email: owner.emailNormalized }], owner.namespace);
     throw err;
   }
-  return owner;
 }
 
 function throwIfTaken(clash: { namespace: string; email: string }[], namespace: string) {
@@ -152,6 +180,7 @@ export async function deleteAccount(ctx: AppContext, ownerId: string) {
   await writeBatch(ctx.database, [
     ...accountErasure(ctx, ownerId),
     db.delete(passkeys).where(eq(passkeys.ownerId, ownerId)),
+    db.delete(webauthnChallenges).where(eq(webauthnChallenges.ownerId, ownerId)),
     db.delete(personalAccessTokens).where(eq(personalAccessTokens.ownerId, ownerId)),
     db.delete(sessions).where(eq(sessions.ownerId, ownerId)),
     db.delete(owners).where(eq(owners.id, ownerId)),

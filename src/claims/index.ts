@@ -2,6 +2,7 @@
 export { claimsErasure } from "./erasure.ts";
 export { expirePendingClaims } from "./lifecycle.ts";
 export { ownNamespace } from "./queries.ts";
+export { ClaimStreams } from "./stream.ts";
 export { existingNamespace } from "./submit.ts";
 export { VerifyCache } from "./verifyCache.ts";
 export { agentKeyOf } from "./view.ts";
@@ -47,6 +48,8 @@ import {
   namespaceInfo,
   verifyAuthorization,
 } from "./runtime.ts";
+import { ClaimStatsModel, ClaimStatsQuery, claimStats } from "./stats.ts";
+import { EVENT_STREAM_RESPONSE, resumeFrom } from "./stream.ts";
 import { submitClaim } from "./submit.ts";
 import { claimView } from "./view.ts";
 
@@ -147,6 +150,52 @@ function ownerRoutes(ctx: AppContext) {
         detail: {
           operationId: "listNamespaceClaims",
           summary: "List your namespace's claims, newest first",
+        },
+      }),
+    )
+    .get(
+      "/v1/namespaces/:namespace/events",
+      ({ principal, params, query, request }) => {
+        ownNamespace(principal.owner, params.namespace);
+        const resume = resumeFrom(request.headers.get("last-event-id"), query.last_event_id);
+        return ctx.claimStreams.stream(principal, resume, request.signal);
+      },
+      ownerInput({
+        owner: true,
+        params: NamespaceParams,
+        query: t.Object(
+          {
+            last_event_id: t.Optional(
+              t.String({
+                maxLength: 20,
+                description:
+                  "Resume after this change number; the Last-Event-ID header (EventSource sends it on reconnect) takes precedence",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        detail: {
+          operationId: "streamNamespaceEvents",
+          summary: "Live updates: one server-sent event per claim change in your namespace",
+          responses: { 200: EVENT_STREAM_RESPONSE },
+        },
+      }),
+    )
+    .get(
+      "/v1/namespaces/:namespace/stats/claims",
+      ({ principal, params, query }) => {
+        ownNamespace(principal.owner, params.namespace);
+        return claimStats(ctx, principal.owner, query);
+      },
+      ownerInput({
+        owner: true,
+        params: NamespaceParams,
+        query: ClaimStatsQuery,
+        response: { 200: ClaimStatsModel },
+        detail: {
+          operationId: "getClaimStats",
+          summary: "Authorization requests per UTC day by outcome (last N days, zero-filled)",
         },
       }),
     )

@@ -28,6 +28,16 @@ export function bumpChangeSeq(db: Db, by: SQL | number = 1) {
 }
 export const currentChangeSeq = sql<number>`(SELECT ${sequences.value} FROM ${sequences} WHERE ${sequences.name} = ${CLAIM_CHANGES})`;
 
+/** The latest change number handed out (0 before the first): where a fresh event stream starts. */
+export async function latestChangeSeq(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ value: sequences.value })
+    .from(sequences)
+    .where(eq(sequences.name, CLAIM_CHANGES))
+    .limit(1);
+  return row?.value ?? 0;
+}
+
 /**
  * Before an account's claims are deleted: one numbered feed tombstone per approved claim on a
  * live service, so services following the feed drop them (each gets its own change number).
@@ -163,6 +173,7 @@ export async function transitionClaim(
     throw conflict("INVALID_TRANSITION", `Cannot ${action} a claim that is ${current.status}`);
   }
   ctx.verifyCache.forget(after);
+  ctx.claimStreams.changed(claim.ownerId);
   ctx.metrics.claimTransitions.inc({ to: edge.to });
   if (outbox.deliveries > 0) ctx.deliveryWorker.wake();
   return after;

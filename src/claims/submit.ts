@@ -314,6 +314,7 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
     );
     await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce), ...stmts]);
     ctx.verifyCache.forget(final);
+    ctx.claimStreams.changed(owner.id);
     ctx.metrics.claimTransitions.inc({ to: final.status });
     if (deliveries > 0) ctx.deliveryWorker.wake();
     return { created: true, claim: final, message: MESSAGES[decision] };

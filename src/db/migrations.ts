@@ -10,6 +10,8 @@ import m0006 from "../../migrations/0006_deliveries_webhook_due.sql" with { type
 import m0007 from "../../migrations/0007_usage_events.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_change_log.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_policy_service_ids.sql" with { type: "text" };
+import m0010 from "../../migrations/0010_claims_owner_seq.sql" with { type: "text" };
+import m0011 from "../../migrations/0011_passkeys.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -28,6 +30,8 @@ const SQL_BY_TAG: Record<string, string> = {
   "0007_usage_events": m0007,
   "0008_change_log": m0008,
   "0009_policy_service_ids": m0009,
+  "0010_claims_owner_seq": m0010,
+  "0011_passkeys": m0011,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

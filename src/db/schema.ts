@@ -20,7 +20,7 @@ export const owners = sqliteTable(
     namespace: text("namespace").notNull(),
     email: text("email").notNull(),
     emailNormalized: text("email_normalized").notNull(),
-    // Null for passkey-only owners (passkeys arrive in a later release).
+    // Null for passkey-only owners.
     passwordHash: text("password_hash"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -69,7 +69,7 @@ export const personalAccessTokens = sqliteTable(
   (t) => [uniqueIndex("pat_token_uq").on(t.tokenHash), index("pat_owner_idx").on(t.ownerId)],
 );
 
-/** WebAuthn credentials: the table exists now so account deletion already covers it. */
+/** WebAuthn credentials (passkeys); credential id and COSE public key base64url-encoded. */
 export const passkeys = sqliteTable(
   "passkeys",
   {
@@ -80,7 +80,12 @@ export const passkeys = sqliteTable(
     credentialId: text("credential_id").notNull(),
     publicKey: text("public_key").notNull(),
     counter: integer("counter").notNull().default(0),
+    /** JSON array of the authenticator's transports (hints for excludeCredentials). */
     transports: text("transports"),
+    /** Backup eligible: a multi-device (synced) credential. */
+    backupEligible: integer("backup_eligible", { mode: "boolean" }).notNull().default(false),
+    /** Backed up (synced) as of the last ceremony. */
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull().default(false),
     name: text("name").notNull(),
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),
@@ -90,6 +95,31 @@ export const passkeys = sqliteTable(
     index("passkeys_owner_idx").on(t.ownerId),
   ],
 );
+
+/**
+ * Outstanding WebAuthn challenges, single-use (deleted when used) and bound to their ceremony:
+ * `register` to the signed-in owner, `signup` to a namespace + email (and the owner id the new
+ * account will get, no foreign key: that owner does not exist yet), `login` to nothing.
+ */
+export const webauthnChallenges = sqliteTable(
+  "webauthn_challenges",
+  {
+    challenge: text("challenge").primaryKey(),
+    ceremony: text("ceremony", { enum: ["register", "signup", "login"] }).notNull(),
+    ownerId: text("owner_id"),
+    namespace: text("namespace"),
+    email: text("email"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    index("webauthn_challenges_expires_idx").on(t.expiresAt),
+    index("webauthn_challenges_owner_idx").on(t.ownerId),
+  ],
+);
+
+export type Passkey = typeof passkeys.$inferSelect;
+export type WebauthnChallenge = typeof webauthnChallenges.$inferSelect;
 
 export const services = sqliteTable(
   "services",
@@ -212,6 +242,8 @@ export const claims = sqliteTable(
     index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
     index("claims_owner_idx").on(t.ownerId, t.createdAt),
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
+    // The owner's live-update streams read their namespace's changes in order (claims/stream.ts).
+    index("claims_owner_seq_idx").on(t.ownerId, t.changeSeq),
     index("claims_pending_expiry_idx").on(t.status, t.pendingExpiresAt),
   ],
 );

@@ -61,11 +61,11 @@ const RETRY_AFTER = {
 
 /** The error answers of http-api.md §1.2, each a shared response with the Error body. */
 const ERRORS = {
-  400: ["BadRequest", "Invalid input: VALIDATION_ERROR, INVALID_JSON, INVALID_WEBHOOK_URL…"],
+  400: ["BadRequest", "Invalid input: VALIDATION_ERROR, INVALID_JSON, VERIFICATION_FAILED…"],
   401: ["Unauthorized", "Missing or invalid credentials: UNAUTHORIZED, SIGNATURE_*…"],
   403: ["Forbidden", "Not allowed: CSRF_REJECTED, SERVICE_MISMATCH, SIGNUP_DISABLED…"],
   404: ["NotFound", "No such resource, or not yours: NOT_FOUND, NAMESPACE_NOT_FOUND"],
-  409: ["Conflict", "State conflict: SLUG_TAKEN, LIMIT_REACHED, INVALID_TRANSITION, NONCE_REPLAY…"],
+  409: ["Conflict", "State conflict: SLUG_TAKEN, LIMIT_REACHED, LAST_CREDENTIAL, NONCE_REPLAY…"],
   413: ["PayloadTooLarge", "Body over the size limit: PAYLOAD_TOO_LARGE"],
   415: ["UnsupportedMediaType", "Body is not application/json: UNSUPPORTED_MEDIA_TYPE"],
   429: ["RateLimited", "Too many requests: RATE_LIMITED (see Retry-After)"],

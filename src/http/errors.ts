@@ -24,6 +24,9 @@ export type ErrorCode =
   | "NAMESPACE_NOT_FOUND"
   | "NONCE_REPLAY"
   | "INVALID_DID"
+  | "CHALLENGE_EXPIRED"
+  | "VERIFICATION_FAILED"
+  | "LAST_CREDENTIAL"
   | SignatureErrorCode
   | "SIGNATURE_NONCE_REPLAY"
   | "RATE_LIMITED"

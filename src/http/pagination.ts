@@ -38,7 +38,7 @@ export interface Page {
   offset: number;
 }
 
-function integerParam(
+export function integerParam(
   field: string,
   raw: string | undefined,
   fallback: number,

@@ -39,11 +39,34 @@ import {
   rotateWebhookSecret,
   updateWebhook,
 } from "./service.ts";
+import { DeliveryStatsModel, DeliveryStatsQuery, deliveryStats } from "./stats.ts";
 
 const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 const Deleted = t.Object({ id: t.String(), deleted: t.Boolean() });
 
 export function webhooksFeature(ctx: AppContext) {
+  return new Elysia().use(webhookRoutes(ctx)).use(statsRoutes(ctx));
+}
+
+/** The overview's delivery chart (dashboard.md §2.9): all of the namespace's webhooks at once. */
+function statsRoutes(ctx: AppContext) {
+  return new Elysia({ tags: ["webhooks"] }).use(authPlugin(ctx)).get(
+    "/v1/namespaces/:namespace/stats/webhooks",
+    ({ principal, params, query }) => deliveryStats(ctx, principal.owner, params.namespace, query),
+    ownerInput({
+      owner: true,
+      params: t.Object({ namespace: t.String({ maxLength: 64 }) }, { additionalProperties: false }),
+      query: DeliveryStatsQuery,
+      response: { 200: DeliveryStatsModel },
+      detail: {
+        operationId: "getWebhookDeliveryStats",
+        summary: "Webhook delivery outcomes per UTC hour per webhook (last N hours, zero-filled)",
+      },
+    }),
+  );
+}
+
+function webhookRoutes(ctx: AppContext) {
   return new Elysia({
     name: "webhooks",
     prefix: "/v1/services/:serviceId/webhooks",

@@ -49,6 +49,7 @@ function goneWhere(): Record<string, string> {
     sessions: "owner_id = :o",
     personal_access_tokens: "owner_id = :o",
     passkeys: "owner_id = :o",
+    webauthn_challenges: "owner_id = :o",
     services: "owner_id = :o",
     api_keys: "service_id = :s",
     webhooks: "service_id = :s",
@@ -147,7 +148,11 @@ async function populate() {
     });
     expect(hook.status).toBe(201);
   }
-  // No route registers passkeys yet; the table is the owner's all the same.
+  // Passkey rows written directly (registering needs an authenticator: test/auth/passkeys*);
+  // pending add-passkey challenges through the API.
+  for (const s of [d, e]) {
+    expect((await s.client.get("/v1/auth/passkeys/options")).status).toBe(200);
+  }
   await rows(
     `INSERT INTO passkeys (id, owner_id, credential_id, public_key, name, created_at)
        VALUES (?, ?, ?, 'key-d', 'laptop', 1), (?, ?, ?, 'key-e', 'phone', 1)`,

@@ -13,6 +13,10 @@ const SIGNATURE = { agentSignature: [] };
 const NOT_OWNER: Record<string, unknown[]> = {
   "POST /v1/auth/signup": [],
   "POST /v1/auth/login": [],
+  "POST /v1/auth/signup/options": [],
+  "POST /v1/auth/signup/passkey": [],
+  "POST /v1/auth/login/options": [],
+  "POST /v1/auth/login/passkey": [],
   "POST /v1/claims": [{ ...KEY, ...SIGNATURE }],
   "POST /v1/usage/events": [KEY],
   "GET /v1/namespaces/claims": [KEY],

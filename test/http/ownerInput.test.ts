@@ -60,6 +60,16 @@ interface OwnerRoute {
   body?: () => Record<string, unknown>;
 }
 
+// Passkey bodies of the right shape (the routes refuse them before verifying anything).
+const NO_PASSKEY = "pk_00000000000000000000";
+const REGISTRATION = {
+  id: "AAAA",
+  rawId: "AAAA",
+  type: "public-key",
+  response: { clientDataJSON: "e30", attestationObject: "AA" },
+  clientExtensionResults: {},
+};
+
 const svc = () => `/v1/services/${s.serviceId}`;
 const hook = () => `${svc()}/webhooks/${webhookId}`;
 
@@ -84,6 +94,38 @@ const ROUTES: OwnerRoute[] = [
   { method: "POST", path: () => "/v1/auth/tokens", body: () => ({ name: "another" }) },
   { method: "DELETE", path: () => `/v1/auth/tokens/${tokenId}` },
   { method: "DELETE", path: () => "/v1/auth/account" },
+  { method: "GET", path: () => "/v1/auth/passkeys/options" },
+  { method: "POST", path: () => "/v1/auth/passkeys", body: () => ({ response: REGISTRATION }) },
+  { method: "GET", path: () => "/v1/auth/passkeys" },
+  { method: "PATCH", path: () => `/v1/auth/passkeys/${NO_PASSKEY}`, body: () => ({ name: "x" }) },
+  { method: "DELETE", path: () => `/v1/auth/passkeys/${NO_PASSKEY}` },
+  {
+    method: "POST",
+    path: () => "/v1/auth/signup/options",
+    body: () => {
+      const { password: _, ...rest } = signupBody();
+      return rest;
+    },
+  },
+  {
+    method: "POST",
+    path: () => "/v1/auth/signup/passkey",
+    body: () => {
+      const { password: _, ...rest } = signupBody();
+      return { ...rest, response: REGISTRATION };
+    },
+  },
+  { method: "POST", path: () => "/v1/auth/login/options" },
+  {
+    method: "POST",
+    path: () => "/v1/auth/login/passkey",
+    body: () => ({
+      response: {
+        ...REGISTRATION,
+        response: { clientDataJSON: "e30", authenticatorData: "AA", signature: "AA" },
+      },
+    }),
+  },
   { method: "GET", path: () => "/v1/services" },
   {
     method: "POST",
@@ -124,6 +166,9 @@ const ROUTES: OwnerRoute[] = [
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/policy` },
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage` },
   { method: "GET", path: () => `/v1/namespaces/${s.namespace}/usage/events` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/events` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/stats/claims` },
+  { method: "GET", path: () => `/v1/namespaces/${s.namespace}/stats/webhooks` },
   {
     method: "PUT",
     path: () => `/v1/namespaces/${s.namespace}/policy`,

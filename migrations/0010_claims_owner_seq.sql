@@ -1,0 +1,1 @@
+CREATE INDEX `claims_owner_seq_idx` ON `claims` (`owner_id`,`change_seq`);
