@@ -118,9 +118,11 @@ describeBrowser("the owner's path through the dashboard", () => {
     await form.getByLabel("Slug", { exact: true }).fill(slug);
     await form.getByLabel("Description", { exact: true }).fill("Takes card payments");
     await form.getByRole("button", { name: "Create service" }).click();
-    if (!/^\/services\/[^/]+$/.test(new URL(page.url()).pathname)) {
-      await page.getByRole("link", { name: serviceName }).first().click();
-    }
+    // The page may open the new service or list it: either is fine.
+    const onServicePage = () => /^\/services\/[^/]+$/.test(new URL(page.url()).pathname);
+    const link = page.getByRole("main").getByRole("link", { name: serviceName }).first();
+    await eventually(async () => onServicePage() || (await link.isVisible()), Boolean);
+    if (!onServicePage()) await link.click();
     await expectPath(page, /^\/services\/[^/]+$/);
     await expectHeading(page, serviceName);
     serviceId = new URL(page.url()).pathname.split("/")[2]!;

@@ -21,6 +21,8 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+const ACTION_TIMEOUT_MS = 10_000;
+
 export const SCREENSHOT_DIR = resolve(import.meta.dir, "../../.tmp/screenshots");
 
 function isExecutable(path: string): boolean {
@@ -80,6 +82,8 @@ export async function launchBrowser(): Promise<BrowserSession> {
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 860 },
   });
+  // A step that cannot happen fails with Playwright's own message well inside the test timeout.
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   const extra: BrowserContext[] = [];
   return {
     context,
@@ -87,6 +91,7 @@ export async function launchBrowser(): Promise<BrowserSession> {
       const browser = context.browser();
       if (!browser) throw new Error("no browser behind the persistent context");
       const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      other.setDefaultTimeout(ACTION_TIMEOUT_MS);
       extra.push(other);
       return other;
     },
