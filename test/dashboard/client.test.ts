@@ -50,8 +50,9 @@ describe("ids in URL paths", () => {
     expect(() => apiPath("/v1/auth/passkeys/{passkey}", { passkey: "../tokens" })).toThrow(
       InvalidIdError,
     );
-    expect(apiPath("/v1/auth/passkeys/{passkey}", { passkey: "AbC-_09" })).toBe(
-      "/v1/auth/passkeys/AbC-_09",
+    const passkey = "pk_0123456789ABCDEFGHij";
+    expect(apiPath("/v1/auth/passkeys/{passkey}", { passkey })).toBe(
+      `/v1/auth/passkeys/${passkey}`,
     );
   });
 });

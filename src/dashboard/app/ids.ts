@@ -9,8 +9,7 @@ export const ID_FORMATS = {
   token: /^pat_[0-9A-Za-z]{20}$/,
   session: /^ses_[0-9A-Za-z]{20}$/,
   namespace: /^[a-z0-9](?:[a-z0-9-]{1,62})[a-z0-9]$/,
-  /** WebAuthn credential ids are base64url. */
-  passkey: /^[A-Za-z0-9_-]{1,1024}$/,
+  passkey: /^pk_[0-9A-Za-z]{20}$/,
 } as const;
 
 export type IdKind = keyof typeof ID_FORMATS;

@@ -107,6 +107,15 @@ export function SignInPage({ onSignedIn }: Props) {
 
 const SIGNUP_FIELDS = ["namespace", "email", "password"];
 
+/** Enter in the password field signs up with the password, not the form's first button. */
+function enterInPassword(event: KeyboardEvent) {
+  const target = event.target as HTMLInputElement;
+  if (event.key !== "Enter" || target.name !== "password") return;
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  form.requestSubmit(form.querySelector<HTMLButtonElement>('button[value="password"]'));
+}
+
 export function SignUpPage({ onSignedIn }: Props) {
   const errors = useFormErrors();
   const [closed, setClosed] = useState<string | null>(null);
@@ -164,7 +173,7 @@ export function SignUpPage({ onSignedIn }: Props) {
   return (
     <div class="auth">
       <h1>Create an account</h1>
-      <form class="card" onSubmit={submit} noValidate>
+      <form class="card" onSubmit={submit} onKeyDown={enterInPassword} noValidate>
         <FormError message={errors.general} />
         <Field
           label="Namespace"
