@@ -108,35 +108,26 @@ describe("the inbox's live list", () => {
   });
 });
 
-describe("stats mapping (the assumed shapes of the stats routes)", () => {
-  test("claims per day by outcome", () => {
+describe("stats mapping (the shapes of the stats routes)", () => {
+  test("claims per day by outcome; auto-approved counts as approved", () => {
+    const bucket = { day: "2026-11-01", total: 10, pending: 3, approved: 1, auto_approved: 1 };
     expect(
-      mapClaimStats({
-        days: [
-          { date: "2026-11-01", approved: 2, rejected: 1, pending: 3, revoked: 1, expired: 2 },
-        ],
-      }),
+      mapClaimStats({ buckets: [{ ...bucket, rejected: 1, revoked: 1, expired: 2 }], days: 30 }),
     ).toEqual([{ date: "2026-11-01", approved: 2, rejected: 1, pending: 3, other: 3 }]);
-    expect(
-      mapClaimStats({ days: [{ day: "2026-11-02T00:00:00.000Z", counts: { approved: 1 } }] }),
-    ).toEqual([{ date: "2026-11-02", approved: 1, rejected: 0, pending: 0, other: 0 }]);
+    expect(mapClaimStats({ days: 30 })).toEqual([]);
     expect(mapClaimStats(null)).toEqual([]);
   });
 
-  test("deliveries per hour per webhook", () => {
+  test("deliveries per hour per webhook; retrying ones count as failed", () => {
     const hour = "2026-11-29T10:00:00.000Z";
+    const buckets = [{ hour, succeeded: 4, failed: 1, retrying: 2, pending: 1, cancelled: 0 }];
     expect(
       mapDeliveryStats({
-        webhooks: [
-          {
-            webhook_id: "wh_1",
-            url: "https://x.example/h",
-            hours: [{ hour, succeeded: 4, failed: 1 }],
-          },
-        ],
+        hours: 24,
+        webhooks: [{ webhook_id: "wh_1", url: "https://x.example/h", buckets }],
       }),
     ).toEqual([
-      { id: "wh_1", label: "https://x.example/h", hours: [{ hour, succeeded: 4, failed: 1 }] },
+      { id: "wh_1", label: "https://x.example/h", hours: [{ hour, succeeded: 4, failed: 3 }] },
     ]);
     expect(mapDeliveryStats({})).toEqual([]);
   });

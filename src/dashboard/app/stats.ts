@@ -1,8 +1,8 @@
 import { ApiError, api } from "./api.ts";
 import { apiPath } from "./ids.ts";
 
-// The stats routes are the API's (documented there); this module is the only place that knows
-// their response shapes, so a change of shape is a change here only.
+// The stats routes are the API's (documented in /openapi.json); this module is the only place that
+// knows their response shapes, so a change of shape is a change here only.
 
 export interface DayBar {
   /** YYYY-MM-DD (UTC). */
@@ -31,40 +31,36 @@ type Json = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
+const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+
 /**
- * Assumed shape of `GET /v1/namespaces/{ns}/stats/claims?days=30`:
- * `{ days: [{ date: "2026-11-01", approved, rejected, pending, revoked, expired }] }`
- * (counts may also sit under `counts` or `by_outcome`; `submitted` is ignored).
+ * `GET /v1/namespaces/{ns}/stats/claims?days=30` → `{ buckets: [{ day: "YYYY-MM-DD", pending,
+ * approved, auto_approved, rejected, revoked, expired, total }] }`, oldest first. Approved bars
+ * include the auto-approved ones.
  */
 export function mapClaimStats(body: unknown): DayBar[] {
-  const root = (body ?? {}) as Json;
-  const list = (root.days ?? root.buckets ?? root.series ?? []) as Json[];
-  return list.map((d) => {
-    const c = ((d.counts ?? d.by_outcome ?? d) as Json) ?? {};
-    return {
-      date: str(d.date ?? d.day ?? d.start).slice(0, 10),
-      approved: num(c.approved),
-      rejected: num(c.rejected),
-      pending: num(c.pending),
-      other: num(c.revoked) + num(c.expired),
-    };
-  });
+  return list((body as Json | null)?.buckets).map((d) => ({
+    date: str(d.day).slice(0, 10),
+    approved: num(d.approved) + num(d.auto_approved),
+    rejected: num(d.rejected),
+    pending: num(d.pending),
+    other: num(d.revoked) + num(d.expired),
+  }));
 }
 
 /**
- * Assumed shape of `GET /v1/namespaces/{ns}/stats/deliveries?hours=24`:
- * `{ webhooks: [{ webhook_id, url, hours: [{ hour: ISO, succeeded, failed }] }] }`.
+ * `GET /v1/namespaces/{ns}/stats/webhooks?hours=24` → `{ webhooks: [{ webhook_id, url, service,
+ * buckets: [{ hour, succeeded, failed, retrying, pending, cancelled }] }] }`. A delivery that
+ * failed and waits for its next attempt counts as failed in the chart.
  */
 export function mapDeliveryStats(body: unknown): WebhookSeries[] {
-  const root = (body ?? {}) as Json;
-  const list = (root.webhooks ?? []) as Json[];
-  return list.map((w) => ({
-    id: str(w.webhook_id ?? w.id),
-    label: str(w.url ?? w.webhook_id ?? w.id),
-    hours: ((w.hours ?? w.buckets ?? []) as Json[]).map((h) => ({
-      hour: str(h.hour ?? h.start),
-      succeeded: num(h.succeeded ?? h.success),
-      failed: num(h.failed ?? h.failure),
+  return list((body as Json | null)?.webhooks).map((w) => ({
+    id: str(w.webhook_id),
+    label: str(w.url),
+    hours: list(w.buckets).map((h) => ({
+      hour: str(h.hour),
+      succeeded: num(h.succeeded),
+      failed: num(h.failed) + num(h.retrying),
     })),
   }));
 }
@@ -85,6 +81,6 @@ export function loadClaimStats(namespace: string) {
 }
 
 export function loadDeliveryStats(namespace: string) {
-  const path = apiPath("/v1/namespaces/{namespace}/stats/deliveries", { namespace });
+  const path = apiPath("/v1/namespaces/{namespace}/stats/webhooks", { namespace });
   return optional(async () => mapDeliveryStats(await api.get(path, { hours: 24 })));
 }
