@@ -70,7 +70,7 @@ export function OverviewPage() {
             </li>
             <li>
               <span class="swatch s-rejected" />
-              Failed
+              Failed or retrying
             </li>
           </ul>
         </figure>
