@@ -8,10 +8,8 @@ import {
   apiAsBrowser,
   type BrowserSession,
   checkPage,
-  chromiumFound,
   dashboardUrl,
   describeBrowser,
-  hasRoute,
   launchBrowser,
   type VirtualAuthenticator,
 } from "../helpers/browser.ts";
@@ -27,20 +25,6 @@ import {
   signOut,
   UI_TIMEOUT,
 } from "./flows.ts";
-
-// The passkey routes (http-api.md §3) are built on their own branch; until they are merged
-// into the server under test these tests are reported as todo, loudly, instead of failing.
-let passkeyApi = true;
-if (chromiumFound) {
-  const probe = await startTestServer();
-  passkeyApi = await hasRoute(probe, "POST", "/v1/auth/login/options");
-  await probe.close();
-  if (!passkeyApi)
-    console.error(
-      "\n!! passkey browser tests are TODO: the server has no POST /v1/auth/login/options yet\n",
-    );
-}
-const passkeyTest = passkeyApi ? test : test.todo;
 
 interface Passkey {
   id: string;
@@ -74,7 +58,7 @@ describeBrowser("passkeys in the dashboard", () => {
     await t?.close();
   });
 
-  passkeyTest("sign up with a passkey (no password) → the Inbox", async () => {
+  test("sign up with a passkey (no password) → the Inbox", async () => {
     await page.goto(`${base}/signup`);
     await expectHeading(page, "Create an account");
     await page.getByLabel("Namespace", { exact: true }).fill(namespace);
@@ -93,7 +77,7 @@ describeBrowser("passkeys in the dashboard", () => {
     expect(me.body.user).toMatchObject({ namespace, has_password: false, passkey_count: 1 });
   });
 
-  passkeyTest("sign out, then sign in with the passkey button alone (no username)", async () => {
+  test("sign out, then sign in with the passkey button alone (no username)", async () => {
     // Off while the sign-in page loads, so its autofill request cannot answer before the click.
     await first.answerAutomatically(false);
     await signOut(page);
@@ -110,69 +94,63 @@ describeBrowser("passkeys in the dashboard", () => {
     expect((await api.get<unknown>("/v1/auth/me")).status).toBe(200);
   });
 
-  passkeyTest(
-    "the sign-in page offers the passkey through autofill (a conditional request)",
-    async () => {
-      // The authenticator answers the page's conditional request as a person picking the passkey
-      // from the autofill list would: signed in with no click and no username.
-      const session = async () =>
-        (await browser.context.cookies(base)).find((c) => c.name === "sigilum_session")?.value;
-      const before = await session();
-      await page.getByRole("button", { name: "Sign out" }).click();
-      const after = await eventually(session, (v) => v !== undefined && v !== before);
-      expect(after).toBeDefined();
-      expect(after).not.toBe(before);
-      expect((await api.get<unknown>("/v1/auth/me")).status).toBe(401); // the old session ended
-      await expectPath(page, "/");
-      await expectHeading(page, "Inbox");
-      api = await apiAsBrowser(t, browser.context);
-      expect((await api.get<unknown>("/v1/auth/me")).status).toBe(200);
-    },
-  );
+  test("the sign-in page offers the passkey through autofill (a conditional request)", async () => {
+    // The authenticator answers the page's conditional request as a person picking the passkey
+    // from the autofill list would: signed in with no click and no username.
+    const session = async () =>
+      (await browser.context.cookies(base)).find((c) => c.name === "sigilum_session")?.value;
+    const before = await session();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    const after = await eventually(session, (v) => v !== undefined && v !== before);
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect((await api.get<unknown>("/v1/auth/me")).status).toBe(401); // the old session ended
+    await expectPath(page, "/");
+    await expectHeading(page, "Inbox");
+    api = await apiAsBrowser(t, browser.context);
+    expect((await api.get<unknown>("/v1/auth/me")).status).toBe(200);
+  });
 
-  passkeyTest(
-    "add a second passkey from a new authenticator, rename it, delete the first",
-    async () => {
-      await goTo(page, "Account");
-      await page.getByRole("heading", { name: "Passkeys" }).waitFor({ timeout: UI_TIMEOUT });
-      const deleteButtons = page
-        .getByRole("main")
-        .getByRole("button", { name: /^Delete(?! account)/ });
-      await expectCount(deleteButtons, 1);
-      // The server excludes credentials this account already has, and Chromium allows one platform
-      // authenticator at a time: the second passkey comes from a new one (as on a new laptop).
-      await first.remove();
-      const second = await addVirtualAuthenticator(browser.context, page);
-      await page.getByRole("button", { name: "Add passkey" }).click();
-      await expectCount(deleteButtons, 2);
-      expect(await second.credentials()).toHaveLength(1);
-      const both = await passkeys();
-      expect(both).toHaveLength(2);
+  test("add a second passkey from a new authenticator, rename it, delete the first", async () => {
+    await goTo(page, "Account");
+    await page.getByRole("heading", { name: "Passkeys" }).waitFor({ timeout: UI_TIMEOUT });
+    const deleteButtons = page
+      .getByRole("main")
+      .getByRole("button", { name: /^Delete(?! account)/ });
+    await expectCount(deleteButtons, 1);
+    // The server excludes credentials this account already has, and Chromium allows one platform
+    // authenticator at a time: the second passkey comes from a new one (as on a new laptop).
+    await first.remove();
+    const second = await addVirtualAuthenticator(browser.context, page);
+    await page.getByRole("button", { name: "Add passkey" }).click();
+    await expectCount(deleteButtons, 2);
+    expect(await second.credentials()).toHaveLength(1);
+    const both = await passkeys();
+    expect(both).toHaveLength(2);
 
-      await page
-        .getByRole("main")
-        .getByRole("button", { name: /^Rename/ })
-        .last()
-        .click();
-      await page.getByLabel("Passkey name", { exact: true }).fill("Backup phone");
-      await page.getByRole("button", { name: "Save", exact: true }).click();
-      await page.getByText("Backup phone").first().waitFor({ timeout: UI_TIMEOUT });
-      expect((await passkeys()).map((p) => p.name)).toContain("Backup phone");
-      await checkPage(page, "account-passkeys", { mobile: true });
+    await page
+      .getByRole("main")
+      .getByRole("button", { name: /^Rename/ })
+      .last()
+      .click();
+    await page.getByLabel("Passkey name", { exact: true }).fill("Backup phone");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Backup phone").first().waitFor({ timeout: UI_TIMEOUT });
+    expect((await passkeys()).map((p) => p.name)).toContain("Backup phone");
+    await checkPage(page, "account-passkeys", { mobile: true });
 
-      const keep = (await passkeys()).find((p) => p.name === "Backup phone")!;
-      const row = page.getByRole("main").locator("li, tr").filter({ hasNotText: "Backup phone" });
-      await row
-        .getByRole("button", { name: /^Delete(?! account)/ })
-        .first()
-        .click();
-      await confirmDialog(page, "Delete");
-      await expectCount(deleteButtons, 1);
-      expect((await passkeys()).map((p) => p.id)).toEqual([keep.id]);
-    },
-  );
+    const keep = (await passkeys()).find((p) => p.name === "Backup phone")!;
+    const row = page.getByRole("main").locator("li, tr").filter({ hasNotText: "Backup phone" });
+    await row
+      .getByRole("button", { name: /^Delete(?! account)/ })
+      .first()
+      .click();
+    await confirmDialog(page, "Delete");
+    await expectCount(deleteButtons, 1);
+    expect((await passkeys()).map((p) => p.id)).toEqual([keep.id]);
+  });
 
-  passkeyTest("deleting the last credential is refused with the API's message", async () => {
+  test("deleting the last credential is refused with the API's message", async () => {
     const [last] = await passkeys();
     const refused = await api.delete<{ error: string; code: string }>(
       `/v1/auth/passkeys/${last!.id}`,

@@ -99,6 +99,8 @@ export async function launchBrowser(): Promise<BrowserSession> {
       for (const other of extra) await other.close().catch(() => {});
       await context.close();
       rmSync(profile, { recursive: true, force: true });
+      if (screenshotsTaken > 0)
+        console.log(`browser screenshots (${screenshotsTaken} so far): ${SCREENSHOT_DIR}`);
     },
   };
 }
@@ -230,11 +232,9 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
   throw new Error(`axe: ${serious.length} serious/critical violation(s) on ${label}:\n${list}`);
 }
 
+// Bun's test runner fires no process exit events, so each browser file names the folder as it
+// closes its browser: the last line of the run says where every screenshot is.
 let screenshotsTaken = 0;
-process.once("exit", () => {
-  if (screenshotsTaken > 0)
-    console.log(`\nbrowser screenshots (${screenshotsTaken}): ${SCREENSHOT_DIR}\n`);
-});
 
 async function screenshot(page: Page, file: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -301,15 +301,4 @@ export async function checkPage(
       );
   }
   if (failures.length > 0) throw new Error(failures.join("\n"));
-}
-
-/** Whether the server under test has a route (feature branches land separately). */
-export async function hasRoute(t: TestServer, method: string, path: string): Promise<boolean> {
-  const res = await fetch(`${t.url}${path}`, {
-    method,
-    headers: { origin: t.origin, "content-type": "application/json" },
-    body: method === "GET" ? undefined : "{}",
-  });
-  const body = (await res.json().catch(() => null)) as { code?: string } | null;
-  return !(res.status === 404 && body?.code === "NOT_FOUND");
 }
