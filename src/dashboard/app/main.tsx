@@ -1,6 +1,6 @@
 import "./styles.css";
 import { type ComponentType, render } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, whenSignedOut } from "./api.ts";
 import {
   AccountPage,
@@ -58,6 +58,12 @@ function Shell(props: {
   children: preact.ComponentChildren;
 }) {
   const current = section(props.path);
+  // After a client-side navigation, focus moves to the new page (as a page load would).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else document.getElementById("main")?.focus({ preventScroll: true });
+  }, [props.path]);
   return (
     <>
       <a class="skip" href="#main">
