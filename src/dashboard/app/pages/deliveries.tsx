@@ -71,6 +71,16 @@ export function Deliveries({ base }: { base: string }) {
   );
 }
 
+/** The sent body, indented when it is JSON (shown as text either way). */
+function prettyPayload(payload: unknown): string {
+  if (typeof payload !== "string") return JSON.stringify(payload, null, 2);
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    return payload;
+  }
+}
+
 type DeliveryDetail = Delivery & { attempts: Attempt[]; payload?: unknown };
 
 function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: () => void }) {
@@ -151,11 +161,7 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
             )}
             <h3>Payload</h3>
             {detail.payload !== undefined ? (
-              <pre class="excerpt">
-                {typeof detail.payload === "string"
-                  ? detail.payload
-                  : JSON.stringify(detail.payload, null, 2)}
-              </pre>
+              <pre class="excerpt">{prettyPayload(detail.payload)}</pre>
             ) : (
               <p class="muted">
                 Event <code>{d.event_id}</code> ({d.event}).
