@@ -41,6 +41,12 @@ export function AgentsPage() {
       ),
     [status, service, offset],
   );
+  // Requests come from other owners' services too: the filter offers every slug seen so far.
+  const [seen, setSeen] = useState<Set<string>>(new Set());
+  useEffect(() => {
+    const slugs = claims.data?.claims.map((c) => c.service) ?? [];
+    if (slugs.some((slug) => !seen.has(slug))) setSeen(new Set([...seen, ...slugs]));
+  }, [claims.data, seen]);
   useEffect(() => {
     document.title = "Agents — Sigilum";
   }, []);
@@ -69,7 +75,7 @@ export function AgentsPage() {
           }}
           options={[
             { value: "", label: "All" },
-            ...(services.data?.services ?? []).map((s) => ({ value: s.slug, label: s.name })),
+            ...serviceOptions(services.data?.services ?? [], seen),
           ]}
         />
       </div>
@@ -115,6 +121,13 @@ export function AgentsPage() {
       <Pagination page={claims.data?.pagination} onOffset={setOffset} />
     </>
   );
+}
+
+function serviceOptions(own: Service[], seen: Set<string>) {
+  const options = own.map((s) => ({ value: s.slug, label: s.name }));
+  for (const slug of [...seen].sort())
+    if (!own.some((s) => s.slug === slug)) options.push({ value: slug, label: slug });
+  return options;
 }
 
 type ClaimWithHistory = Claim & { history: Transition[] };
