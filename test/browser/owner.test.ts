@@ -4,6 +4,7 @@
 // one signed-in page, like one person's session. Passkeys and the account page: passkeys.test.ts
 // and account.test.ts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import type { Page } from "playwright-core";
 import { type Agent, newAgent, submitClaim } from "../helpers/agent.ts";
 import {
@@ -162,6 +163,50 @@ describeBrowser("the owner's path through the dashboard", () => {
     ]);
   });
 
+  test("roll the key: the new one is shown once, the old one works through the grace until revoked", async () => {
+    const oldKey = apiKey;
+    const probe = (await newAgent(namespace)).publicKey;
+    const status = async (key: string) => {
+      const q = new URLSearchParams({ namespace, public_key: probe });
+      const res = await fetch(`${t.url}/v1/verify?${q}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect(await status(oldKey)).toBe(200);
+    await page.getByRole("button", { name: `Roll ${oldKey.slice(0, 16)}` }).click();
+    await dialog(page).getByLabel("Grace period (hours)").fill("1");
+    await dialog(page).getByRole("button", { name: "Roll", exact: true }).click();
+    const shown = dialog(page).getByLabel("New API key", { exact: true });
+    await shown.waitFor({ timeout: UI_TIMEOUT });
+    const newKey = (await shown.textContent())?.trim() ?? "";
+    expect(newKey).toMatch(/^sgl_sk_prod_[0-9A-Za-z]{38}$/);
+    expect(newKey).not.toBe(oldKey);
+    await confirmDialog(page, "Done");
+    expect(await status(newKey)).toBe(200);
+    expect(await status(oldKey)).toBe(200); // the grace period
+
+    await page.getByRole("button", { name: `Revoke ${oldKey.slice(0, 16)}` }).click();
+    await checkPage(page, "api-key-revoke-dialog");
+    await confirmDialog(page, "Revoke");
+    expect(
+      await eventually(
+        () => status(oldKey),
+        (s) => s === 401,
+      ),
+    ).toBe(401);
+    expect(await status(newKey)).toBe(200);
+    const keys = await api.get<{ keys: { prefix: string; status: string }[] }>(
+      `/v1/services/${serviceId}/keys`,
+    );
+    expect(Object.fromEntries(keys.body.keys.map((k) => [k.prefix, k.status]))).toEqual({
+      [oldKey.slice(0, 16)]: "revoked",
+      [newKey.slice(0, 16)]: "active",
+    });
+    apiKey = newKey;
+  });
+
   test("a webhook to the receiver: the four seed events preselected, the secret shown once", async () => {
     await page.getByRole("heading", { name: "Webhooks" }).waitFor({ timeout: UI_TIMEOUT });
     await page.getByRole("button", { name: "Add webhook" }).first().click();
@@ -217,11 +262,14 @@ describeBrowser("the owner's path through the dashboard", () => {
     await checkPage(page, "inbox-pending", { mobile: true });
   });
 
-  test("approve in the page → GET /v1/verify says authorized", async () => {
+  test("approve in the page, from the keyboard → GET /v1/verify says authorized", async () => {
     expect((await verify(agents["Helper Bot"]!)).authorized).toBe(false);
-    await inboxRow(page, "Helper Bot")
-      .getByRole("button", { name: /^Approve/ })
-      .click();
+    // From the keyboard only: Tab reaches the row's Approve button and Enter presses it.
+    const approve = inboxRow(page, "Helper Bot").getByRole("button", { name: /^Approve/ });
+    const focused = () => approve.evaluate((el) => el === document.activeElement);
+    for (let i = 0; i < 60 && !(await focused()); i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe(true);
+    await page.keyboard.press("Enter");
     await page.getByText("No pending requests").waitFor({ timeout: UI_TIMEOUT });
     await expectTitle(page, "Inbox — Sigilum");
     const verdict = await eventually(
@@ -382,6 +430,49 @@ describeBrowser("the owner's path through the dashboard", () => {
       .getByText(/\b200\b/)
       .first()
       .waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test("the webhook page filters deliveries, disables and enables, rotates the secret (shown once)", async () => {
+    const redeliver = page.getByRole("button", { name: /^Redeliver/ });
+    const count = async (state: string) =>
+      (
+        await api.get<{ deliveries: unknown[] }>(
+          `/v1/services/${serviceId}/webhooks/${webhookId}/deliveries?status=${state}`,
+        )
+      ).body.deliveries.length;
+    const status = page.getByLabel("Status", { exact: true });
+    await status.selectOption("failed");
+    await expectCount(redeliver, await count("failed"));
+    await status.selectOption("succeeded");
+    const succeeded = await count("succeeded");
+    expect(succeeded).toBeGreaterThan(10);
+    await expectCount(redeliver, succeeded);
+    await status.selectOption("");
+
+    const hook = async () =>
+      (await api.get<{ enabled: boolean }>(`/v1/services/${serviceId}/webhooks/${webhookId}`)).body;
+    await page.getByRole("button", { name: "Disable", exact: true }).click();
+    expect((await eventually(hook, (h) => !h.enabled)).enabled).toBe(false);
+    await page.getByRole("button", { name: "Enable", exact: true }).click();
+    expect((await eventually(hook, (h) => h.enabled)).enabled).toBe(true);
+
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    await dialog(page).getByLabel("Grace period (hours)").fill("1");
+    await dialog(page).getByRole("button", { name: "Rotate secret" }).click();
+    const shown = dialog(page).getByLabel("Webhook secret", { exact: true });
+    await shown.waitFor({ timeout: UI_TIMEOUT });
+    const secret = (await shown.textContent())?.trim() ?? "";
+    expect(secret).toMatch(/^whsec_/);
+    await confirmDialog(page, "Done");
+    expect(await page.content()).not.toContain(secret);
+    // The receiver can check the next event with the new secret.
+    const before = receiver.received.length;
+    await page.getByRole("button", { name: "Send test event" }).click();
+    const [got] = (await receiver.waitFor(before + 1)).slice(before);
+    const header = got!.headers["x-sigilum-signature"] ?? "";
+    const timestamp = /(?:^|,)t=(\d+)/.exec(header)?.[1];
+    const expected = createHmac("sha256", secret).update(`${timestamp}.${got!.body}`).digest("hex");
+    expect(header.split(",")).toContain(`v1=${expected}`);
   });
 
   test("Policy: auto-approve a service, then its next request is authorized without the inbox", async () => {
