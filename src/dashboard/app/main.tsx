@@ -85,6 +85,9 @@ function Shell(props: {
           </ul>
         </nav>
         <span class="who">{props.user.namespace}</span>
+        <a class="docs-link" href="/docs">
+          API reference
+        </a>
         <Button onClick={props.signOut}>Sign out</Button>
       </header>
       <main id="main" tabIndex={-1}>
