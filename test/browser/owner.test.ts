@@ -58,6 +58,14 @@ describeBrowser("the owner's path through the dashboard", () => {
   const agents: Record<string, Agent> = {};
   const claims: Record<string, string> = {};
 
+  /** What the page's last "Copy …" button put on the clipboard. */
+  async function clipboard(): Promise<string> {
+    return await eventually(
+      () => page.evaluate(() => navigator.clipboard.readText()),
+      (text) => text !== "",
+    );
+  }
+
   async function verify(agent: Agent): Promise<Verdict> {
     const q = new URLSearchParams({ namespace, public_key: agent.publicKey });
     const res = await fetch(`${t.url}/v1/verify?${q}`, {
@@ -81,6 +89,9 @@ describeBrowser("the owner's path through the dashboard", () => {
     });
     base = dashboardUrl(t);
     browser = await launchBrowser();
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: base,
+    });
     page = await browser.context.newPage();
   });
   afterAll(async () => {
@@ -147,7 +158,8 @@ describeBrowser("the owner's path through the dashboard", () => {
     await shown.waitFor({ timeout: UI_TIMEOUT });
     apiKey = (await shown.textContent())?.trim() ?? "";
     expect(apiKey).toMatch(/^sgl_sk_prod_[0-9A-Za-z]{38}$/);
-    await dialog(page).getByRole("button", { name: "Copy key" }).waitFor({ timeout: UI_TIMEOUT });
+    await dialog(page).getByRole("button", { name: "Copy key" }).click();
+    expect(await clipboard()).toBe(apiKey);
     await checkPage(page, "api-key-created");
     await confirmDialog(page, "Done");
     expect(await page.content()).not.toContain(apiKey);
@@ -257,7 +269,10 @@ describeBrowser("the owner's path through the dashboard", () => {
     expect(text).toContain(slug);
     expect(text).toContain("alice@example.com");
     expect(text).toContain("203.0.113.7");
-    await row.getByRole("button", { name: "Copy agent key" }).waitFor({ timeout: UI_TIMEOUT });
+    await row.getByRole("button", { name: "Copy agent key" }).click();
+    const agentKey = (await api.get<{ agent_key: string }>(`/v1/claims/${claims["Helper Bot"]}`))
+      .body.agent_key;
+    expect([agentKey, agents["Helper Bot"]!.publicKey]).toContain(await clipboard());
     await row.getByRole("checkbox", { name: /^Select / }).waitFor({ timeout: UI_TIMEOUT });
     await checkPage(page, "inbox-pending", { mobile: true });
   });
