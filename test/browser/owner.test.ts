@@ -554,6 +554,10 @@ describeBrowser("the owner's path through the dashboard", () => {
     await expectHeading(page, "Payments v2");
     await page.getByRole("button", { name: "Delete service" }).first().click();
     const confirm = dialog(page);
+    // It names the consequences: keys and webhooks gone, the claims orphaned.
+    const warning = (await confirm.textContent()) ?? "";
+    for (const consequence of [/API keys/i, /webhooks/i, /orphaned/i])
+      expect(warning).toMatch(consequence);
     await confirm.getByLabel("Type the slug to confirm").fill(slug);
     await checkPage(page, "service-delete-dialog");
     await confirmDialog(page, "Delete service");
