@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { claimsBench } from "./claims.ts";
 import { coldStartBench } from "./coldStart.ts";
+import { dashboardBench } from "./dashboard.ts";
 import { memoryBench } from "./memory.ts";
 import { verifyBench } from "./verify.ts";
 import { webhooksBench } from "./webhooks.ts";
@@ -12,6 +13,7 @@ const BENCHMARKS: [string, () => Promise<string>][] = [
   ["POST /v1/claims", claimsBench],
   ["webhook delivery", webhooksBench],
   ["memory", memoryBench],
+  ["dashboard", dashboardBench],
 ];
 
 function machine(): string {

@@ -4,7 +4,10 @@
  * Runs a copy of the binary from an empty temp dir with no node_modules on PATH: signs up,
  * creates a service, a key and a webhook, backs it up while serving, stops it with SIGTERM,
  * restarts it on the same data dir and finds everything again; then restores the backup without
- * its master key (refused) and with it (works). Prints "ok - …" / "not ok - …" lines.
+ * its master key (refused) and with it (works). The dashboard is loaded in Debian's chromium
+ * (test/helpers/browser.ts): security headers, sign-in page, sign-up through the page, the Inbox;
+ * skipped with a loud line when chromium is missing, unless SIGILUM_REQUIRE_BROWSER=1.
+ * Prints "ok - …" / "not ok - …" lines.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -21,6 +24,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { CHROMIUM_PATH, chromiumFound, launchBrowser } from "../test/helpers/browser.ts";
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -28,6 +32,9 @@ const COMMAND_TIMEOUT_MS = 10_000;
 const HTTP_TIMEOUT_MS = 5_000;
 const PASSWORD = "correct horse battery staple";
 const OUTPUT_TAIL_LINES = 200;
+const UI_TIMEOUT_MS = 10_000;
+const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 type ServerProcess = Subprocess<"ignore", "pipe", "pipe">;
 
@@ -181,6 +188,51 @@ async function expectWebhookListed(
   const listed = arrayField(res.body, "webhooks").find((hook) => field(hook, "id") === webhookId);
   if (listed === undefined) throw new Error(`webhook ${webhookId} not in ${excerpt(res.text)}`);
   if (hasField(listed, "secret")) throw new Error("the list exposes the webhook secret");
+}
+
+/** Response headers every dashboard page must carry (dashboard.md §1). */
+function expectDashboardHeaders(headers: Record<string, string>): void {
+  const expected: Record<string, string> = {
+    "content-security-policy": DASHBOARD_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+  };
+  for (const [name, value] of Object.entries(expected)) {
+    if (headers[name] !== value) throw new Error(`${name}: ${headers[name] ?? "(missing)"}`);
+  }
+}
+
+/**
+ * The embedded dashboard in a real browser: `/` sends a signed-out visitor to the sign-in page
+ * with the security headers; sign-up with a password through the page lands on the Inbox.
+ */
+async function useDashboard(server: RunningServer, account: Account): Promise<void> {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    // localhost, not 127.0.0.1: the dashboard's passkeys need a host name (WebAuthn RP id)
+    const base = server.origin.replace("127.0.0.1", "localhost");
+    const res = await page.goto(`${base}/`);
+    if (res?.status() !== 200) throw new Error(`GET / answered ${res?.status()}`);
+    expectDashboardHeaders(res.headers());
+    await page.waitForURL(`${base}/signin`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    await page.getByRole("button", { name: "Sign in with a passkey" }).waitFor();
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.getByRole("heading", { level: 1, name: "Create an account" }).waitFor();
+    await page.getByLabel("Namespace", { exact: true }).fill(account.namespace);
+    await page.getByLabel("Email", { exact: true }).fill(account.email);
+    await page.getByText("Use a password instead").click();
+    await page.getByLabel("Password", { exact: true }).fill(account.password);
+    await page.getByRole("button", { name: "Sign up with password" }).click();
+    await page.waitForURL(`${base}/`);
+    await page.getByRole("heading", { level: 1, name: "Inbox" }).waitFor();
+    await page.getByText("No pending requests").waitFor();
+  } finally {
+    await browser.close();
+  }
 }
 
 /** `sigilum backup` while serving: the copy, and the master key beside it (0600). */
@@ -484,6 +536,16 @@ async function smoke(run: SmokeRun): Promise<void> {
   const webhook = await step(run, "create a webhook", () =>
     createWebhook(first, signupCookie, service.id),
   );
+  if (chromiumFound || process.env.SIGILUM_REQUIRE_BROWSER === "1") {
+    await step(run, "the dashboard: sign-in page with security headers, sign up in it, Inbox", () =>
+      useDashboard(first, newAccount(`web-${suffix}`)),
+    );
+  } else {
+    console.log(`ok - the dashboard in a browser # SKIP chromium not found at ${CHROMIUM_PATH}`);
+    console.error(
+      `!! smoke: dashboard step SKIPPED: chromium not found at ${CHROMIUM_PATH}; install with \`sudo apt-get install chromium\` or set SIGILUM_CHROMIUM`,
+    );
+  }
   const backup = join(run.workDir, "backup.db");
   await step(run, "`sigilum backup` while serving writes the copy and <file>.key (0600)", () =>
     backUp(run, backup),

@@ -6,6 +6,7 @@ import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
+import { DASHBOARD_ROUTE, dashboardFeature } from "./dashboard/index.ts";
 import { migrate } from "./db/migrate.ts";
 import { openStorage } from "./db/storage.ts";
 import { didFeature } from "./did/index.ts";
@@ -51,8 +52,12 @@ export function buildApp(ctx: AppContext) {
     .use(claimsFeature(ctx))
     .use(usageFeature(ctx))
     .use(didFeature(ctx));
-  const withDocs = app.use(docsFeature(app, ctx.config.publicUrl));
-  routeTable.routes = withDocs.routes;
+  // The dashboard's catch-all GET comes last: every concrete route above wins over it.
+  const withDocs = app
+    .use(docsFeature(app, ctx.config.publicUrl))
+    .use(dashboardFeature(ctx.config));
+  // It reaches every path, so it must not make a path "known" for 405 answers (allowedMethods).
+  routeTable.routes = withDocs.routes.filter((r) => r.path !== DASHBOARD_ROUTE);
   return withDocs;
 }
 

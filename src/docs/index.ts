@@ -4,7 +4,7 @@ import { buildOpenApi, type OpenApiSpec, type RouteInfo } from "./openapi.ts";
 import { renderDocsPage } from "./page.ts";
 
 export type { OpenApiSpec } from "./openapi.ts";
-export { UNDOCUMENTED } from "./openapi.ts";
+export { isHidden, UNDOCUMENTED } from "./openapi.ts";
 
 /** The OpenAPI description of a built app; relative to this server unless a public URL is set. */
 export function openApiOf(app: { routes: unknown[] }, publicUrl: URL | null): OpenApiSpec {

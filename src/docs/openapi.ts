@@ -11,6 +11,8 @@ export interface RouteDetail {
   description?: string;
   /** Responses no TypeBox model describes: other media types (DID documents, metrics), 304. */
   responses?: Record<string, unknown>;
+  /** Not part of the API (the dashboard's routes): left out of the document. */
+  hide?: boolean;
   [AUTH_DETAIL]?: DeclaredAuth;
 }
 
@@ -267,11 +269,16 @@ const TAGS: Record<string, string> = {
   did: "Public DID documents",
 };
 
+/** Routes that are not part of the API (the dashboard) say `detail: { hide: true }`. */
+export function isHidden(route: Pick<RouteInfo, "hooks">): boolean {
+  return route.hooks?.detail?.hide === true;
+}
+
 /** OpenAPI 3.1 built from the very schemas Elysia validates requests and responses with. */
 export function buildOpenApi(routes: RouteInfo[], version: string, serverUrl = "/") {
   const paths: Record<string, Record<string, Operation>> = {};
   for (const route of routes) {
-    if (UNDOCUMENTED.has(`${route.method} ${route.path}`)) continue;
+    if (UNDOCUMENTED.has(`${route.method} ${route.path}`) || isHidden(route)) continue;
     const path = openApiPath(route.path);
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route) };
   }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { specOfApp } from "../../scripts/openapi.ts";
-import { UNDOCUMENTED } from "../../src/docs/index.ts";
+import { isHidden, UNDOCUMENTED } from "../../src/docs/index.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 // /openapi.json must describe every registered route completely (http-api.md §2): each route of
@@ -31,7 +31,10 @@ const PROBES = new Set(["GET /healthz", "GET /health", "GET /readyz", "GET /metr
 let t: TestServer;
 let spec: Spec;
 const { routes } = specOfApp();
-const documented = routes.filter((r) => !UNDOCUMENTED.has(`${r.method} ${r.path}`));
+// Hidden routes (the dashboard's shell and assets) are not part of the API.
+const documented = routes.filter(
+  (r) => !UNDOCUMENTED.has(`${r.method} ${r.path}`) && !isHidden(r as { hooks?: object }),
+);
 
 beforeAll(async () => {
   t = await startTestServer();
