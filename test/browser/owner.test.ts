@@ -17,6 +17,7 @@ import {
 } from "../helpers/browser.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { type ApiClient, startTestServer, type TestServer, uniqueName } from "../helpers/server.ts";
+import type { ClaimSubmitted } from "../helpers/types.ts";
 import {
   confirmDialog,
   dialog,
@@ -77,9 +78,12 @@ describeBrowser("the owner's path through the dashboard", () => {
 
   async function submit(name: string, subject: string): Promise<string> {
     agents[name] = await newAgent(namespace);
-    const res = await submitClaim(t, agents[name]!, apiKey, slug, { agent_name: name, subject });
+    const res = await submitClaim<ClaimSubmitted>(t, agents[name]!, apiKey, slug, {
+      agent_name: name,
+      subject,
+    });
     expect(res.status).toBe(201);
-    claims[name] = res.body.claim_id as string;
+    claims[name] = res.body.claim_id;
     return claims[name]!;
   }
 
