@@ -429,6 +429,9 @@ describeBrowser("the owner's path through the dashboard", () => {
     if ((await showAttempts.count()) > 0) await showAttempts.first().click();
     else await page.getByRole("main").locator("summary").first().click();
     await page.getByRole("main").getByText("200").first().waitFor({ timeout: UI_TIMEOUT });
+    // The payload shown is exactly a body the receiver got (dashboard.md §2.6).
+    const shown = JSON.parse((await page.getByLabel("Payload sent").first().textContent()) ?? "");
+    expect(got.map((r) => JSON.parse(r.body))).toContainEqual(shown);
     await checkPage(page, "webhook-attempts");
 
     const before = new Set(got.map((r) => r.headers["x-sigilum-event-id"]));

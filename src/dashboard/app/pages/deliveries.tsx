@@ -152,7 +152,13 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
                       <td>{a.duration_ms} ms</td>
                       <td class="break">{a.error ?? "—"}</td>
                       <td>
-                        {a.response_excerpt ? <pre class="excerpt">{a.response_excerpt}</pre> : "—"}
+                        {a.response_excerpt ? (
+                          <pre class="excerpt" tabIndex={0} aria-label="Response excerpt">
+                            {a.response_excerpt}
+                          </pre>
+                        ) : (
+                          "—"
+                        )}
                       </td>
                     </tr>
                   ))}
@@ -161,7 +167,10 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
             )}
             <h3>Payload</h3>
             {detail.payload !== undefined ? (
-              <pre class="excerpt">{prettyPayload(detail.payload)}</pre>
+              // Focusable and named: a scrolling region must be reachable from the keyboard.
+              <pre class="excerpt" tabIndex={0} aria-label="Payload sent">
+                {prettyPayload(detail.payload)}
+              </pre>
             ) : (
               <p class="muted">
                 Event <code>{d.event_id}</code> ({d.event}).

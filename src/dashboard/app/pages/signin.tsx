@@ -122,6 +122,13 @@ export function SignUpPage({ onSignedIn }: Props) {
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     document.title = "Create an account — Sigilum";
+    // Say up front when accounts are made by the operator, not after the visitor fills the form.
+    api
+      .get<{ signup: "open" | "closed" }>("/v1/auth/signup")
+      .then(({ signup }) => {
+        if (signup === "closed") setClosed("");
+      })
+      .catch(() => {}); // the form still works; a refused attempt says the same
   }, []);
 
   const fail = (error: unknown) => {
@@ -153,7 +160,7 @@ export function SignUpPage({ onSignedIn }: Props) {
     }
   };
 
-  if (closed)
+  if (closed !== null)
     return (
       <div class="auth">
         <h1>Create an account</h1>
