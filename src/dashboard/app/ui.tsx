@@ -247,6 +247,19 @@ export function Table(props: { label: string; children: ComponentChildren }) {
   );
 }
 
+/**
+ * Text from elsewhere (payloads, response excerpts) that may scroll: named, and focusable so a
+ * keyboard user can scroll it (axe: scrollable-region-focusable).
+ */
+export function ScrollText(props: { label: string; children: string }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable from the keyboard (WCAG 2.1.1)
+    <section class="excerpt" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </section>
+  );
+}
+
 export interface Async<T> {
   data: T | undefined;
   error: unknown;

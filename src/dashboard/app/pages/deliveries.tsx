@@ -11,6 +11,7 @@ import {
   formValues,
   Loading,
   Pagination,
+  ScrollText,
   Table,
   Time,
   toast,
@@ -153,9 +154,7 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
                       <td class="break">{a.error ?? "—"}</td>
                       <td>
                         {a.response_excerpt ? (
-                          <pre class="excerpt" tabIndex={0} aria-label="Response excerpt">
-                            {a.response_excerpt}
-                          </pre>
+                          <ScrollText label="Response excerpt">{a.response_excerpt}</ScrollText>
                         ) : (
                           "—"
                         )}
@@ -167,10 +166,7 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
             )}
             <h3>Payload</h3>
             {detail.payload !== undefined ? (
-              // Focusable and named: a scrolling region must be reachable from the keyboard.
-              <pre class="excerpt" tabIndex={0} aria-label="Payload sent">
-                {prettyPayload(detail.payload)}
-              </pre>
+              <ScrollText label="Payload sent">{prettyPayload(detail.payload)}</ScrollText>
             ) : (
               <p class="muted">
                 Event <code>{d.event_id}</code> ({d.event}).
