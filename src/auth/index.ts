@@ -1,5 +1,13 @@
 // What other features may use of auth; everything else in this folder is internal.
+// The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
 export { authenticateOwnerRequest, type Principal, stillAuthenticated } from "./guard.ts";
+export type {
+  CreatedTokenModel,
+  PasskeyModel,
+  SessionModel,
+  TokenModel,
+  UserModel,
+} from "./model.ts";
 export { NAMESPACE_PATTERN } from "./model.ts";
 export { createOwner, findOwnerByNamespace } from "./owners.ts";
 export { hashPassword } from "./passwords.ts";

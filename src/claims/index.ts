@@ -1,7 +1,14 @@
 // What other features may use of claims; everything else in this folder is internal.
+// The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
 export { claimsErasure } from "./erasure.ts";
 export { expirePendingClaims } from "./lifecycle.ts";
+export type {
+  ClaimModel,
+  ClaimWithHistoryModel,
+  PolicyModel,
+} from "./model.ts";
 export { ownNamespace } from "./queries.ts";
+export type { ClaimStatsModel } from "./stats.ts";
 export { ClaimStreams } from "./stream.ts";
 export { existingNamespace } from "./submit.ts";
 export { VerifyCache } from "./verifyCache.ts";

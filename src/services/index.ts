@@ -1,9 +1,11 @@
 // What other features may use of services; everything else in this folder is internal.
+// The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
 export type { AuthenticatedKey } from "./apiKeys.ts";
 export { servicesErasure } from "./erasure.ts";
 export { KeyCache } from "./keyCache.ts";
 export { presentsApiKey, requireApiKey, requireSameService } from "./keyGuard.ts";
 export { KeyUsage } from "./keyUsage.ts";
+export type { ApiKeyModel, CreatedKeyModel, ServiceModel } from "./model.ts";
 export { Grace, ServiceParams } from "./model.ts";
 export { findOwnedService, findServiceBySlug } from "./service.ts";
 

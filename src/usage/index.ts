@@ -1,5 +1,7 @@
 // What other features may use of usage; everything else in this folder is internal.
+// The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
 export { usageErasure } from "./erasure.ts";
+export type { UsageEventModel, UsageReportModel } from "./model.ts";
 export { pruneUsageEvents } from "./retention.ts";
 
 import { Elysia } from "elysia";

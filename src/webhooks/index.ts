@@ -1,10 +1,17 @@
 // What other features may use of webhooks; everything else in this folder is internal.
+// The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
 export { webhooksErasure } from "./erasure.ts";
-export type { EventName } from "./model.ts";
+export type {
+  DeliveryDetailModel,
+  DeliveryModel,
+  EventName,
+  WebhookModel,
+} from "./model.ts";
 export { deliveryInserts, subscribers } from "./outbox.ts";
 export { pruneDeliveries } from "./retention.ts";
 export { verifyWebhookSignature } from "./signature.ts";
 export { defaultResolve } from "./ssrfGuard.ts";
+export type { DeliveryStatsModel } from "./stats.ts";
 export { DeliveryWorker } from "./worker.ts";
 
 import { Elysia, t } from "elysia";

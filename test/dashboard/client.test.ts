@@ -108,27 +108,34 @@ describe("the inbox's live list", () => {
   });
 });
 
-describe("stats mapping (the shapes of the stats routes)", () => {
+describe("stats mapping (the stats routes' models, typed from the server)", () => {
+  const window = {
+    namespace: "acme",
+    from: "2026-11-01T00:00:00.000Z",
+    to: "2026-11-02T00:00:00.000Z",
+  };
+
   test("claims per day by outcome; auto-approved counts as approved", () => {
     const bucket = { day: "2026-11-01", total: 10, pending: 3, approved: 1, auto_approved: 1 };
-    expect(
-      mapClaimStats({ buckets: [{ ...bucket, rejected: 1, revoked: 1, expired: 2 }], days: 30 }),
-    ).toEqual([{ date: "2026-11-01", approved: 2, rejected: 1, pending: 3, other: 3 }]);
-    expect(mapClaimStats({ days: 30 })).toEqual([]);
-    expect(mapClaimStats(null)).toEqual([]);
+    const buckets = [{ ...bucket, rejected: 1, revoked: 1, expired: 2 }];
+    expect(mapClaimStats({ ...window, days: 1, buckets })).toEqual([
+      { date: "2026-11-01", approved: 2, rejected: 1, pending: 3, other: 3 },
+    ]);
+    expect(mapClaimStats({ ...window, days: 1, buckets: [] })).toEqual([]);
   });
 
   test("deliveries per hour per webhook; retrying ones count as failed", () => {
     const hour = "2026-11-29T10:00:00.000Z";
     const buckets = [{ hour, succeeded: 4, failed: 1, retrying: 2, pending: 1, cancelled: 0 }];
-    expect(
-      mapDeliveryStats({
-        hours: 24,
-        webhooks: [{ webhook_id: "wh_1", url: "https://x.example/h", buckets }],
-      }),
-    ).toEqual([
+    const webhook = {
+      webhook_id: "wh_1",
+      url: "https://x.example/h",
+      service_id: "s",
+      service: "svc",
+    };
+    expect(mapDeliveryStats({ ...window, hours: 1, webhooks: [{ ...webhook, buckets }] })).toEqual([
       { id: "wh_1", label: "https://x.example/h", hours: [{ hour, succeeded: 4, failed: 3 }] },
     ]);
-    expect(mapDeliveryStats({})).toEqual([]);
+    expect(mapDeliveryStats({ ...window, hours: 1, webhooks: [] })).toEqual([]);
   });
 });

@@ -109,6 +109,18 @@ describe("hashed assets", () => {
     expect(bytes).toBeGreaterThan(5_000);
     expect(bytes).toBeLessThanOrEqual(150 * 1024);
   });
+
+  test("the browser bundle carries no server code (the dashboard imports server types only)", () => {
+    const scripts = [...dashboardAssets().byName.values()].filter((a) => a.name.endsWith(".js"));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      const text = new TextDecoder().decode(script.bytes).toLowerCase();
+      // A value import of a TypeBox model drags in Elysia and TypeBox (their names survive
+      // minification in error strings); a feature's index.ts drags in the database driver too.
+      for (const marker of ["elysia", "typebox", "drizzle", "libsql"])
+        expect(`${script.name}: ${text.includes(marker)}`).toBe(`${script.name}: false`);
+    }
+  });
 });
 
 describe("the API keeps its own answers", () => {

@@ -17,12 +17,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface Pagination {
-  limit: number;
-  offset: number;
-  total: number;
-  has_more: boolean;
-}
+export type { Pagination } from "./types.ts";
 
 type Query = Record<string, string | number | undefined | null>;
 

@@ -1,8 +1,13 @@
-import { ApiError, api } from "./api.ts";
+import type { ClaimStatsModel } from "../../claims/index.ts";
+import type { DeliveryStatsModel } from "../../webhooks/index.ts";
+import { api } from "./api.ts";
 import { apiPath } from "./ids.ts";
 
-// The stats routes are the API's (documented in /openapi.json); this module is the only place that
-// knows their response shapes, so a change of shape is a change here only.
+// The stats routes' response types are the server's models (type-only imports, erased from the
+// bundle); this module turns them into the bars the overview charts draw.
+
+type ClaimStats = typeof ClaimStatsModel.static;
+type DeliveryStats = typeof DeliveryStatsModel.static;
 
 export interface DayBar {
   /** YYYY-MM-DD (UTC). */
@@ -27,60 +32,38 @@ export interface WebhookSeries {
   hours: HourBar[];
 }
 
-type Json = Record<string, unknown>;
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-const str = (v: unknown) => (typeof v === "string" ? v : "");
-
-const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
-
-/**
- * `GET /v1/namespaces/{ns}/stats/claims?days=30` → `{ buckets: [{ day: "YYYY-MM-DD", pending,
- * approved, auto_approved, rejected, revoked, expired, total }] }`, oldest first. Approved bars
- * include the auto-approved ones.
- */
-export function mapClaimStats(body: unknown): DayBar[] {
-  return list((body as Json | null)?.buckets).map((d) => ({
-    date: str(d.day).slice(0, 10),
-    approved: num(d.approved) + num(d.auto_approved),
-    rejected: num(d.rejected),
-    pending: num(d.pending),
-    other: num(d.revoked) + num(d.expired),
+/** One bar per day, oldest first; approved bars include the auto-approved requests. */
+export function mapClaimStats(body: ClaimStats): DayBar[] {
+  return body.buckets.map((d) => ({
+    date: d.day,
+    approved: d.approved + d.auto_approved,
+    rejected: d.rejected,
+    pending: d.pending,
+    other: d.revoked + d.expired,
   }));
 }
 
-/**
- * `GET /v1/namespaces/{ns}/stats/webhooks?hours=24` → `{ webhooks: [{ webhook_id, url, service,
- * buckets: [{ hour, succeeded, failed, retrying, pending, cancelled }] }] }`. A delivery that
- * failed and waits for its next attempt counts as failed in the chart.
- */
-export function mapDeliveryStats(body: unknown): WebhookSeries[] {
-  return list((body as Json | null)?.webhooks).map((w) => ({
-    id: str(w.webhook_id),
-    label: str(w.url),
-    hours: list(w.buckets).map((h) => ({
-      hour: str(h.hour),
-      succeeded: num(h.succeeded),
-      failed: num(h.failed) + num(h.retrying),
+/** A delivery that failed and waits for its next attempt counts as failed in the chart. */
+export function mapDeliveryStats(body: DeliveryStats): WebhookSeries[] {
+  return body.webhooks.map((w) => ({
+    id: w.webhook_id,
+    label: w.url,
+    hours: w.buckets.map((h) => ({
+      hour: h.hour,
+      succeeded: h.succeeded,
+      failed: h.failed + h.retrying,
     })),
   }));
 }
 
-/** null when the server has no stats route (404): the page says "not available". */
-async function optional<T>(load: () => Promise<T>): Promise<T | null> {
-  try {
-    return await load();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
-}
-
-export function loadClaimStats(namespace: string) {
+/** `GET /v1/namespaces/{ns}/stats/claims?days=30`. */
+export async function loadClaimStats(namespace: string): Promise<DayBar[]> {
   const path = apiPath("/v1/namespaces/{namespace}/stats/claims", { namespace });
-  return optional(async () => mapClaimStats(await api.get(path, { days: 30 })));
+  return mapClaimStats(await api.get<ClaimStats>(path, { days: 30 }));
 }
 
-export function loadDeliveryStats(namespace: string) {
+/** `GET /v1/namespaces/{ns}/stats/webhooks?hours=24`. */
+export async function loadDeliveryStats(namespace: string): Promise<WebhookSeries[]> {
   const path = apiPath("/v1/namespaces/{namespace}/stats/webhooks", { namespace });
-  return optional(async () => mapDeliveryStats(await api.get(path, { hours: 24 })));
+  return mapDeliveryStats(await api.get<DeliveryStats>(path, { hours: 24 }));
 }

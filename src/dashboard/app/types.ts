@@ -1,149 +1,58 @@
-// Response shapes of the public API (http-api.md), as the dashboard reads them.
-import type { Pagination } from "./api.ts";
+// Response shapes of the public API (http-api.md), taken from the server's own TypeBox models so a
+// change of shape there is a type error here. Type-only imports: the bundler erases them, so no
+// server code reaches the browser (test/dashboard checks the bundle).
+import type {
+  CreatedTokenModel,
+  PasskeyModel,
+  SessionModel,
+  TokenModel,
+  UserModel,
+} from "../../auth/index.ts";
+import type { ClaimModel, ClaimWithHistoryModel, PolicyModel } from "../../claims/index.ts";
+import type { PaginationModel } from "../../http/pagination.ts";
+import type { ApiKeyModel, CreatedKeyModel, ServiceModel } from "../../services/index.ts";
+import type { UsageEventModel, UsageReportModel } from "../../usage/index.ts";
+import type {
+  DeliveryDetailModel,
+  DeliveryModel,
+  EventName,
+  WebhookModel,
+} from "../../webhooks/index.ts";
 
-export interface User {
-  id: string;
-  namespace: string;
-  did: string;
-  email: string;
-  created_at: string;
-  has_password: boolean;
-  passkey_count: number;
-}
+export type User = typeof UserModel.static;
+export type Session = typeof SessionModel.static;
+export type Token = typeof TokenModel.static;
+export type CreatedToken = typeof CreatedTokenModel.static;
+export type Passkey = typeof PasskeyModel.static;
 
-export type ClaimStatus = "pending" | "approved" | "rejected" | "revoked" | "expired";
+export type Claim = typeof ClaimModel.static;
+export type ClaimStatus = Claim["status"];
+export type ClaimWithHistory = typeof ClaimWithHistoryModel.static;
+export type Policy = typeof PolicyModel.static;
 
-export interface Claim {
-  claim_id: string;
-  namespace: string;
-  service: string;
-  service_id: string | null;
-  public_key: string;
-  agent_key: string;
-  agent_ip: string;
-  subject: string | null;
-  agent_id: string | null;
-  agent_name: string | null;
-  status: ClaimStatus;
-  reason: string | null;
-  created_at: string;
-  decided_at: string | null;
-  approved_at: string | null;
-  revoked_at: string | null;
-}
+export type Service = typeof ServiceModel.static;
+export type ApiKey = typeof ApiKeyModel.static;
+export type CreatedKey = typeof CreatedKeyModel.static;
 
-export interface Transition {
-  from: string | null;
-  to: string;
-  at: string;
-  actor: string;
-  reason: string | null;
-}
+export type Webhook = typeof WebhookModel.static;
+export type Delivery = typeof DeliveryModel.static;
+export type DeliveryDetail = typeof DeliveryDetailModel.static;
 
-export interface Service {
-  id: string;
-  slug: string;
-  name: string;
-  description: string | null;
-  created_at: string;
-  updated_at: string;
-  active_key_count?: number;
-  webhook_count?: number;
-}
+export type UsageReport = typeof UsageReportModel.static;
+export type UsageEvent = typeof UsageEventModel.static;
 
-export interface ApiKey {
-  id: string;
-  name: string | null;
-  prefix: string;
-  environment: string;
-  status: string;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
+export type Pagination = typeof PaginationModel.static;
 
-export interface CreatedKey {
-  key: string;
-  id: string;
-  prefix: string;
-  name: string | null;
-  environment: string;
-  created_at: string;
-  expires_at: string | null;
-}
-
-export interface Webhook {
-  id: string;
-  service_id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  last_success_at: string | null;
-  last_failure_at: string | null;
-  consecutive_failures: number;
-  secret_rotated_at: string | null;
-}
-
-export interface Delivery {
-  id: string;
-  event_id: string;
-  event: string;
-  status: string;
-  attempt_count: number;
-  next_attempt_at: string | null;
-  created_at: string;
-  completed_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-}
-
-export interface Attempt {
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  status_code: number | null;
-  error: string | null;
-  response_excerpt: string | null;
-}
-
-export interface Session {
-  id: string;
-  created_at: string;
-  last_renewed_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-  current: boolean;
-}
-
-export interface Token {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface Passkey {
-  id: string;
-  name: string | null;
-  created_at: string;
-  last_used_at?: string | null;
-}
-
+/** The list envelope: `{<plural>: items, pagination}` (src/http/pagination.ts `paginated`). */
 export type Page<K extends string, T> = { [key in K]: T[] } & { pagination: Pagination };
 
+// The server's catalog is a value (src/webhooks/model.ts) and values would pull server code into
+// the bundle, so the list is repeated here; `satisfies` makes a name the server lacks an error.
 export const EVENT_CATALOG = [
   "request.submitted",
   "request.approved",
   "request.rejected",
   "request.revoked",
   "request.expired",
-] as const;
-export const DEFAULT_EVENTS = EVENT_CATALOG.slice(0, 4);
+] as const satisfies readonly EventName[];
+export const DEFAULT_EVENTS: readonly EventName[] = EVENT_CATALOG.slice(0, 4);

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
-import type { Page, Session, Token } from "../types.ts";
+import type { CreatedToken, Page, Session, Token } from "../types.ts";
 import {
   Alert,
   Button,
@@ -127,12 +127,6 @@ function SessionsSection() {
       <Pagination page={list.data?.pagination} onOffset={setOffset} />
     </section>
   );
-}
-
-interface CreatedToken {
-  id: string;
-  name: string;
-  token: string;
 }
 
 function TokensSection() {

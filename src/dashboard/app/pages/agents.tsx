@@ -3,7 +3,7 @@ import { api } from "../api.ts";
 import { AgentKey, agentLabel, decide, ReasonDialog, StatusBadge, shortKey } from "../claims.tsx";
 import { apiPath, isId } from "../ids.ts";
 import { useSession } from "../session.ts";
-import type { Claim, Page, Service, Transition } from "../types.ts";
+import type { Claim, ClaimWithHistory, Page, Service } from "../types.ts";
 import {
   Alert,
   Button,
@@ -129,8 +129,6 @@ function serviceOptions(own: Service[], seen: Set<string>) {
     if (!own.some((s) => s.slug === slug)) options.push({ value: slug, label: slug });
   return options;
 }
-
-type ClaimWithHistory = Claim & { history: Transition[] };
 
 export function ClaimPage({ params }: { params: Record<string, string> }) {
   const id = params.claimId!;

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { apiPath } from "../ids.ts";
-import type { Attempt, Delivery, Page } from "../types.ts";
+import type { Delivery, DeliveryDetail, Page } from "../types.ts";
 import {
   Alert,
   Button,
@@ -81,8 +81,6 @@ function prettyPayload(payload: unknown): string {
     return payload;
   }
 }
-
-type DeliveryDetail = Delivery & { attempts: Attempt[]; payload?: unknown };
 
 function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: () => void }) {
   const d = props.delivery;

@@ -30,9 +30,6 @@ export function OverviewPage() {
           ) : (
             <>
               <DaysChart days={claims.data ?? []} />
-              {claims.data === null && (
-                <p class="muted">Statistics are not available on this server.</p>
-              )}
               {claims.data?.length === 0 && <p class="muted">No requests in the last 30 days.</p>}
             </>
           )}
@@ -56,11 +53,7 @@ export function OverviewPage() {
           ) : (
             <>
               <HoursChart series={{ id: "none", label: "All webhooks", hours: [] }} />
-              <p class="muted">
-                {deliveries.data === null
-                  ? "Statistics are not available on this server."
-                  : "No webhook deliveries in the last 24 hours."}
-              </p>
+              {deliveries.data && <p class="muted">No webhook deliveries in the last 24 hours.</p>}
             </>
           )}
           <ul class="legend">

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
-import type { Page, Service } from "../types.ts";
+import type { Page, Policy, Service } from "../types.ts";
 import {
   Alert,
   Button,
@@ -14,11 +14,6 @@ import {
   useAsync,
   useFormErrors,
 } from "../ui.tsx";
-
-interface Policy {
-  auto_approve_services: { id: string; slug: string }[];
-  blocked_services: { id: string; slug: string }[];
-}
 
 /** Every service of the owner, page by page (the policy form lists them all). */
 async function allServices(): Promise<Service[]> {

@@ -63,8 +63,8 @@ export function ServicesPage() {
                 <td>
                   <code>{s.slug}</code>
                 </td>
-                <td>{s.active_key_count ?? "—"}</td>
-                <td>{s.webhook_count ?? "—"}</td>
+                <td>{s.active_key_count}</td>
+                <td>{s.webhook_count}</td>
               </tr>
             ))}
           </tbody>

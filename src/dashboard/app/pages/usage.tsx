@@ -1,49 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type Pagination as PageInfo } from "../api.ts";
+import { api } from "../api.ts";
 import { shortKey } from "../claims.tsx";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
+import type { Page, UsageEvent, UsageReport } from "../types.ts";
 import { Alert, Empty, Field, Loading, Pagination, Table, Time, useAsync } from "../ui.tsx";
-
-interface UsageRow {
-  subject: string;
-  provider: string;
-  agent_id: string | null;
-  public_key: string;
-  total_calls: number;
-  success_calls: number;
-  error_calls: number;
-  last_used_at: string;
-}
-
-interface UsageReport {
-  rows: UsageRow[];
-  summary: {
-    total_events: number;
-    successful_events: number;
-    failed_events: number;
-    unique_subjects: number;
-    unique_providers: number;
-    unique_agents: number;
-  };
-  pagination: PageInfo;
-}
-
-interface UsageEvent {
-  event_id: string;
-  service: string;
-  agent_key: string;
-  agent_id: string | null;
-  subject: string;
-  protocol: string;
-  action: string;
-  outcome: string;
-  status_code: number | null;
-  duration_ms: number | null;
-  request_method: string | null;
-  request_path: string | null;
-  received_at: string;
-}
 
 const SORTS = [
   { value: "recent", label: "Most recent" },
@@ -63,7 +24,7 @@ export function UsagePage() {
   );
   const events = useAsync(
     () =>
-      api.get<{ events: UsageEvent[]; pagination: PageInfo }>(`${base}/events`, {
+      api.get<Page<"events", UsageEvent>>(`${base}/events`, {
         limit: 25,
         offset: eventsOffset,
       }),
