@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "./api.ts";
+import { FormActions, useSubmit } from "./forms.tsx";
 import { apiPath } from "./ids.ts";
 import type { Claim } from "./types.ts";
-import { Button, CopyButton, Dialog, Field, FormError, formValues, useFormErrors } from "./ui.tsx";
+import { CopyButton, Dialog, Field, FormError } from "./ui.tsx";
 
 // Shared by the inbox, the agents list and the claim page.
 
@@ -51,21 +52,16 @@ export function ReasonDialog(props: {
   onConfirm: (reason: string) => Promise<void>;
   children?: preact.ComponentChildren;
 }) {
-  const errors = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    const { reason } = formValues(event);
-    errors.clear();
+  const { errors, submit } = useSubmit(["reason"], async ({ reason }) => {
     setBusy(true);
     try {
       await props.onConfirm((reason ?? "").trim());
       props.onClose();
-    } catch (error) {
-      errors.show(error, ["reason"]);
     } finally {
       setBusy(false);
     }
-  };
+  });
   return (
     <Dialog title={props.title} open={props.open} onClose={props.onClose}>
       <form onSubmit={submit}>
@@ -78,12 +74,12 @@ export function ReasonDialog(props: {
           maxLength={500}
           error={errors.fields.reason}
         />
-        <div class="actions">
-          <Button variant="danger" type="submit" disabled={busy}>
-            {props.action}
-          </Button>
-          <Button onClick={props.onClose}>Cancel</Button>
-        </div>
+        <FormActions
+          submit={props.action}
+          variant="danger"
+          disabled={busy}
+          onCancel={props.onClose}
+        />
       </form>
     </Dialog>
   );

@@ -20,6 +20,7 @@ import { interceptLinks, match, navigate, useLocation } from "./router.tsx";
 import { SessionContext } from "./session.ts";
 import type { User } from "./types.ts";
 import { Button, Loading, ToastRegion } from "./ui.tsx";
+import { useTitle } from "./views.tsx";
 
 type Params = Record<string, string>;
 const ROUTES: [string, ComponentType<{ params: Params }>][] = [
@@ -98,9 +99,7 @@ function Shell(props: {
 }
 
 function NotFound() {
-  useEffect(() => {
-    document.title = "Not found — Sigilum";
-  }, []);
+  useTitle("Not found");
   return (
     <>
       <h1>Page not found</h1>

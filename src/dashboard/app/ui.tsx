@@ -238,15 +238,6 @@ export function Loading() {
   return <p class="loading">Loading…</p>;
 }
 
-/** A scrollable table wrapper (narrow screens scroll sideways instead of squashing). */
-export function Table(props: { label: string; children: ComponentChildren }) {
-  return (
-    <div class="table-wrap">
-      <table aria-label={props.label}>{props.children}</table>
-    </div>
-  );
-}
-
 /**
  * Text from elsewhere (payloads, response excerpts) that may scroll: named, and focusable so a
  * keyboard user can scroll it (axe: scrollable-region-focusable).

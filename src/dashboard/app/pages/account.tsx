@@ -1,59 +1,31 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { ConfirmDialog, FormActions, ShownOnceDialog, useSubmit } from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
 import type { CreatedToken, Page, Session, Token } from "../types.ts";
-import {
-  Alert,
-  Button,
-  CopyButton,
-  Dialog,
-  Empty,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Pagination,
-  Table,
-  Time,
-  toast,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Field, FormError, Time, toast } from "../ui.tsx";
+import { Fact, ListView, Table, usePaged, useTitle } from "../views.tsx";
 import { PasskeysSection, PasswordSection } from "./credentials.tsx";
-import { isoFromLocal } from "./keys.tsx";
+import { ExpiresField, isoFromLocal } from "./keys.tsx";
 
 export function AccountPage() {
   const { user } = useSession();
-  useEffect(() => {
-    document.title = "Account — Sigilum";
-  }, []);
+  useTitle("Account");
   return (
     <>
       <h1>Account</h1>
       <dl class="facts">
-        <div>
-          <dt>Namespace</dt>
-          <dd>
-            <code>{user.namespace}</code>
-          </dd>
-        </div>
-        <div>
-          <dt>DID</dt>
-          <dd>
-            <code>{user.did}</code>
-          </dd>
-        </div>
-        <div>
-          <dt>Email</dt>
-          <dd>{user.email}</dd>
-        </div>
-        <div>
-          <dt>Member since</dt>
-          <dd>
-            <Time at={user.created_at} />
-          </dd>
-        </div>
+        <Fact term="Namespace">
+          <code>{user.namespace}</code>
+        </Fact>
+        <Fact term="DID">
+          <code>{user.did}</code>
+        </Fact>
+        <Fact term="Email">{user.email}</Fact>
+        <Fact term="Member since">
+          <Time at={user.created_at} />
+        </Fact>
       </dl>
       <PasskeysSection />
       <PasswordSection />
@@ -65,10 +37,9 @@ export function AccountPage() {
 }
 
 function SessionsSection() {
-  const [offset, setOffset] = useState(0);
-  const list = useAsync(
-    () => api.get<Page<"sessions", Session>>("/v1/auth/sessions", { limit: 50, offset }),
-    [offset],
+  const list = usePaged(
+    (offset) => api.get<Page<"sessions", Session>>("/v1/auth/sessions", { limit: 50, offset }),
+    [],
   );
   const [error, setError] = useState<unknown>(null);
   const end = async (s: Session) => {
@@ -83,24 +54,10 @@ function SessionsSection() {
   return (
     <section aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Sessions</h2>
-      <Alert error={error ?? list.error} />
-      {!list.data ? (
-        <Loading />
-      ) : (
-        <Table label="Sessions">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">IP</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="offscreen">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.sessions.map((s) => (
+      <ListView list={list} items={(d) => d.sessions} error={error}>
+        {(items) => (
+          <Table label="Sessions" columns={["Device", "IP", "Signed in", "Expires"]} actions>
+            {items.map((s) => (
               <tr key={s.id}>
                 <td class="break">{s.user_agent ?? "Unknown device"}</td>
                 <td>{s.ip ?? "—"}</td>
@@ -121,38 +78,29 @@ function SessionsSection() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={list.data?.pagination} onOffset={setOffset} />
+          </Table>
+        )}
+      </ListView>
     </section>
   );
 }
 
 function TokensSection() {
-  const [offset, setOffset] = useState(0);
-  const list = useAsync(
-    () => api.get<Page<"tokens", Token>>("/v1/auth/tokens", { limit: 50, offset }),
-    [offset],
+  const list = usePaged(
+    (offset) => api.get<Page<"tokens", Token>>("/v1/auth/tokens", { limit: 50, offset }),
+    [],
   );
-  const errors = useFormErrors();
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<CreatedToken | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const create = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
+  const { errors, submit } = useSubmit(["name", "expires_at"], async (v) => {
     const body: Record<string, string> = { name: (v.name ?? "").trim() };
     const expires = isoFromLocal(v.expires_at);
     if (expires) body.expires_at = expires;
-    try {
-      setShown(await api.post<CreatedToken>("/v1/auth/tokens", body));
-      setCreating(false);
-      await list.reload();
-    } catch (err) {
-      errors.show(err, ["name", "expires_at"]);
-    }
-  };
+    setShown(await api.post<CreatedToken>("/v1/auth/tokens", body));
+    setCreating(false);
+    await list.reload();
+  });
   const revoke = async (t: Token) => {
     try {
       await api.del(apiPath("/v1/auth/tokens/{token}", { token: t.id }));
@@ -170,49 +118,25 @@ function TokensSection() {
         <code>Authorization: Bearer sgl_pat_…</code>.
       </p>
       {creating ? (
-        <form class="card" onSubmit={create} noValidate aria-label="Token details">
+        <form class="card" onSubmit={submit} noValidate aria-label="Token details">
           <FormError message={errors.general} />
           <Field label="Name" name="name" required maxLength={100} error={errors.fields.name} />
-          <Field
-            label="Expires"
-            name="expires_at"
-            type="datetime-local"
-            hint="Optional."
-            error={errors.fields.expires_at}
-          />
-          <div class="actions">
-            <Button variant="primary" type="submit">
-              Create token
-            </Button>
-            <Button onClick={() => setCreating(false)}>Cancel</Button>
-          </div>
+          <ExpiresField error={errors.fields.expires_at} />
+          <FormActions submit="Create token" onCancel={() => setCreating(false)} />
         </form>
       ) : (
         <Button variant="primary" onClick={() => setCreating(true)}>
           Create token
         </Button>
       )}
-      <Alert error={error ?? list.error} />
-      {!list.data ? (
-        <Loading />
-      ) : list.data.tokens.length === 0 ? (
-        <Empty>No access tokens.</Empty>
-      ) : (
-        <Table label="Access tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="offscreen">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.tokens.map((t) => (
+      <ListView list={list} items={(d) => d.tokens} empty="No access tokens." error={error}>
+        {(items) => (
+          <Table
+            label="Access tokens"
+            columns={["Name", "Prefix", "Created", "Last used", "Expires"]}
+            actions
+          >
+            {items.map((t) => (
               <tr key={t.id}>
                 <td>{t.name}</td>
                 <td>
@@ -239,22 +163,17 @@ function TokensSection() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={list.data?.pagination} onOffset={setOffset} />
-      <Dialog title="Token created" open={shown !== null} onClose={() => setShown(null)}>
-        <p class="warning">Copy it now: it is shown only once.</p>
-        <output class="secret" aria-label="New access token">
-          <code>{shown?.token}</code>
-        </output>
-        <div class="actions">
-          <CopyButton text={shown?.token ?? ""} label="Copy token" />
-          <Button variant="primary" onClick={() => setShown(null)}>
-            Done
-          </Button>
-        </div>
-      </Dialog>
+          </Table>
+        )}
+      </ListView>
+      <ShownOnceDialog
+        title="Token created"
+        value={shown?.token ?? null}
+        label="New access token"
+        copyLabel="Copy token"
+        warning="Copy it now: it is shown only once."
+        onClose={() => setShown(null)}
+      />
     </section>
   );
 }
@@ -262,17 +181,10 @@ function TokensSection() {
 function DeleteAccountSection() {
   const { user } = useSession();
   const [open, setOpen] = useState(false);
-  const [typed, setTyped] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const remove = async (event: Event) => {
-    event.preventDefault();
-    try {
-      await api.del("/v1/auth/account");
-      setOpen(false);
-      location.assign("/signin");
-    } catch (err) {
-      setError(err);
-    }
+  const remove = async () => {
+    await api.del("/v1/auth/account");
+    setOpen(false);
+    location.assign("/signin");
   };
   return (
     <section aria-labelledby="delete-heading">
@@ -284,29 +196,20 @@ function DeleteAccountSection() {
       <Button variant="danger" onClick={() => setOpen(true)}>
         Delete account
       </Button>
-      <Dialog title="Delete your account?" open={open} onClose={() => setOpen(false)}>
-        <form onSubmit={remove}>
-          <p>
-            Everything in <code>{user.namespace}</code> is deleted at once: services, their keys and
-            webhooks, pending deliveries, sessions, tokens, passkeys and all authorizations. The
-            namespace becomes free for anyone to take.
-          </p>
-          <Alert error={error} />
-          <Field
-            label="Type the namespace to confirm"
-            name="confirm"
-            value={typed}
-            onInput={setTyped}
-            autocomplete="off"
-          />
-          <div class="actions">
-            <Button variant="danger" type="submit" disabled={typed !== user.namespace}>
-              Delete account
-            </Button>
-            <Button onClick={() => setOpen(false)}>Cancel</Button>
-          </div>
-        </form>
-      </Dialog>
+      <ConfirmDialog
+        title="Delete your account?"
+        open={open}
+        onClose={() => setOpen(false)}
+        action="Delete account"
+        onConfirm={remove}
+        confirm={{ label: "Type the namespace to confirm", expected: user.namespace }}
+      >
+        <p>
+          Everything in <code>{user.namespace}</code> is deleted at once: services, their keys and
+          webhooks, pending deliveries, sessions, tokens, passkeys and all authorizations. The
+          namespace becomes free for anyone to take.
+        </p>
+      </ConfirmDialog>
     </section>
   );
 }

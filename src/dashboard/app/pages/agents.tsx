@@ -4,18 +4,8 @@ import { AgentKey, agentLabel, decide, ReasonDialog, StatusBadge, shortKey } fro
 import { apiPath, isId } from "../ids.ts";
 import { useSession } from "../session.ts";
 import type { Claim, ClaimWithHistory, Page, Service } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Empty,
-  Field,
-  Loading,
-  Pagination,
-  Table,
-  Time,
-  toast,
-  useAsync,
-} from "../ui.tsx";
+import { Button, Field, Time, toast, useAsync } from "../ui.tsx";
+import { Fact, ListView, Pending, Table, usePaged, useTitle } from "../views.tsx";
 
 const STATUSES = ["", "pending", "approved", "rejected", "revoked", "expired"];
 
@@ -23,23 +13,17 @@ export function AgentsPage() {
   const { user } = useSession();
   const [status, setStatus] = useState("");
   const [service, setService] = useState("");
-  const [offset, setOffset] = useState(0);
   const services = useAsync(
     () => api.get<Page<"services", Service>>("/v1/services", { limit: 200 }),
     [],
   );
-  const claims = useAsync(
-    () =>
+  const claims = usePaged(
+    (offset) =>
       api.get<Page<"claims", Claim>>(
         apiPath("/v1/namespaces/{namespace}/claims", { namespace: user.namespace }),
-        {
-          status,
-          service,
-          limit: 50,
-          offset,
-        },
+        { status, service, limit: 50, offset },
       ),
-    [status, service, offset],
+    [status, service],
   );
   // Requests come from other owners' services too: the filter offers every slug seen so far.
   const [seen, setSeen] = useState<Set<string>>(new Set());
@@ -47,9 +31,7 @@ export function AgentsPage() {
     const slugs = claims.data?.claims.map((c) => c.service) ?? [];
     if (slugs.some((slug) => !seen.has(slug))) setSeen(new Set([...seen, ...slugs]));
   }, [claims.data, seen]);
-  useEffect(() => {
-    document.title = "Agents — Sigilum";
-  }, []);
+  useTitle("Agents");
   return (
     <>
       <h1>Agents</h1>
@@ -59,45 +41,27 @@ export function AgentsPage() {
           label="Status"
           name="status"
           value={status}
-          onInput={(v) => {
-            setStatus(v);
-            setOffset(0);
-          }}
+          onInput={claims.filter(setStatus)}
           options={STATUSES.map((s) => ({ value: s, label: s || "All" }))}
         />
         <Field
           label="Service"
           name="service"
           value={service}
-          onInput={(v) => {
-            setService(v);
-            setOffset(0);
-          }}
+          onInput={claims.filter(setService)}
           options={[
             { value: "", label: "All" },
             ...serviceOptions(services.data?.services ?? [], seen),
           ]}
         />
       </div>
-      <Alert error={claims.error} />
-      {!claims.data ? (
-        <Loading />
-      ) : claims.data.claims.length === 0 ? (
-        <Empty>No agents match.</Empty>
-      ) : (
-        <Table label="Agents">
-          <thead>
-            <tr>
-              <th scope="col">Agent</th>
-              <th scope="col">Service</th>
-              <th scope="col">Status</th>
-              <th scope="col">Key</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Requested</th>
-            </tr>
-          </thead>
-          <tbody>
-            {claims.data.claims.map((c) => (
+      <ListView list={claims} items={(d) => d.claims} empty="No agents match.">
+        {(items) => (
+          <Table
+            label="Agents"
+            columns={["Agent", "Service", "Status", "Key", "Subject", "Requested"]}
+          >
+            {items.map((c) => (
               <tr key={c.claim_id}>
                 <td>
                   <a href={`/agents/${c.claim_id}`}>{agentLabel(c)}</a>
@@ -115,10 +79,9 @@ export function AgentsPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={claims.data?.pagination} onOffset={setOffset} />
+          </Table>
+        )}
+      </ListView>
     </>
   );
 }
@@ -144,13 +107,7 @@ export function ClaimPage({ params }: { params: Record<string, string> }) {
   useEffect(() => {
     if (claim.data) document.title = `${agentLabel(claim.data)} — Sigilum`;
   }, [claim.data]);
-  if (!claim.data)
-    return (
-      <>
-        <h1>Agent</h1>
-        {claim.error ? <Alert error={claim.error} /> : <Loading />}
-      </>
-    );
+  if (!claim.data) return <Pending title="Agent" error={claim.error} />;
   const c = claim.data;
   const act = async (decision: "approve" | "reject" | "revoke", reason?: string) => {
     await decide(c.claim_id, decision, reason);
@@ -166,40 +123,19 @@ export function ClaimPage({ params }: { params: Record<string, string> }) {
       </p>
       <h1>{agentLabel(c)}</h1>
       <dl class="facts">
-        <div>
-          <dt>Status</dt>
-          <dd>
-            <StatusBadge status={c.status} />
-          </dd>
-        </div>
-        <div>
-          <dt>Service</dt>
-          <dd>{c.service_id ? c.service : `${c.service} (deleted)`}</dd>
-        </div>
-        <div>
-          <dt>Agent key</dt>
-          <dd>
-            <AgentKey claim={c} />
-          </dd>
-        </div>
-        <div>
-          <dt>Agent id</dt>
-          <dd>{c.agent_id ?? "—"}</dd>
-        </div>
-        <div>
-          <dt>Subject</dt>
-          <dd>{c.subject ?? "—"}</dd>
-        </div>
-        <div>
-          <dt>IP</dt>
-          <dd>{c.agent_ip}</dd>
-        </div>
-        <div>
-          <dt>Claim id</dt>
-          <dd>
-            <code>{c.claim_id}</code>
-          </dd>
-        </div>
+        <Fact term="Status">
+          <StatusBadge status={c.status} />
+        </Fact>
+        <Fact term="Service">{c.service_id ? c.service : `${c.service} (deleted)`}</Fact>
+        <Fact term="Agent key">
+          <AgentKey claim={c} />
+        </Fact>
+        <Fact term="Agent id">{c.agent_id ?? "—"}</Fact>
+        <Fact term="Subject">{c.subject ?? "—"}</Fact>
+        <Fact term="IP">{c.agent_ip}</Fact>
+        <Fact term="Claim id">
+          <code>{c.claim_id}</code>
+        </Fact>
       </dl>
       <div class="actions">
         {c.status === "pending" && (

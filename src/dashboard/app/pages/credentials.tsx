@@ -1,24 +1,12 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ApiError, api } from "../api.ts";
+import { ConfirmDialog, FormActions, useSubmit } from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import { addPasskey, ceremonyMessage } from "../passkeys.ts";
 import { useSession } from "../session.ts";
 import type { Page, Passkey } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Dialog,
-  Empty,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Pagination,
-  Time,
-  toast,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Dialog, Field, FormError, Time, toast } from "../ui.tsx";
+import { ListView, usePaged } from "../views.tsx";
 
 // The account's ways to sign in: passkeys (add, rename, delete) and the password.
 
@@ -37,8 +25,7 @@ async function listPasskeys(offset: number): Promise<PasskeyList> {
 
 export function PasskeysSection() {
   const { refresh } = useSession();
-  const [offset, setOffset] = useState(0);
-  const list = useAsync(() => listPasskeys(offset), [offset]);
+  const list = usePaged(listPasskeys, []);
   const [error, setError] = useState<unknown>(null);
   const [renaming, setRenaming] = useState<Passkey | null>(null);
   const [deleting, setDeleting] = useState<Passkey | null>(null);
@@ -67,45 +54,49 @@ export function PasskeysSection() {
       <Button variant="primary" onClick={add}>
         Add passkey
       </Button>
-      <Alert error={error ?? list.error} />
-      {!list.data ? (
-        <Loading />
-      ) : list.data.passkeys.length === 0 ? (
-        <Empty>No passkeys yet.</Empty>
-      ) : (
-        <ul class="cards" aria-label="Passkeys">
-          {list.data.passkeys.map((p) => (
-            <li key={p.id} class="card claim-head">
-              <strong>{p.name || "Unnamed passkey"}</strong>
-              <span class="muted">
-                added <Time at={p.created_at} />
-                {p.last_used_at ? (
-                  <>
-                    , last used <Time at={p.last_used_at} />
-                  </>
-                ) : null}
-              </span>
-              <Button class="btn-small" onClick={() => setRenaming(p)}>
-                Rename
-              </Button>
-              <Button class="btn-small" variant="danger" onClick={() => setDeleting(p)}>
-                Delete
-              </Button>
-            </li>
-          ))}
-        </ul>
-      )}
-      <Pagination page={list.data?.pagination} onOffset={setOffset} />
+      <ListView list={list} items={(d) => d.passkeys} empty="No passkeys yet." error={error}>
+        {(items) => (
+          <ul class="cards" aria-label="Passkeys">
+            {items.map((p) => (
+              <li key={p.id} class="card claim-head">
+                <strong>{p.name || "Unnamed passkey"}</strong>
+                <span class="muted">
+                  added <Time at={p.created_at} />
+                  {p.last_used_at ? (
+                    <>
+                      , last used <Time at={p.last_used_at} />
+                    </>
+                  ) : null}
+                </span>
+                <Button class="btn-small" onClick={() => setRenaming(p)}>
+                  Rename
+                </Button>
+                <Button class="btn-small" variant="danger" onClick={() => setDeleting(p)}>
+                  Delete
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </ListView>
       <RenamePasskeyDialog
         passkey={renaming}
         onClose={() => setRenaming(null)}
         onDone={() => done("Passkey renamed")}
       />
-      <DeletePasskeyDialog
-        passkey={deleting}
+      <ConfirmDialog
+        title="Delete this passkey?"
+        open={deleting !== null}
         onClose={() => setDeleting(null)}
-        onDone={() => done("Passkey deleted")}
-      />
+        action="Delete"
+        // LAST_CREDENTIAL refusals show as the API words them.
+        onConfirm={async () => {
+          await api.del(passkeyPath(deleting!));
+          await done("Passkey deleted");
+        }}
+      >
+        <p>You can no longer sign in with “{deleting?.name || "Unnamed passkey"}”.</p>
+      </ConfirmDialog>
     </section>
   );
 }
@@ -117,17 +108,10 @@ function RenamePasskeyDialog(props: {
   onClose: () => void;
   onDone: () => void;
 }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const { name } = formValues(event);
-    errors.clear();
-    try {
-      await api.patch(passkeyPath(props.passkey!), { name: (name ?? "").trim() });
-      props.onDone();
-    } catch (error) {
-      errors.show(error, ["name"]);
-    }
-  };
+  const { errors, submit } = useSubmit(["name"], async ({ name }) => {
+    await api.patch(passkeyPath(props.passkey!), { name: (name ?? "").trim() });
+    props.onDone();
+  });
   return (
     <Dialog title="Rename passkey" open={props.passkey !== null} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
@@ -140,67 +124,23 @@ function RenamePasskeyDialog(props: {
           required
           error={errors.fields.name}
         />
-        <div class="actions">
-          <Button variant="primary" type="submit">
-            Save
-          </Button>
-          <Button onClick={props.onClose}>Cancel</Button>
-        </div>
+        <FormActions submit="Save" onCancel={props.onClose} />
       </form>
-    </Dialog>
-  );
-}
-
-function DeletePasskeyDialog(props: {
-  passkey: Passkey | null;
-  onClose: () => void;
-  onDone: () => void;
-}) {
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => setError(null), [props.passkey]);
-  const remove = async () => {
-    try {
-      await api.del(passkeyPath(props.passkey!));
-      props.onDone();
-    } catch (err) {
-      // LAST_CREDENTIAL: the API's own words say why.
-      setError(err);
-    }
-  };
-  return (
-    <Dialog title="Delete this passkey?" open={props.passkey !== null} onClose={props.onClose}>
-      <p>You can no longer sign in with “{props.passkey?.name || "Unnamed passkey"}”.</p>
-      <Alert error={error} />
-      <div class="actions">
-        <Button variant="danger" onClick={remove}>
-          Delete
-        </Button>
-        <Button onClick={props.onClose}>Cancel</Button>
-      </div>
     </Dialog>
   );
 }
 
 export function PasswordSection() {
   const { user, refresh } = useSession();
-  const errors = useFormErrors();
   const [key, setKey] = useState(0);
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
+  const { errors, submit } = useSubmit(["current_password", "new_password"], async (v) => {
     const body: Record<string, string> = { new_password: v.new_password ?? "" };
     if (user.has_password) body.current_password = v.current_password ?? "";
-    try {
-      await api.post("/v1/auth/password", body);
-      toast(
-        user.has_password ? "Password changed; your other sessions were ended" : "Password set",
-      );
-      setKey((k) => k + 1);
-      await refresh();
-    } catch (error) {
-      errors.show(error, ["current_password", "new_password"]);
-    }
-  };
+    await api.post("/v1/auth/password", body);
+    toast(user.has_password ? "Password changed; your other sessions were ended" : "Password set");
+    setKey((k) => k + 1);
+    await refresh();
+  });
   const action = user.has_password ? "Change password" : "Set password";
   return (
     <section aria-labelledby="password-heading">

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { useSubmit } from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import type { Delivery, DeliveryDetail, Page } from "../types.ts";
 import {
@@ -8,16 +9,12 @@ import {
   Empty,
   Field,
   FormError,
-  formValues,
   Loading,
-  Pagination,
   ScrollText,
-  Table,
   Time,
   toast,
-  useAsync,
-  useFormErrors,
 } from "../ui.tsx";
+import { ListView, Table, usePaged } from "../views.tsx";
 import { isoFromLocal } from "./keys.tsx";
 
 // A webhook's deliveries log: filter by status, attempts and payload on demand, redeliver one,
@@ -27,11 +24,10 @@ const STATUSES = ["", "pending", "succeeded", "failed", "cancelled"];
 
 export function Deliveries({ base }: { base: string }) {
   const [status, setStatus] = useState("");
-  const [offset, setOffset] = useState(0);
-  const list = useAsync(
-    () =>
+  const list = usePaged(
+    (offset) =>
       api.get<Page<"deliveries", Delivery>>(`${base}/deliveries`, { status, limit: 25, offset }),
-    [base, status, offset],
+    [base, status],
   );
   return (
     <section aria-labelledby="deliveries-heading">
@@ -41,32 +37,29 @@ export function Deliveries({ base }: { base: string }) {
           label="Status"
           name="status"
           value={status}
-          onInput={(v) => {
-            setStatus(v);
-            setOffset(0);
-          }}
+          onInput={list.filter(setStatus)}
           options={STATUSES.map((s) => ({ value: s, label: s || "All" }))}
         />
         <Button onClick={() => void list.reload()}>Refresh</Button>
       </div>
-      <Alert error={list.error} />
-      {!list.data ? (
-        <Loading />
-      ) : list.data.deliveries.length === 0 ? (
-        <Empty>No deliveries{status ? ` with status ${status}` : ""}.</Empty>
-      ) : (
-        <ul class="cards" aria-label="Deliveries">
-          {list.data.deliveries.map((d) => (
-            <DeliveryItem
-              key={d.id}
-              base={base}
-              delivery={d}
-              onRedelivered={() => void list.reload()}
-            />
-          ))}
-        </ul>
-      )}
-      <Pagination page={list.data?.pagination} onOffset={setOffset} />
+      <ListView
+        list={list}
+        items={(d) => d.deliveries}
+        empty={`No deliveries${status ? ` with status ${status}` : ""}.`}
+      >
+        {(items) => (
+          <ul class="cards" aria-label="Deliveries">
+            {items.map((d) => (
+              <DeliveryItem
+                key={d.id}
+                base={base}
+                delivery={d}
+                onRedelivered={() => void list.reload()}
+              />
+            ))}
+          </ul>
+        )}
+      </ListView>
       <RecoverForm base={base} onDone={() => void list.reload()} />
     </section>
   );
@@ -129,37 +122,28 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
             {detail.attempts.length === 0 ? (
               <Empty>No attempts yet.</Empty>
             ) : (
-              <Table label="Attempts">
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Time</th>
-                    <th scope="col">Status code</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Error</th>
-                    <th scope="col">Response</th>
+              <Table
+                label="Attempts"
+                columns={["#", "Time", "Status code", "Duration", "Error", "Response"]}
+              >
+                {detail.attempts.map((a) => (
+                  <tr key={a.attempt}>
+                    <td>{a.attempt}</td>
+                    <td>
+                      <Time at={a.started_at} />
+                    </td>
+                    <td>{a.status_code ?? "—"}</td>
+                    <td>{a.duration_ms} ms</td>
+                    <td class="break">{a.error ?? "—"}</td>
+                    <td>
+                      {a.response_excerpt ? (
+                        <ScrollText label="Response excerpt">{a.response_excerpt}</ScrollText>
+                      ) : (
+                        "—"
+                      )}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {detail.attempts.map((a) => (
-                    <tr key={a.attempt}>
-                      <td>{a.attempt}</td>
-                      <td>
-                        <Time at={a.started_at} />
-                      </td>
-                      <td>{a.status_code ?? "—"}</td>
-                      <td>{a.duration_ms} ms</td>
-                      <td class="break">{a.error ?? "—"}</td>
-                      <td>
-                        {a.response_excerpt ? (
-                          <ScrollText label="Response excerpt">{a.response_excerpt}</ScrollText>
-                        ) : (
-                          "—"
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
+                ))}
               </Table>
             )}
             <h3>Payload</h3>
@@ -178,20 +162,13 @@ function DeliveryItem(props: { base: string; delivery: Delivery; onRedelivered: 
 }
 
 function RecoverForm(props: { base: string; onDone: () => void }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
-    try {
-      const r = await api.post<{ requeued: number }>(`${props.base}/recover`, {
-        since: isoFromLocal(v.since) ?? "",
-      });
-      toast(`${r.requeued} failed deliver${r.requeued === 1 ? "y" : "ies"} queued again`);
-      props.onDone();
-    } catch (error) {
-      errors.show(error, ["since"]);
-    }
-  };
+  const { errors, submit } = useSubmit(["since"], async (v) => {
+    const r = await api.post<{ requeued: number }>(`${props.base}/recover`, {
+      since: isoFromLocal(v.since) ?? "",
+    });
+    toast(`${r.requeued} failed deliver${r.requeued === 1 ? "y" : "ies"} queued again`);
+    props.onDone();
+  });
   return (
     <form class="card" onSubmit={submit} noValidate aria-label="Recover failed deliveries">
       <h3>Recover failed deliveries</h3>

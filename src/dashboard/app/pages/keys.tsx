@@ -1,24 +1,17 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
+import {
+  ConfirmDialog,
+  FormActions,
+  GraceField,
+  graceSeconds,
+  ShownOnceDialog,
+  useSubmit,
+} from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import type { ApiKey, CreatedKey, Page, Service } from "../types.ts";
-import {
-  Alert,
-  Button,
-  CopyButton,
-  Dialog,
-  Empty,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Pagination,
-  Table,
-  Time,
-  toast,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Dialog, Field, FormError, Time, toast } from "../ui.tsx";
+import { ListView, Table, usePaged } from "../views.tsx";
 
 /** Turns a `datetime-local` value into an ISO timestamp (empty → none). */
 export function isoFromLocal(value: string | undefined): string | undefined {
@@ -29,10 +22,9 @@ export function isoFromLocal(value: string | undefined): string | undefined {
 
 export function ApiKeysSection({ service }: { service: Service }) {
   const base = apiPath("/v1/services/{service}/keys", { service: service.id });
-  const [offset, setOffset] = useState(0);
-  const keys = useAsync(
-    () => api.get<Page<"keys", ApiKey>>(base, { limit: 50, offset }),
-    [base, offset],
+  const keys = usePaged(
+    (offset) => api.get<Page<"keys", ApiKey>>(base, { limit: 50, offset }),
+    [base],
   );
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<CreatedKey | null>(null);
@@ -41,6 +33,12 @@ export function ApiKeysSection({ service }: { service: Service }) {
   const created = (key: CreatedKey) => {
     setCreating(false);
     setShown(key);
+    void keys.reload();
+  };
+  const revoke = async () => {
+    await api.del(apiPath(`${base}/{apiKey}`, { apiKey: revoking!.id }));
+    setRevoking(null);
+    toast("API key revoked");
     void keys.reload();
   };
   return (
@@ -56,29 +54,14 @@ export function ApiKeysSection({ service }: { service: Service }) {
           Create API key
         </Button>
       )}
-      <Alert error={keys.error} />
-      {!keys.data ? (
-        <Loading />
-      ) : keys.data.keys.length === 0 ? (
-        <Empty>No API keys yet.</Empty>
-      ) : (
-        <Table label="API keys">
-          <thead>
-            <tr>
-              <th scope="col">Prefix</th>
-              <th scope="col">Name</th>
-              <th scope="col">Environment</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="offscreen">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.keys.map((k) => (
+      <ListView list={keys} items={(d) => d.keys} empty="No API keys yet.">
+        {(items) => (
+          <Table
+            label="API keys"
+            columns={["Prefix", "Name", "Environment", "Status", "Created", "Last used", "Expires"]}
+            actions
+          >
+            {items.map((k) => (
               <tr key={k.id}>
                 <td>
                   <code>{k.prefix}…</code>
@@ -120,21 +103,29 @@ export function ApiKeysSection({ service }: { service: Service }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={keys.data?.pagination} onOffset={setOffset} />
-      <NewKeyDialog created={shown} onClose={() => setShown(null)} />
-      <RevokeKeyDialog
-        base={base}
-        apiKey={revoking}
-        onClose={() => setRevoking(null)}
-        onDone={() => {
-          setRevoking(null);
-          toast("API key revoked");
-          void keys.reload();
-        }}
+          </Table>
+        )}
+      </ListView>
+      <ShownOnceDialog
+        title="API key created"
+        value={shown?.key ?? null}
+        label="New API key"
+        copyLabel="Copy key"
+        warning="Copy it now and keep it somewhere safe: it is shown only once and cannot be shown again."
+        onClose={() => setShown(null)}
       />
+      <ConfirmDialog
+        title="Revoke this API key?"
+        open={revoking !== null}
+        onClose={() => setRevoking(null)}
+        action="Revoke"
+        onConfirm={revoke}
+      >
+        <p>
+          Requests made with <code>{revoking?.prefix}…</code> fail from now on. This cannot be
+          undone.
+        </p>
+      </ConfirmDialog>
       <RollKeyDialog
         base={base}
         apiKey={rolling}
@@ -154,20 +145,13 @@ function CreateKeyForm(props: {
   onCreated: (key: CreatedKey) => void;
   onCancel: () => void;
 }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
+  const { errors, submit } = useSubmit(["name", "environment", "expires_at"], async (v) => {
     const body: Record<string, string> = { environment: v.environment ?? "prod" };
     if (v.name?.trim()) body.name = v.name;
     const expires = isoFromLocal(v.expires_at);
     if (expires) body.expires_at = expires;
-    try {
-      props.onCreated(await api.post<CreatedKey>(props.base, body));
-    } catch (error) {
-      errors.show(error, ["name", "environment", "expires_at"]);
-    }
-  };
+    props.onCreated(await api.post<CreatedKey>(props.base, body));
+  });
   return (
     <form class="card" onSubmit={submit} noValidate aria-label="Key details">
       <FormError message={errors.general} />
@@ -182,76 +166,22 @@ function CreateKeyForm(props: {
         ]}
         error={errors.fields.environment}
       />
-      <Field
-        label="Expires"
-        name="expires_at"
-        type="datetime-local"
-        hint="Optional."
-        error={errors.fields.expires_at}
-      />
-      <div class="actions">
-        <Button variant="primary" type="submit">
-          Create API key
-        </Button>
-        <Button onClick={props.onCancel}>Cancel</Button>
-      </div>
+      <ExpiresField error={errors.fields.expires_at} />
+      <FormActions submit="Create API key" onCancel={props.onCancel} />
     </form>
   );
 }
 
-/** The one time a key is visible: closing the dialog forgets it. */
-function NewKeyDialog(props: { created: CreatedKey | null; onClose: () => void }) {
+/** When a key or token stops working; optional (datetime-local, see isoFromLocal). */
+export function ExpiresField(props: { error: string | undefined }) {
   return (
-    <Dialog title="API key created" open={props.created !== null} onClose={props.onClose}>
-      {props.created && (
-        <>
-          <p class="warning">
-            Copy it now and keep it somewhere safe: it is shown only once and cannot be shown again.
-          </p>
-          <output class="secret" aria-label="New API key">
-            <code>{props.created.key}</code>
-          </output>
-          <div class="actions">
-            <CopyButton text={props.created.key} label="Copy key" />
-            <Button variant="primary" onClick={props.onClose}>
-              Done
-            </Button>
-          </div>
-        </>
-      )}
-    </Dialog>
-  );
-}
-
-function RevokeKeyDialog(props: {
-  base: string;
-  apiKey: ApiKey | null;
-  onClose: () => void;
-  onDone: () => void;
-}) {
-  const [error, setError] = useState<unknown>(null);
-  const revoke = async () => {
-    try {
-      await api.del(apiPath(`${props.base}/{apiKey}`, { apiKey: props.apiKey!.id }));
-      props.onDone();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  return (
-    <Dialog title="Revoke this API key?" open={props.apiKey !== null} onClose={props.onClose}>
-      <p>
-        Requests made with <code>{props.apiKey?.prefix}…</code> fail from now on. This cannot be
-        undone.
-      </p>
-      <Alert error={error} />
-      <div class="actions">
-        <Button variant="danger" onClick={revoke}>
-          Revoke
-        </Button>
-        <Button onClick={props.onClose}>Cancel</Button>
-      </div>
-    </Dialog>
+    <Field
+      label="Expires"
+      name="expires_at"
+      type="datetime-local"
+      hint="Optional."
+      error={props.error}
+    />
   );
 }
 
@@ -261,23 +191,10 @@ function RollKeyDialog(props: {
   onClose: () => void;
   onRolled: (key: CreatedKey) => void;
 }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
-    try {
-      const hours = Number(v.grace_hours ?? "24");
-      const rolled = await api.post<CreatedKey>(
-        apiPath(`${props.base}/{apiKey}/roll`, { apiKey: props.apiKey!.id }),
-        {
-          grace_seconds: Math.round(hours * 3600),
-        },
-      );
-      props.onRolled(rolled);
-    } catch (error) {
-      errors.show(error, ["grace_seconds"]);
-    }
-  };
+  const { errors, submit } = useSubmit(["grace_seconds"], async (v) => {
+    const path = apiPath(`${props.base}/{apiKey}/roll`, { apiKey: props.apiKey!.id });
+    props.onRolled(await api.post<CreatedKey>(path, { grace_seconds: graceSeconds(v) }));
+  });
   return (
     <Dialog title="Roll this API key?" open={props.apiKey !== null} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
@@ -286,20 +203,8 @@ function RollKeyDialog(props: {
           grace period so you can deploy the new one.
         </p>
         <FormError message={errors.general} />
-        <Field
-          label="Grace period (hours)"
-          name="grace_hours"
-          type="number"
-          defaultValue="24"
-          hint="0 to 168 hours."
-          error={errors.fields.grace_seconds}
-        />
-        <div class="actions">
-          <Button variant="primary" type="submit">
-            Roll
-          </Button>
-          <Button onClick={props.onClose}>Cancel</Button>
-        </div>
+        <GraceField hint="0 to 168 hours." error={errors.fields.grace_seconds} />
+        <FormActions submit="Roll" onCancel={props.onClose} />
       </form>
     </Dialog>
   );

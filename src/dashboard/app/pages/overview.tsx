@@ -1,7 +1,7 @@
-import { useEffect } from "preact/hooks";
 import { useSession } from "../session.ts";
 import { type DayBar, loadClaimStats, loadDeliveryStats, type WebhookSeries } from "../stats.ts";
 import { Alert, Loading, useAsync } from "../ui.tsx";
+import { useTitle } from "../views.tsx";
 
 const OUTCOMES = [
   ["approved", "Approved"],
@@ -14,9 +14,7 @@ export function OverviewPage() {
   const { user } = useSession();
   const claims = useAsync(() => loadClaimStats(user.namespace), [user.namespace]);
   const deliveries = useAsync(() => loadDeliveryStats(user.namespace), [user.namespace]);
-  useEffect(() => {
-    document.title = "Overview — Sigilum";
-  }, []);
+  useTitle("Overview");
   return (
     <>
       <h1>Overview</h1>

@@ -1,19 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { useSubmit } from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
 import type { Page, Policy, Service } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Empty,
-  Field,
-  FormError,
-  Loading,
-  toast,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Alert, Button, Empty, Field, FormError, Loading, toast, useAsync } from "../ui.tsx";
+import { useTitle } from "../views.tsx";
 
 /** Every service of the owner, page by page (the policy form lists them all). */
 async function allServices(): Promise<Service[]> {
@@ -57,10 +49,7 @@ export function PolicyPage() {
   // Services of other owners (the agents' requests come from any service) named by slug.
   const [extra, setExtra] = useState<string[]>([]);
   const [slug, setSlug] = useState("");
-  const errors = useFormErrors();
-  useEffect(() => {
-    document.title = "Policy — Sigilum";
-  }, []);
+  useTitle("Policy");
   useEffect(() => {
     if (!data.data) return;
     setAuto(new Set(data.data.policy.auto_approve_services.map((s) => s.slug)));
@@ -72,17 +61,11 @@ export function PolicyPage() {
     else next.delete(slug);
     return next;
   };
-  const save = async (event: Event) => {
-    event.preventDefault();
-    errors.clear();
-    try {
-      await api.put(path, { auto_approve_services: [...auto], blocked_services: [...blocked] });
-      toast("Policy saved");
-      await data.reload();
-    } catch (error) {
-      errors.show(error);
-    }
-  };
+  const { errors, submit: save } = useSubmit([], async () => {
+    await api.put(path, { auto_approve_services: [...auto], blocked_services: [...blocked] });
+    toast("Policy saved");
+    await data.reload();
+  });
   return (
     <>
       <h1>Policy</h1>

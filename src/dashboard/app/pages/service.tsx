@@ -1,19 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { ConfirmDialog, FormActions, useSubmit } from "../forms.tsx";
 import { apiPath, isId } from "../ids.ts";
 import { navigate } from "../router.tsx";
 import type { Service } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Dialog,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Field, FormError, useAsync } from "../ui.tsx";
+import { Fact, Pending } from "../views.tsx";
 import { ApiKeysSection } from "./keys.tsx";
 import { WebhooksSection } from "./webhooks.tsx";
 
@@ -33,13 +25,11 @@ export function ServicePage({ params }: { params: Record<string, string> }) {
   }, [service.data]);
   if (!service.data)
     return (
-      <>
-        <h1>Service</h1>
-        {service.error ? <Alert error={service.error} /> : <Loading />}
+      <Pending title="Service" error={service.error}>
         <p>
           <a href="/services">All services</a>
         </p>
-      </>
+      </Pending>
     );
   const s = service.data;
   return (
@@ -49,22 +39,13 @@ export function ServicePage({ params }: { params: Record<string, string> }) {
       </p>
       <h1>{s.name}</h1>
       <dl class="facts">
-        <div>
-          <dt>Slug</dt>
-          <dd>
-            <code>{s.slug}</code>
-          </dd>
-        </div>
-        <div>
-          <dt>Service id</dt>
-          <dd>
-            <code>{s.id}</code>
-          </dd>
-        </div>
-        <div>
-          <dt>Description</dt>
-          <dd>{s.description ?? "—"}</dd>
-        </div>
+        <Fact term="Slug">
+          <code>{s.slug}</code>
+        </Fact>
+        <Fact term="Service id">
+          <code>{s.id}</code>
+        </Fact>
+        <Fact term="Description">{s.description ?? "—"}</Fact>
       </dl>
       {editing ? (
         <EditServiceForm
@@ -90,23 +71,13 @@ export function ServicePage({ params }: { params: Record<string, string> }) {
 }
 
 function EditServiceForm(props: { service: Service; onDone: (updated: Service | null) => void }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
-    try {
-      const updated = await api.patch<Service>(
-        apiPath("/v1/services/{service}", { service: props.service.id }),
-        {
-          name: v.name ?? "",
-          description: v.description?.trim() ? v.description : null,
-        },
-      );
-      props.onDone(updated);
-    } catch (error) {
-      errors.show(error, ["name", "description"]);
-    }
-  };
+  const { errors, submit } = useSubmit(["name", "description"], async (v) => {
+    const updated = await api.patch<Service>(
+      apiPath("/v1/services/{service}", { service: props.service.id }),
+      { name: v.name ?? "", description: v.description?.trim() ? v.description : null },
+    );
+    props.onDone(updated);
+  });
   return (
     <form class="card" onSubmit={submit} noValidate aria-label="Edit service">
       <FormError message={errors.general} />
@@ -126,53 +97,31 @@ function EditServiceForm(props: { service: Service; onDone: (updated: Service | 
         maxLength={1000}
         error={errors.fields.description}
       />
-      <div class="actions">
-        <Button variant="primary" type="submit">
-          Save
-        </Button>
-        <Button onClick={() => props.onDone(null)}>Cancel</Button>
-      </div>
+      <FormActions submit="Save" onCancel={() => props.onDone(null)} />
     </form>
   );
 }
 
 function DeleteServiceDialog(props: { service: Service; open: boolean; onClose: () => void }) {
-  const [typed, setTyped] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const remove = async (event: Event) => {
-    event.preventDefault();
-    try {
-      await api.del(apiPath("/v1/services/{service}", { service: props.service.id }));
-      props.onClose();
-      navigate("/services");
-    } catch (err) {
-      setError(err);
-    }
+  const remove = async () => {
+    await api.del(apiPath("/v1/services/{service}", { service: props.service.id }));
+    props.onClose();
+    navigate("/services");
   };
   return (
-    <Dialog title={`Delete ${props.service.name}?`} open={props.open} onClose={props.onClose}>
-      <form onSubmit={remove}>
-        <p>
-          This deletes the service's API keys and webhooks at once (undelivered webhook deliveries
-          are cancelled). Its agents' authorizations stay in their history but are orphaned and
-          never verify again, even if someone registers the slug <code>{props.service.slug}</code>{" "}
-          later.
-        </p>
-        <Alert error={error} />
-        <Field
-          label="Type the slug to confirm"
-          name="confirm"
-          value={typed}
-          onInput={setTyped}
-          autocomplete="off"
-        />
-        <div class="actions">
-          <Button variant="danger" type="submit" disabled={typed !== props.service.slug}>
-            Delete service
-          </Button>
-          <Button onClick={props.onClose}>Cancel</Button>
-        </div>
-      </form>
-    </Dialog>
+    <ConfirmDialog
+      title={`Delete ${props.service.name}?`}
+      open={props.open}
+      onClose={props.onClose}
+      action="Delete service"
+      onConfirm={remove}
+      confirm={{ label: "Type the slug to confirm", expected: props.service.slug }}
+    >
+      <p>
+        This deletes the service's API keys and webhooks at once (undelivered webhook deliveries are
+        cancelled). Its agents' authorizations stay in their history but are orphaned and never
+        verify again, even if someone registers the slug <code>{props.service.slug}</code> later.
+      </p>
+    </ConfirmDialog>
   );
 }

@@ -1,33 +1,20 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { FormActions, useSubmit } from "../forms.tsx";
 import { navigate } from "../router.tsx";
 import type { Page, Service } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Empty,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Pagination,
-  Table,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Field, FormError } from "../ui.tsx";
+import { ListView, Table, usePaged, useTitle } from "../views.tsx";
 
 const SERVICE_FIELDS = ["slug", "name", "description"];
 
 export function ServicesPage() {
-  const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
-  const list = useAsync(
-    () => api.get<Page<"services", Service>>("/v1/services", { limit: 50, offset }),
-    [offset],
+  const list = usePaged(
+    (offset) => api.get<Page<"services", Service>>("/v1/services", { limit: 50, offset }),
+    [],
   );
-  useEffect(() => {
-    document.title = "Services — Sigilum";
-  }, []);
+  useTitle("Services");
   return (
     <>
       <h1>Services</h1>
@@ -39,23 +26,14 @@ export function ServicesPage() {
           Create service
         </Button>
       )}
-      <Alert error={list.error} />
-      {!list.data ? (
-        <Loading />
-      ) : list.data.services.length === 0 ? (
-        <Empty>No services yet. Create one to get an API key for it.</Empty>
-      ) : (
-        <Table label="Services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Slug</th>
-              <th scope="col">Active keys</th>
-              <th scope="col">Webhooks</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.services.map((s) => (
+      <ListView
+        list={list}
+        items={(d) => d.services}
+        empty="No services yet. Create one to get an API key for it."
+      >
+        {(items) => (
+          <Table label="Services" columns={["Name", "Slug", "Active keys", "Webhooks"]}>
+            {items.map((s) => (
               <tr key={s.id}>
                 <td>
                   <a href={`/services/${s.id}`}>{s.name}</a>
@@ -67,35 +45,29 @@ export function ServicesPage() {
                 <td>{s.webhook_count}</td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={list.data?.pagination} onOffset={setOffset} />
+          </Table>
+        )}
+      </ListView>
     </>
   );
 }
 
 function CreateServiceForm(props: { onCancel: () => void }) {
-  const errors = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
+  const { errors, submit } = useSubmit(SERVICE_FIELDS, async (v) => {
+    const body: Record<string, string> = {
+      slug: (v.slug ?? "").trim().toLowerCase(),
+      name: v.name ?? "",
+    };
+    if (v.description?.trim()) body.description = v.description;
     setBusy(true);
     try {
-      const body: Record<string, string> = {
-        slug: (v.slug ?? "").trim().toLowerCase(),
-        name: v.name ?? "",
-      };
-      if (v.description?.trim()) body.description = v.description;
       const service = await api.post<Service>("/v1/services", body);
       navigate(`/services/${service.id}`);
-    } catch (error) {
-      errors.show(error, SERVICE_FIELDS);
     } finally {
       setBusy(false);
     }
-  };
+  });
   return (
     <form class="card" onSubmit={submit} noValidate aria-label="New service">
       <FormError message={errors.general} />
@@ -114,12 +86,7 @@ function CreateServiceForm(props: { onCancel: () => void }) {
         maxLength={1000}
         error={errors.fields.description}
       />
-      <div class="actions">
-        <Button variant="primary" type="submit" disabled={busy}>
-          Create service
-        </Button>
-        <Button onClick={props.onCancel}>Cancel</Button>
-      </div>
+      <FormActions submit="Create service" disabled={busy} onCancel={props.onCancel} />
     </form>
   );
 }

@@ -1,10 +1,11 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { shortKey } from "../claims.tsx";
 import { apiPath } from "../ids.ts";
 import { useSession } from "../session.ts";
 import type { Page, UsageEvent, UsageReport } from "../types.ts";
-import { Alert, Empty, Field, Loading, Pagination, Table, Time, useAsync } from "../ui.tsx";
+import { Field, Time } from "../ui.tsx";
+import { Fact, ListView, Table, usePaged, useTitle } from "../views.tsx";
 
 const SORTS = [
   { value: "recent", label: "Most recent" },
@@ -16,23 +17,15 @@ export function UsagePage() {
   const { user } = useSession();
   const base = apiPath("/v1/namespaces/{namespace}/usage", { namespace: user.namespace });
   const [sort, setSort] = useState("recent");
-  const [offset, setOffset] = useState(0);
-  const [eventsOffset, setEventsOffset] = useState(0);
-  const report = useAsync(
-    () => api.get<UsageReport>(base, { sort, limit: 50, offset }),
-    [base, sort, offset],
+  const report = usePaged(
+    (offset) => api.get<UsageReport>(base, { sort, limit: 50, offset }),
+    [base, sort],
   );
-  const events = useAsync(
-    () =>
-      api.get<Page<"events", UsageEvent>>(`${base}/events`, {
-        limit: 25,
-        offset: eventsOffset,
-      }),
-    [base, eventsOffset],
+  const events = usePaged(
+    (offset) => api.get<Page<"events", UsageEvent>>(`${base}/events`, { limit: 25, offset }),
+    [base],
   );
-  useEffect(() => {
-    document.title = "Usage — Sigilum";
-  }, []);
+  useTitle("Usage");
   const s = report.data?.summary;
   return (
     <>
@@ -42,24 +35,12 @@ export function UsagePage() {
       </p>
       {s && (
         <dl class="facts">
-          <div>
-            <dt>Calls</dt>
-            <dd>{s.total_events}</dd>
-          </div>
-          <div>
-            <dt>Succeeded</dt>
-            <dd>{s.successful_events}</dd>
-          </div>
-          <div>
-            <dt>Failed</dt>
-            <dd>{s.failed_events}</dd>
-          </div>
-          <div>
-            <dt>Subjects / services / agents</dt>
-            <dd>
-              {s.unique_subjects} / {s.unique_providers} / {s.unique_agents}
-            </dd>
-          </div>
+          <Fact term="Calls">{s.total_events}</Fact>
+          <Fact term="Succeeded">{s.successful_events}</Fact>
+          <Fact term="Failed">{s.failed_events}</Fact>
+          <Fact term="Subjects / services / agents">
+            {s.unique_subjects} / {s.unique_providers} / {s.unique_agents}
+          </Fact>
         </dl>
       )}
       <div class="toolbar">
@@ -67,33 +48,17 @@ export function UsagePage() {
           label="Sort"
           name="sort"
           value={sort}
-          onInput={(v) => {
-            setSort(v);
-            setOffset(0);
-          }}
+          onInput={report.filter(setSort)}
           options={SORTS}
         />
       </div>
-      <Alert error={report.error} />
-      {!report.data ? (
-        <Loading />
-      ) : report.data.rows.length === 0 ? (
-        <Empty>No usage reported yet.</Empty>
-      ) : (
-        <Table label="Usage by subject, service and agent">
-          <thead>
-            <tr>
-              <th scope="col">Subject</th>
-              <th scope="col">Service</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Calls</th>
-              <th scope="col">Succeeded</th>
-              <th scope="col">Failed</th>
-              <th scope="col">Last used</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.data.rows.map((r) => (
+      <ListView list={report} items={(d) => d.rows} empty="No usage reported yet.">
+        {(items) => (
+          <Table
+            label="Usage by subject, service and agent"
+            columns={["Subject", "Service", "Agent", "Calls", "Succeeded", "Failed", "Last used"]}
+          >
+            {items.map((r) => (
               <tr key={`${r.subject}|${r.provider}|${r.public_key}|${r.agent_id}`}>
                 <td>{r.subject}</td>
                 <td>{r.provider}</td>
@@ -108,30 +73,17 @@ export function UsagePage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={report.data?.pagination} onOffset={setOffset} />
+          </Table>
+        )}
+      </ListView>
       <h2>Recent events</h2>
-      <Alert error={events.error} />
-      {!events.data ? (
-        <Loading />
-      ) : events.data.events.length === 0 ? (
-        <Empty>No events.</Empty>
-      ) : (
-        <Table label="Usage events">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Service</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Action</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Request</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.data.events.map((e) => (
+      <ListView list={events} items={(d) => d.events} empty="No events.">
+        {(items) => (
+          <Table
+            label="Usage events"
+            columns={["Time", "Service", "Subject", "Action", "Outcome", "Request"]}
+          >
+            {items.map((e) => (
               <tr key={e.event_id}>
                 <td>
                   <Time at={e.received_at} />
@@ -151,10 +103,9 @@ export function UsagePage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={events.data?.pagination} onOffset={setEventsOffset} />
+          </Table>
+        )}
+      </ListView>
     </>
   );
 }

@@ -1,21 +1,11 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, messageOf } from "../api.ts";
+import { ConfirmDialog, FormActions, GraceField, graceSeconds, useSubmit } from "../forms.tsx";
 import { apiPath, isId } from "../ids.ts";
 import { navigate, useLocation } from "../router.tsx";
 import type { Page, Service, Webhook } from "../types.ts";
-import {
-  Alert,
-  Button,
-  Dialog,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Time,
-  toast,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Alert, Button, Dialog, FormError, Time, toast, useAsync } from "../ui.tsx";
+import { Fact, Pending, useTitle } from "../views.tsx";
 import { Deliveries } from "./deliveries.tsx";
 import { healthOf, SecretDialog, WebhookForm } from "./webhooks.tsx";
 
@@ -54,16 +44,8 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
   const { query } = useLocation();
   const id = params.webhookId!;
   const hook = useAsync(() => findWebhook(id, query.get("service")), [id]);
-  useEffect(() => {
-    document.title = "Webhook — Sigilum";
-  }, []);
-  if (!hook.data)
-    return (
-      <>
-        <h1>Webhook</h1>
-        {hook.error ? <Alert error={hook.error} /> : <Loading />}
-      </>
-    );
+  useTitle("Webhook");
+  if (!hook.data) return <Pending title="Webhook" error={hook.error} />;
   return <WebhookDetail webhook={hook.data} onChange={(w) => hook.setData(() => w)} />;
 }
 
@@ -120,46 +102,24 @@ function WebhookDetail({
       </p>
       <h1>Webhook</h1>
       <dl class="facts">
-        <div>
-          <dt>URL</dt>
-          <dd class="break">{w.url}</dd>
-        </div>
-        <div>
-          <dt>Health</dt>
-          <dd>
-            <span class={`badge badge-${health.tone}`}>{health.label}</span>
-          </dd>
-        </div>
-        <div>
-          <dt>Last success</dt>
-          <dd>
-            <Time at={w.last_success_at} />
-          </dd>
-        </div>
-        <div>
-          <dt>Last failure</dt>
-          <dd>
-            <Time at={w.last_failure_at} />
-          </dd>
-        </div>
-        <div>
-          <dt>Failures in a row</dt>
-          <dd>{w.consecutive_failures}</dd>
-        </div>
-        <div>
-          <dt>Events</dt>
-          <dd>{w.events.join(", ")}</dd>
-        </div>
-        <div>
-          <dt>Description</dt>
-          <dd>{w.description ?? "—"}</dd>
-        </div>
-        <div>
-          <dt>Secret rotated</dt>
-          <dd>
-            <Time at={w.secret_rotated_at} />
-          </dd>
-        </div>
+        <Fact term="URL" class="break">
+          {w.url}
+        </Fact>
+        <Fact term="Health">
+          <span class={`badge badge-${health.tone}`}>{health.label}</span>
+        </Fact>
+        <Fact term="Last success">
+          <Time at={w.last_success_at} />
+        </Fact>
+        <Fact term="Last failure">
+          <Time at={w.last_failure_at} />
+        </Fact>
+        <Fact term="Failures in a row">{w.consecutive_failures}</Fact>
+        <Fact term="Events">{w.events.join(", ")}</Fact>
+        <Fact term="Description">{w.description ?? "—"}</Fact>
+        <Fact term="Secret rotated">
+          <Time at={w.secret_rotated_at} />
+        </Fact>
       </dl>
       <Alert error={error} />
       {editing ? (
@@ -226,20 +186,13 @@ function RotateDialog(props: {
   onClose: () => void;
   onRotated: (s: { secret: string; until: string | null }) => void;
 }) {
-  const errors = useFormErrors();
-  const submit = async (event: Event) => {
-    const v = formValues(event);
-    errors.clear();
-    try {
-      const r = await api.post<{ secret: string; previous_secret_expires_at: string | null }>(
-        `${props.base}/rotate-secret`,
-        { grace_seconds: Math.round(Number(v.grace_hours ?? "24") * 3600) },
-      );
-      props.onRotated({ secret: r.secret, until: r.previous_secret_expires_at });
-    } catch (error) {
-      errors.show(error, ["grace_seconds"]);
-    }
-  };
+  const { errors, submit } = useSubmit(["grace_seconds"], async (v) => {
+    const r = await api.post<{ secret: string; previous_secret_expires_at: string | null }>(
+      `${props.base}/rotate-secret`,
+      { grace_seconds: graceSeconds(v) },
+    );
+    props.onRotated({ secret: r.secret, until: r.previous_secret_expires_at });
+  });
   return (
     <Dialog title="Rotate the signing secret?" open={props.open} onClose={props.onClose}>
       <form onSubmit={submit} noValidate>
@@ -248,19 +201,8 @@ function RotateDialog(props: {
           switch over.
         </p>
         <FormError message={errors.general} />
-        <Field
-          label="Grace period (hours)"
-          name="grace_hours"
-          type="number"
-          defaultValue="24"
-          error={errors.fields.grace_seconds}
-        />
-        <div class="actions">
-          <Button variant="primary" type="submit">
-            Rotate secret
-          </Button>
-          <Button onClick={props.onClose}>Cancel</Button>
-        </div>
+        <GraceField error={errors.fields.grace_seconds} />
+        <FormActions submit="Rotate secret" onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -272,27 +214,21 @@ function DeleteWebhookDialog(props: {
   open: boolean;
   onClose: () => void;
 }) {
-  const [error, setError] = useState<unknown>(null);
   const remove = async () => {
-    try {
-      await api.del(props.base);
-      props.onClose();
-      toast("Webhook deleted");
-      navigate(`/services/${props.webhook.service_id}`);
-    } catch (err) {
-      setError(err);
-    }
+    await api.del(props.base);
+    props.onClose();
+    toast("Webhook deleted");
+    navigate(`/services/${props.webhook.service_id}`);
   };
   return (
-    <Dialog title="Delete this webhook?" open={props.open} onClose={props.onClose}>
+    <ConfirmDialog
+      title="Delete this webhook?"
+      open={props.open}
+      onClose={props.onClose}
+      action="Delete webhook"
+      onConfirm={remove}
+    >
       <p>Nothing more is sent to {props.webhook.url}; pending deliveries are cancelled.</p>
-      <Alert error={error} />
-      <div class="actions">
-        <Button variant="danger" onClick={remove}>
-          Delete webhook
-        </Button>
-        <Button onClick={props.onClose}>Cancel</Button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -1,23 +1,10 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
+import { FormActions, ShownOnceDialog, useSubmit } from "../forms.tsx";
 import { apiPath } from "../ids.ts";
 import { DEFAULT_EVENTS, EVENT_CATALOG, type Page, type Service, type Webhook } from "../types.ts";
-import {
-  Alert,
-  Button,
-  CopyButton,
-  Dialog,
-  Empty,
-  Field,
-  FormError,
-  formValues,
-  Loading,
-  Pagination,
-  Table,
-  Time,
-  useAsync,
-  useFormErrors,
-} from "../ui.tsx";
+import { Button, Field, FormError, Time } from "../ui.tsx";
+import { ListView, Table, usePaged } from "../views.tsx";
 
 export function webhookHref(webhook: Pick<Webhook, "id" | "service_id">): string {
   return `/webhooks/${webhook.id}?service=${webhook.service_id}`;
@@ -38,10 +25,9 @@ export function healthOf(w: Webhook): { label: string; tone: string } {
 
 export function WebhooksSection({ service }: { service: Service }) {
   const base = apiPath("/v1/services/{service}/webhooks", { service: service.id });
-  const [offset, setOffset] = useState(0);
-  const hooks = useAsync(
-    () => api.get<Page<"webhooks", Webhook>>(base, { limit: 50, offset }),
-    [base, offset],
+  const hooks = usePaged(
+    (offset) => api.get<Page<"webhooks", Webhook>>(base, { limit: 50, offset }),
+    [base],
   );
   const [adding, setAdding] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
@@ -64,24 +50,13 @@ export function WebhooksSection({ service }: { service: Service }) {
           Add webhook
         </Button>
       )}
-      <Alert error={hooks.error} />
-      {!hooks.data ? (
-        <Loading />
-      ) : hooks.data.webhooks.length === 0 ? (
-        <Empty>No webhooks yet.</Empty>
-      ) : (
-        <Table label="Webhooks">
-          <thead>
-            <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Health</th>
-              <th scope="col">Last success</th>
-              <th scope="col">Last failure</th>
-              <th scope="col">Failures in a row</th>
-            </tr>
-          </thead>
-          <tbody>
-            {hooks.data.webhooks.map((w) => {
+      <ListView list={hooks} items={(d) => d.webhooks} empty="No webhooks yet.">
+        {(items) => (
+          <Table
+            label="Webhooks"
+            columns={["URL", "Health", "Last success", "Last failure", "Failures in a row"]}
+          >
+            {items.map((w) => {
               const health = healthOf(w);
               return (
                 <tr key={w.id}>
@@ -101,10 +76,9 @@ export function WebhooksSection({ service }: { service: Service }) {
                 </tr>
               );
             })}
-          </tbody>
-        </Table>
-      )}
-      <Pagination page={hooks.data?.pagination} onOffset={setOffset} />
+          </Table>
+        )}
+      </ListView>
       <SecretDialog title="Webhook added" secret={secret} onClose={() => setSecret(null)} />
     </section>
   );
@@ -117,32 +91,24 @@ export function WebhookForm(props: {
   onSaved: (saved: Webhook & { secret?: string }) => void;
   onCancel: () => void;
 }) {
-  const errors = useFormErrors();
   const editing = props.webhook !== undefined;
   const chosen = new Set<string>(props.webhook?.events ?? DEFAULT_EVENTS);
-  const submit = async (event: Event) => {
-    const form = event.currentTarget as HTMLFormElement;
-    const v = formValues(event);
+  const { errors, submit } = useSubmit(["url", "events", "description"], async (v, form) => {
     const events = [...form.querySelectorAll<HTMLInputElement>("input[name=events]:checked")].map(
       (i) => i.value,
     );
-    errors.clear();
     const body: Record<string, unknown> = { url: (v.url ?? "").trim(), events };
     if (v.description?.trim()) body.description = v.description;
     else if (editing && props.webhook?.description) body.description = null;
-    try {
-      props.onSaved(
-        editing
-          ? await api.patch<Webhook>(
-              apiPath(`${props.base}/{webhook}`, { webhook: props.webhook!.id }),
-              body,
-            )
-          : await api.post<Webhook & { secret: string }>(props.base, body),
-      );
-    } catch (error) {
-      errors.show(error, ["url", "events", "description"]);
-    }
-  };
+    props.onSaved(
+      editing
+        ? await api.patch<Webhook>(
+            apiPath(`${props.base}/{webhook}`, { webhook: props.webhook!.id }),
+            body,
+          )
+        : await api.post<Webhook & { secret: string }>(props.base, body),
+    );
+  });
   return (
     <form
       class="card"
@@ -182,12 +148,7 @@ export function WebhookForm(props: {
         maxLength={1000}
         error={errors.fields.description}
       />
-      <div class="actions">
-        <Button variant="primary" type="submit">
-          {editing ? "Save" : "Add webhook"}
-        </Button>
-        <Button onClick={props.onCancel}>Cancel</Button>
-      </div>
+      <FormActions submit={editing ? "Save" : "Add webhook"} onCancel={props.onCancel} />
     </form>
   );
 }
@@ -199,20 +160,18 @@ export function SecretDialog(props: {
   note?: string;
 }) {
   return (
-    <Dialog title={props.title} open={props.secret !== null} onClose={props.onClose}>
-      <p class="warning">
-        Copy it now: your receiver needs it to check signatures, and it is shown only once.{" "}
-        {props.note}
-      </p>
-      <output class="secret" aria-label="Webhook secret">
-        <code>{props.secret}</code>
-      </output>
-      <div class="actions">
-        <CopyButton text={props.secret ?? ""} label="Copy secret" />
-        <Button variant="primary" onClick={props.onClose}>
-          Done
-        </Button>
-      </div>
-    </Dialog>
+    <ShownOnceDialog
+      title={props.title}
+      value={props.secret}
+      label="Webhook secret"
+      copyLabel="Copy secret"
+      warning={
+        <>
+          Copy it now: your receiver needs it to check signatures, and it is shown only once.{" "}
+          {props.note}
+        </>
+      }
+      onClose={props.onClose}
+    />
   );
 }
