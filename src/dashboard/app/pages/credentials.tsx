@@ -10,17 +10,9 @@ import { ListView, usePaged } from "../views.tsx";
 
 // The account's ways to sign in: passkeys (add, rename, delete) and the password.
 
-type PasskeyList = Page<"passkeys", Passkey> | { passkeys: Passkey[]; pagination?: undefined };
-
-/** Paginated like every list; a server whose passkey list takes no paging gets asked plainly. */
-async function listPasskeys(offset: number): Promise<PasskeyList> {
-  try {
-    return await api.get<PasskeyList>("/v1/auth/passkeys", { limit: 50, offset });
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "VALIDATION_ERROR" && offset === 0)
-      return api.get<PasskeyList>("/v1/auth/passkeys");
-    throw error;
-  }
+/** Paginated like every list (GET /v1/auth/passkeys). */
+function listPasskeys(offset: number) {
+  return api.get<Page<"passkeys", Passkey>>("/v1/auth/passkeys", { limit: 50, offset });
 }
 
 export function PasskeysSection() {
