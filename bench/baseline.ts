@@ -2,6 +2,11 @@
 //   bun bench/baseline.ts json <port>     a bare Bun.serve returning a fixed JSON body
 //   bun bench/baseline.ts ed25519 <port>  the same, after ONE Ed25519 verify per request
 //                                         (crypto.subtle.verify, fixed message, fixed key)
+//   bun bench/baseline.ts claims <port> <db>  per request: read the body, ONE Ed25519 verify, then
+//                                         ONE durable INSERT (its own commit) into a libSQL
+//                                         embedded file with the app's settings (WAL,
+//                                         synchronous=NORMAL, one connection); 201 + small JSON
+import { createClient } from "@libsql/client";
 
 /** The shape of an authorized `GET /v1/verify` answer. */
 export const FIXED_BODY = {
@@ -47,9 +52,48 @@ async function serveEd25519(port: number) {
   });
 }
 
+/**
+ * The claims baseline's database: the app's embedded settings (src/db/client.ts, lockWait.ts) —
+ * one connection, WAL, synchronous=NORMAL — and a table shaped like a claim row.
+ */
+async function claimsDatabase(path: string) {
+  const client = createClient({ url: `file:${path}`, concurrency: 1 } as Parameters<
+    typeof createClient
+  >[0]);
+  await client.execute("PRAGMA journal_mode=WAL");
+  await client.executeMultiple(
+    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+  );
+  await client.execute(`CREATE TABLE IF NOT EXISTS claims (
+    id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+  return client;
+}
+
+async function serveClaims(port: number, dbPath: string) {
+  const client = await claimsDatabase(dbPath);
+  const { key, message, signature } = await fixedSignature();
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port,
+    async fetch(req) {
+      if (req.method !== "POST") return new Response("ok");
+      const body = await req.text();
+      const ok = await crypto.subtle.verify(ED25519, key, signature, message);
+      if (!ok) return new Response("bad signature", { status: 500 });
+      const id = crypto.randomUUID();
+      await client.execute({
+        sql: "INSERT INTO claims (id, body, created_at) VALUES (?, ?, ?)",
+        args: [id, body, Date.now()],
+      });
+      return Response.json({ claim_id: id, status: "pending" }, { status: 201 });
+    },
+  });
+}
+
 if (import.meta.main) {
-  const [mode, port] = process.argv.slice(2);
+  const [mode, port, dbPath] = process.argv.slice(2);
   if (mode === "json") serveJson(Number(port));
   else if (mode === "ed25519") await serveEd25519(Number(port));
-  else throw new Error("usage: bun bench/baseline.ts json|ed25519 <port>");
+  else if (mode === "claims" && dbPath) await serveClaims(Number(port), dbPath);
+  else throw new Error("usage: bun bench/baseline.ts json|ed25519 <port> | claims <port> <db>");
 }

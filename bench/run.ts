@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and prints its table under the machine line (quality.md §5).
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { claimsBench } from "./claims.ts";
 import { coldStartBench } from "./coldStart.ts";
 import { dashboardBench } from "./dashboard.ts";
@@ -19,7 +19,11 @@ const BENCHMARKS: [string, () => Promise<string>][] = [
 function machine(): string {
   const cpu = cpus()[0]?.model ?? "cpu";
   const mem = Math.round(totalmem() / 2 ** 30);
-  return `${cpus().length} × ${cpu}, ${mem} GiB, ${process.platform} ${process.arch}, Bun ${Bun.version}`;
+  // Absolute figures on a shared machine depend on what else runs: the load average says how much.
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
+  return `${cpus().length} × ${cpu}, ${mem} GiB, ${process.platform} ${process.arch}, Bun ${Bun.version}, load average ${load}`;
 }
 
 // `npm run bench -- verify` runs only the benchmarks whose name contains "verify".

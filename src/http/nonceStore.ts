@@ -1,4 +1,4 @@
-import { lte, sql } from "drizzle-orm";
+import { getTableName } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/client.ts";
 import { signatureNonces } from "../db/schema.ts";
@@ -12,6 +12,24 @@ interface Waiting {
 }
 
 const MAX_BATCH = 200;
+
+const T = getTableName(signatureNonces);
+const NS = signatureNonces.namespace.name;
+const NONCE = signatureNonces.nonce.name;
+const EXPIRES = signatureNonces.expiresAt.name;
+
+/**
+ * One statement text for every batch size: the batch arrives as one JSON array parameter. A
+ * multi-row VALUES list made a new statement per size, and building and preparing it cost about
+ * twice the write itself (bench/RESULTS.md, issue 11 groundwork). An expired nonce may be used
+ * again: the conflicting row is renewed, and RETURNING names it. (`WHERE true` settles SQLite's
+ * INSERT … SELECT … ON CONFLICT parsing ambiguity.)
+ */
+const UPSERT_SQL = `INSERT INTO "${T}" ("${NS}", "${NONCE}", "${EXPIRES}")
+  SELECT value ->> 0, value ->> 1, ? FROM json_each(?) WHERE true
+  ON CONFLICT ("${NS}", "${NONCE}") DO UPDATE SET "${EXPIRES}" = excluded."${EXPIRES}"
+    WHERE "${T}"."${EXPIRES}" <= ?
+  RETURNING "${NS}", "${NONCE}"`;
 
 /**
  * Signature nonces, recorded per namespace in the database (a unique key, so replay protection
@@ -52,17 +70,11 @@ export class NonceStore {
 
   private async insert(entries: Waiting[]): Promise<Set<string>> {
     const now = this.clock.now();
-    const expiresAt = now + this.ttlMs;
-    // An expired nonce may be used again: the conflicting row is renewed, and RETURNING names it.
-    const rows = await this.database.db
-      .insert(signatureNonces)
-      .values(entries.map((e) => ({ namespace: e.namespace, nonce: e.nonce, expiresAt })))
-      .onConflictDoUpdate({
-        target: [signatureNonces.namespace, signatureNonces.nonce],
-        set: { expiresAt: sql`excluded.${sql.identifier(signatureNonces.expiresAt.name)}` },
-        setWhere: lte(signatureNonces.expiresAt, now),
-      })
-      .returning({ namespace: signatureNonces.namespace, nonce: signatureNonces.nonce });
-    return new Set(rows.map((r) => `${r.namespace}\u0000${r.nonce}`));
+    const pairs = JSON.stringify(entries.map((e) => [e.namespace, e.nonce]));
+    const rs = await this.database.client.execute({
+      sql: UPSERT_SQL,
+      args: [now + this.ttlMs, pairs, now],
+    });
+    return new Set(rs.rows.map((r) => `${String(r[NS])}\u0000${String(r[NONCE])}`));
   }
 }

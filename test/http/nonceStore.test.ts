@@ -47,6 +47,19 @@ describe("signature nonce store (group commit)", () => {
     expect(await store.record("acme", "replayed")).toBe(false);
   });
 
+  test("nonces with quotes, backslashes, JSON escapes and non-ASCII letters round-trip exactly in one batch", async () => {
+    const odd = ['q"uote', "back\\slash", "[1,2]", "{}", "tab\tand\u0001", "ünïcödé", "  spaced  "];
+    const first = await Promise.all(odd.map((nonce) => store.record("acme", nonce)));
+    expect(first).toEqual(odd.map(() => true));
+    const again = await Promise.all(odd.map((nonce) => store.record("acme", nonce)));
+    expect(again).toEqual(odd.map(() => false));
+    const stored = await database.client.execute({
+      sql: `SELECT nonce FROM signature_nonces WHERE nonce IN (${odd.map(() => "?").join(",")})`,
+      args: odd,
+    });
+    expect(stored.rows.map((r) => String(r.nonce)).sort()).toEqual([...odd].sort());
+  });
+
   test("a store that cannot be written rejects every waiter of the batch", async () => {
     await database.client.execute("ALTER TABLE signature_nonces RENAME TO gone");
     const results = await Promise.allSettled([
