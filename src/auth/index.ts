@@ -21,7 +21,7 @@ import { authPlugin } from "../http/auth.ts";
 import { metaOf } from "../http/context.ts";
 import { notFound } from "../http/errors.ts";
 import { Deleted, ownerInput } from "../http/fields.ts";
-import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ListQuery, PaginationModel, pageOf, paginated } from "../http/pagination.ts";
 import { admitSignup, refuseForeignOrigin, startSession } from "./forms.ts";
 import { clearSessionCookie } from "./guard.ts";
 import {
@@ -47,8 +47,6 @@ import { passkeyRoutes } from "./passkeyRoutes.ts";
 import { listSessions, revokeSession, sessionExpiresAt } from "./sessions.ts";
 import { accountOf, PasswordThrottle } from "./throttle.ts";
 import { createToken, deleteToken, listTokens, tokenView } from "./tokens.ts";
-
-const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 
 function publicAuthRoutes(ctx: AppContext) {
   const throttle = new PasswordThrottle(ctx);

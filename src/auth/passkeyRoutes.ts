@@ -6,7 +6,7 @@ import { authPlugin } from "../http/auth.ts";
 import { metaOf } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
 import { Deleted, ownerInput } from "../http/fields.ts";
-import { PaginationModel, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ListQuery, PaginationModel, pageOf, paginated } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { admitSignup, refuseForeignOrigin, requireSignupOpen, startSession } from "./forms.ts";
 import {
@@ -46,7 +46,6 @@ import {
 
 // http-api.md §3 passkey routes; the ceremonies themselves live in webauthn.ts.
 
-const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 const UserBody = t.Object({ user: UserModel });
 // Not secured routes, yet a failed sign-in is a 401 INVALID_CREDENTIALS (as for passwords).
 const Unauthorized = { 401: { $ref: "#/components/responses/Unauthorized" } };

@@ -33,6 +33,9 @@ export function paginationQuery(maxLimit = 200) {
   };
 }
 
+/** The query of a plain paginated list: `limit` and `offset`, nothing else. */
+export const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
+
 export interface Page {
   limit: number;
   offset: number;

@@ -13,7 +13,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { Deleted, ownerInput } from "../http/fields.ts";
-import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ListQuery, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { createKey, listKeys, revokeKey, rollKey } from "./apiKeys.ts";
 import {
   ApiKeyListModel,
@@ -38,7 +38,6 @@ import {
   updateService,
 } from "./service.ts";
 
-const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 const KeyListQuery = t.Object(
   { ...paginationQuery(), status: t.Optional(t.Union([KeyStatus, t.Literal("all")])) },
   { additionalProperties: false },

@@ -18,7 +18,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { Deleted, ownerInput } from "../http/fields.ts";
-import { pageOf, paginated, paginationQuery } from "../http/pagination.ts";
+import { ListQuery, pageOf, paginated, paginationQuery } from "../http/pagination.ts";
 import { ServiceParams } from "../services/index.ts";
 import { getDelivery, listDeliveries, recover, redeliver, sendTestEvent } from "./deliveries.ts";
 import {
@@ -47,8 +47,6 @@ import {
   updateWebhook,
 } from "./service.ts";
 import { DeliveryStatsModel, DeliveryStatsQuery, deliveryStats } from "./stats.ts";
-
-const ListQuery = t.Object(paginationQuery(), { additionalProperties: false });
 
 export function webhooksFeature(ctx: AppContext) {
   return new Elysia().use(webhookRoutes(ctx)).use(statsRoutes(ctx));
