@@ -8,7 +8,11 @@ import type { Clock } from "./clock.ts";
  */
 export class BoundedCache<V> {
   private entries = new Map<string, { value: V; expiresAt: number }>();
+  /** Lookups in flight by key; delete/clear drop them, so only an untouched lookup may fill. */
+  private inFlight = new Map<string, Promise<V | undefined>>();
+  /** Answers that needed no lookup of their own (stored, or joined one in flight). */
   hits = 0;
+  /** Lookups started (a get() that found nothing counts too). */
   misses = 0;
 
   constructor(
@@ -18,17 +22,46 @@ export class BoundedCache<V> {
   ) {}
 
   get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > this.clock.now()) {
+    const value = this.fresh(key);
+    if (value === undefined) this.misses++;
+    else this.hits++;
+    return value;
+  }
+
+  /**
+   * The cached value, or `loader`'s. Concurrent callers for one key share a single loader call
+   * (an expiring hot entry costs one lookup, not one per request in flight). Its value is stored
+   * only if the key was not invalidated (delete/clear) meanwhile: a lookup that read the old
+   * state must not outlive the change for a whole TTL. Callers arriving after the invalidation
+   * start a fresh lookup; those who joined before get the shared answer (they were concurrent
+   * with the change). A rejection is shared with the joined callers and not cached; `undefined`
+   * (not found) is shared but not stored. With TTL 0 nothing is stored, but lookups in flight
+   * are still shared: that is as fresh as the database at the moment each caller arrived.
+   */
+  load<L extends V | undefined>(key: string, loader: () => Promise<L>): Promise<L> {
+    const cached = this.fresh(key);
+    if (cached !== undefined) {
       this.hits++;
-      // Map iterates in insertion order: re-inserting makes this the most recently used.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      return entry.value;
+      return Promise.resolve(cached as L);
     }
-    if (entry) this.entries.delete(key);
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      this.hits++;
+      return pending as Promise<L>;
+    }
     this.misses++;
-    return undefined;
+    const lookup: Promise<L> = startLoader(loader).then(
+      (value) => {
+        if (this.settle(key, lookup) && value !== undefined) this.set(key, value);
+        return value;
+      },
+      (error: unknown) => {
+        this.settle(key, lookup);
+        throw error;
+      },
+    );
+    this.inFlight.set(key, lookup);
+    return lookup;
   }
 
   set(key: string, value: V): void {
@@ -41,9 +74,40 @@ export class BoundedCache<V> {
 
   delete(key: string): void {
     this.entries.delete(key);
+    this.inFlight.delete(key);
   }
 
   clear(): void {
     this.entries.clear();
+    this.inFlight.clear();
+  }
+
+  /** Ends `lookup`'s flight; true when it was still current (no invalidation since it began). */
+  private settle(key: string, lookup: Promise<V | undefined>): boolean {
+    if (this.inFlight.get(key) !== lookup) return false;
+    this.inFlight.delete(key);
+    return true;
+  }
+
+  /** The unexpired value without counting; marks it most recently used. */
+  private fresh(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt > this.clock.now()) {
+      // Map iterates in insertion order: re-inserting makes this the most recently used.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.value;
+    }
+    if (entry) this.entries.delete(key);
+    return undefined;
+  }
+}
+
+/** Runs `loader` now (so callers can see it started), turning a synchronous throw into a rejection. */
+function startLoader<V>(loader: () => Promise<V>): Promise<V> {
+  try {
+    return loader();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

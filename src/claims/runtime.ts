@@ -61,11 +61,9 @@ export async function verifyAuthorization(
   publicKey: string,
 ) {
   const key = VerifyCache.key(serviceId, namespace, publicKey);
-  let answer = ctx.verifyCache.get(key);
-  if (!answer) {
-    answer = await lookupAnswer(ctx, serviceId, namespace, publicKey);
-    ctx.verifyCache.set(key, answer);
-  }
+  const answer = await ctx.verifyCache.load(key, () =>
+    lookupAnswer(ctx, serviceId, namespace, publicKey),
+  );
   return answer.authorized
     ? {
         authorized: true as const,

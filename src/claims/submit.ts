@@ -50,9 +50,10 @@ function normalizedInput(input: SubmitInput) {
 
 /** The owner of a namespace, or 404 NAMESPACE_NOT_FOUND. */
 export async function existingNamespace(ctx: AppContext, namespace: string) {
-  const owner =
-    ctx.keyCache.ownersByNamespace.get(namespace) ?? (await findOwnerByNamespace(ctx, namespace));
-  if (owner) ctx.keyCache.ownersByNamespace.set(namespace, owner);
+  const owner = await ctx.keyCache.ownersByNamespace.load(
+    namespace,
+    async () => (await findOwnerByNamespace(ctx, namespace)) ?? undefined,
+  );
   if (!owner)
     throw new ApiError(404, "NAMESPACE_NOT_FOUND", `Namespace '${namespace}' does not exist`);
   return owner;

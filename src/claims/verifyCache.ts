@@ -24,12 +24,9 @@ export class VerifyCache {
     return `${serviceId}\u0000${namespace}\u0000${publicKey}`;
   }
 
-  get(key: string) {
-    return this.cache.get(key);
-  }
-
-  set(key: string, answer: VerifyAnswer) {
-    this.cache.set(key, answer);
+  /** The cached answer or `lookup`'s, one lookup per key in flight (see BoundedCache.load). */
+  load(key: string, lookup: () => Promise<VerifyAnswer>): Promise<VerifyAnswer> {
+    return this.cache.load(key, lookup);
   }
 
   forget(claim: Pick<ClaimRow, "serviceId" | "namespace" | "publicKey">) {

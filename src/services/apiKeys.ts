@@ -233,16 +233,15 @@ export async function authenticateApiKey(
 ): Promise<AuthenticatedKey | null> {
   if (!KEY_RE.test(presented) || !hasValidChecksum(presented)) return null;
   const hash = sha256Hex(presented);
-  let found = ctx.keyCache.get(hash);
-  if (!found) {
-    [found] = await ctx.database.db
+  const found = await ctx.keyCache.load(hash, async () => {
+    const [row] = await ctx.database.db
       .select({ key: apiKeys, service: services })
       .from(apiKeys)
       .innerJoin(services, eq(services.id, apiKeys.serviceId))
       .where(eq(apiKeys.keyHash, hash))
       .limit(1);
-    if (found) ctx.keyCache.set(hash, found);
-  }
+    return row;
+  });
   // Status is computed at use, so a cached key still expires on time.
   if (!found || keyStatus(found.key, ctx.clock.now()) !== "active") return null;
   ctx.keyUsage.touch(found.key.id);

@@ -23,12 +23,9 @@ export class KeyCache {
     this.ownersByNamespace = new BoundedCache(clock, ttlMs);
   }
 
-  get(hash: string) {
-    return this.cache.get(hash);
-  }
-
-  set(hash: string, value: CachedKey) {
-    this.cache.set(hash, value);
+  /** The cached key or `lookup`'s (not-found is not cached); see BoundedCache.load. */
+  load(hash: string, lookup: () => Promise<CachedKey | undefined>) {
+    return this.cache.load(hash, lookup);
   }
 
   /** One key changed elsewhere (the change log names it by hash). */

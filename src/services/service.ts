@@ -58,14 +58,14 @@ export async function findOwnedService(
 
 /** Any owner's service by its (globally unique) slug; cached like API keys (verify's hot path). */
 export async function findServiceBySlug(ctx: AppContext, slug: string): Promise<ServiceRow | null> {
-  const cached = ctx.keyCache.servicesBySlug.get(slug);
-  if (cached) return cached;
-  const [row] = await ctx.database.db
-    .select()
-    .from(services)
-    .where(eq(services.slug, slug))
-    .limit(1);
-  if (row) ctx.keyCache.servicesBySlug.set(slug, row);
+  const row = await ctx.keyCache.servicesBySlug.load(slug, async () => {
+    const [found] = await ctx.database.db
+      .select()
+      .from(services)
+      .where(eq(services.slug, slug))
+      .limit(1);
+    return found;
+  });
   return row ?? null;
 }
 

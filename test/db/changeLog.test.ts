@@ -94,14 +94,16 @@ describe("cache_changes triggers", () => {
     await db.execute("INSERT INTO cache_changes (kind, key, at) VALUES ('api_key', 'gap-2', 0)");
     // Two rows after the follower's position; the first disappears unread.
     await db.execute("DELETE FROM cache_changes WHERE key = 'gap-1'");
-    ctx.verifyCache.set("some-key", {
-      authorized: true,
-      status: "approved",
-      claimId: "claim_x",
-      approvedAt: 1,
-    });
-    expect(ctx.verifyCache.get("some-key")).toBeDefined();
+    let lookups = 0;
+    const lookup = async () => {
+      lookups++;
+      return { authorized: true, status: "approved" as const, claimId: "claim_x", approvedAt: 1 };
+    };
+    await ctx.verifyCache.load("some-key", lookup);
+    await ctx.verifyCache.load("some-key", lookup);
+    expect(lookups).toBe(1); // cached
     await follower.follow();
-    expect(ctx.verifyCache.get("some-key")).toBeUndefined();
+    await ctx.verifyCache.load("some-key", lookup);
+    expect(lookups).toBe(2); // dropped, so looked up again
   });
 });
