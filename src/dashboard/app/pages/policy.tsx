@@ -111,14 +111,9 @@ export function PolicyPage() {
               </li>
             ))}
           </ul>
+          <p class="muted">Services of other owners whose agents ask for your approval:</p>
           <div class="toolbar">
-            <Field
-              label="Another service's slug"
-              name="extra"
-              value={slug}
-              onInput={setSlug}
-              hint="Services of other owners whose agents ask for your approval."
-            />
+            <Field label="Another service's slug" name="extra" value={slug} onInput={setSlug} />
             <Button
               disabled={!slug.trim()}
               onClick={() => {
