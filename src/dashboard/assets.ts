@@ -11,8 +11,6 @@ export interface Asset {
 export interface Assets {
   shell: string;
   byName: Map<string, Asset>;
-  /** Gzipped size of the JavaScript the shell loads (the 150 KB budget of dashboard.md §1). */
-  initialJsGzipBytes(): number;
 }
 
 const encoder = new TextEncoder();
@@ -58,8 +56,6 @@ export function loadAssets(files: BuiltFile[]): Assets {
       styles.map((f) => f.name),
     ),
     byName,
-    initialJsGzipBytes: () =>
-      scripts.reduce((sum, f) => sum + Bun.gzipSync(byName.get(f.name)!.bytes).byteLength, 0),
   };
 }
 
