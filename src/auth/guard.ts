@@ -9,7 +9,7 @@ import {
   sessions,
 } from "../db/schema.ts";
 import { publicOrigin } from "../http/context.ts";
-import { csrfRejected, unauthorized } from "../http/errors.ts";
+import { csrfRejected, notFound, unauthorized } from "../http/errors.ts";
 import { findOwner } from "./owners.ts";
 import { SESSION_COOKIE, sessionExpiresAt, validateSession } from "./sessions.ts";
 import { authenticateToken } from "./tokens.ts";
@@ -144,4 +144,11 @@ export async function stillAuthenticated(ctx: AppContext, principal: Principal):
     .where(eq(personalAccessTokens.id, principal.token.id))
     .limit(1);
   return row !== undefined && (row.expiresAt === null || row.expiresAt > now);
+}
+
+/** Owners act only on their own namespace; anything else is 404 so existence does not leak. */
+export function ownNamespace(owner: { namespace: string }, namespace: string): string {
+  const ns = namespace.trim().toLowerCase();
+  if (ns !== owner.namespace) throw notFound("Namespace");
+  return ns;
 }

@@ -1,6 +1,11 @@
 // What other features may use of auth; everything else in this folder is internal.
 // The `export type` models are the API's shapes the dashboard (src/dashboard/app) reads; types only.
-export { authenticateOwnerRequest, type Principal, stillAuthenticated } from "./guard.ts";
+export {
+  authenticateOwnerRequest,
+  ownNamespace,
+  type Principal,
+  stillAuthenticated,
+} from "./guard.ts";
 export type {
   CreatedTokenModel,
   PasskeyModel,

@@ -7,7 +7,6 @@ export type {
   ClaimWithHistoryModel,
   PolicyModel,
 } from "./model.ts";
-export { ownNamespace } from "./queries.ts";
 export type { ClaimStatsModel } from "./stats.ts";
 export { ClaimStreams } from "./stream.ts";
 export { existingNamespace } from "./submit.ts";
@@ -15,7 +14,7 @@ export { VerifyCache } from "./verifyCache.ts";
 export { agentKeyOf } from "./view.ts";
 
 import { Elysia, t } from "elysia";
-import type { Principal } from "../auth/index.ts";
+import { ownNamespace, type Principal } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { unauthorized, validationError } from "../http/errors.ts";
@@ -44,7 +43,6 @@ import {
   findOwnedClaim,
   getPolicy,
   listNamespaceClaims,
-  ownNamespace,
   putPolicy,
 } from "./queries.ts";
 import {

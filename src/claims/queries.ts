@@ -13,17 +13,10 @@ import {
   type PolicyKind,
   services,
 } from "../db/schema.ts";
-import { type ErrorDetail, notFound, validationErrors } from "../http/errors.ts";
+import { type ErrorDetail, validationErrors } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { normalizeSlug } from "../slugs.ts";
 import { claimView } from "./view.ts";
-
-/** Owners act only on their own namespace; anything else is 404 so existence does not leak. */
-export function ownNamespace(owner: Owner, namespace: string): string {
-  const ns = namespace.trim().toLowerCase();
-  if (ns !== owner.namespace) throw notFound("Namespace");
-  return ns;
-}
 
 export async function listNamespaceClaims(
   ctx: AppContext,

@@ -5,7 +5,7 @@ export type { UsageEventModel, UsageReportModel } from "./model.ts";
 export { pruneUsageEvents } from "./retention.ts";
 
 import { Elysia } from "elysia";
-import { ownNamespace } from "../claims/index.ts";
+import { ownNamespace } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ownerInput } from "../http/fields.ts";

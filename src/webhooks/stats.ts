@@ -1,9 +1,9 @@
 import { and, asc, count, eq, gte, inArray, sql } from "drizzle-orm";
 import { t } from "elysia";
+import { ownNamespace } from "../auth/index.ts";
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { deliveries, type Owner, services, webhooks } from "../db/schema.ts";
-import { notFound } from "../http/errors.ts";
 import { DOC_AS, integerParam } from "../http/pagination.ts";
 
 const HOUR_MS = 3_600_000;
@@ -98,7 +98,7 @@ export async function deliveryStats(
   namespace: string,
   query: { hours?: string },
 ) {
-  if (namespace.trim().toLowerCase() !== owner.namespace) throw notFound("Namespace");
+  ownNamespace(owner, namespace);
   const hours = integerParam("hours", query.hours, 24, 1, MAX_HOURS);
   const firstHour = Math.floor(ctx.clock.now() / HOUR_MS) - (hours - 1);
   const from = firstHour * HOUR_MS;
