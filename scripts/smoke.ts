@@ -123,6 +123,13 @@ async function logIn(server: RunningServer, account: Account): Promise<string> {
   return sessionCookie(res);
 }
 
+/** The WebAuthn library loads lazily, at the first ceremony: it must load inside the binary. */
+async function startPasskeySignIn(server: RunningServer): Promise<void> {
+  const res = await request(server, "POST", "/v1/auth/login/options");
+  expectStatus(res, 200);
+  stringField(res.body, "challenge");
+}
+
 async function createService(server: RunningServer, cookie: string, slug: string) {
   const body = { slug, name: "API Gateway", description: "Main API gateway service" };
   const res = await request(server, "POST", "/v1/services", { body, cookie });
@@ -527,6 +534,9 @@ async function smoke(run: SmokeRun): Promise<void> {
   const first = await step(run, "start on a fresh data dir, /readyz 200", () => startServer(run));
   console.log(`# first start (fresh database): ${Math.round(first.readyAfterMs)} ms to ready`);
   const signupCookie = await step(run, "sign up", () => signUp(first, account));
+  await step(run, "start a passkey sign-in (the WebAuthn library loads in the binary)", () =>
+    startPasskeySignIn(first),
+  );
   const service = await step(run, "create a service", () =>
     createService(first, signupCookie, `api-gateway-${suffix}`),
   );

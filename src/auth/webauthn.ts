@@ -1,17 +1,20 @@
-import "./reflectPolyfill.ts";
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { eq } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { type Passkey, type WebauthnChallenge, webauthnChallenges } from "../db/schema.ts";
 import { publicOrigin } from "../http/context.ts";
 import { ApiError } from "../http/errors.ts";
+
+/**
+ * @simplewebauthn/server, loaded at the first ceremony: its certificate libraries cost ~100 ms
+ * or more to load, which every server start would pay otherwise. The Reflect metadata
+ * polyfill they need goes first (reflectPolyfill.ts says why).
+ */
+let library: Promise<typeof import("@simplewebauthn/server")> | undefined;
+function webauthnLibrary() {
+  library ??= import("./reflectPolyfill.ts").then(() => import("@simplewebauthn/server"));
+  return library;
+}
 
 // The WebAuthn ceremonies (dashboard.md §4): challenges kept in the database so any instance can
 // finish what another started, single-use, 5 minutes, and bound to the ceremony that made them.
@@ -63,7 +66,7 @@ export async function registrationOptions(
   existing: Pick<Passkey, "credentialId" | "transports">[],
   binding: { ceremony: "register" | "signup"; namespace?: string; email?: string },
 ) {
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthnLibrary()).generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: relyingParty(ctx, request).id,
     userID: new TextEncoder().encode(user.id),
@@ -83,7 +86,7 @@ export async function registrationOptions(
 
 /** Options for startAuthentication(): no allowCredentials, the authenticator offers its own. */
 export async function authenticationOptions(ctx: AppContext, request: Request) {
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthnLibrary()).generateAuthenticationOptions({
     rpID: relyingParty(ctx, request).id,
     allowCredentials: [],
     userVerification: "preferred",
@@ -146,7 +149,7 @@ export async function verifyRegistration(
 ) {
   const rp = relyingParty(ctx, request);
   try {
-    const result = await verifyRegistrationResponse({
+    const result = await (await webauthnLibrary()).verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
@@ -185,7 +188,7 @@ export async function verifyAssertion(
   if (handle && Buffer.from(handle, "base64url").toString("utf8") !== passkey.ownerId) return null;
   const rp = relyingParty(ctx, request);
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await webauthnLibrary()).verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
