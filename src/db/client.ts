@@ -7,6 +7,7 @@ import { type SelectedFields, SQLiteAsyncDialect, type SQLiteTable } from "drizz
 import type { Config } from "../config.ts";
 import { type ApiError, notFound, serviceUnavailable } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
+import { EmbeddedConnection } from "./embedded.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
 
@@ -30,24 +31,21 @@ export async function openDatabase(
     Partial<Pick<Config, "databaseBusyTimeout">>,
 ): Promise<Database> {
   if (config.embedded) mkdirSync(config.dataDir, { recursive: true });
-  // An embedded database gets ONE connection: every write is a single synchronous batch (see
-  // writeBatch), so a pool buys nothing, and per-connection pragmas then hold for every statement.
-  // `timeout` is the driver's busy timeout; embedded lock waits happen in LockWaitingClient.
-  const connect = () =>
-    createClient({
-      url: config.databaseUrl,
-      authToken: config.databaseAuthToken || undefined,
-      timeout: config.embedded ? DRIVER_BUSY_TIMEOUT_MS : 5000,
-      ...(config.embedded ? { concurrency: 1 } : {}),
-    } as Parameters<typeof createClient>[0]);
   if (!config.embedded) {
     // No foreign_keys pragma: sqld does not bind a session to one connection, so it could not be
     // relied on; deletions never depend on cascades (src/db/erasure.ts).
-    const client = connect();
+    const client = createClient({
+      url: config.databaseUrl,
+      authToken: config.databaseAuthToken || undefined,
+      timeout: 5000,
+    } as Parameters<typeof createClient>[0]);
     return { client, db: drizzle(client, { schema }), close: () => client.close() };
   }
+  // An embedded database gets ONE connection: writes are group commits of synchronous batches (see
+  // writeBatch), so a pool buys nothing, and per-connection pragmas then hold for every statement.
+  // The driver's busy timeout is tiny; lock waits happen in LockWaitingClient.
   const client = new LockWaitingClient(
-    connect,
+    () => new EmbeddedConnection(config.databaseUrl, DRIVER_BUSY_TIMEOUT_MS),
     config.databaseBusyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
   );
   await client.ready;
@@ -66,6 +64,8 @@ const dialect = new SQLiteAsyncDialect();
  * driver, so no other request of this process can interleave with it (interactive transactions
  * held across awaits would block the event loop on SQLite's lock). Not `db.batch()`: drizzle's
  * batch opens a deferred transaction, and writes must take the lock up front (mode "write").
+ * On an embedded database, batches issued together share one commit (a group commit; each batch
+ * in its own savepoint, so one batch's failure undoes only that batch — lockWait.ts).
  */
 export async function writeBatch(database: Database, statements: BatchStatement[]) {
   const stmts = statements.map((s) => {

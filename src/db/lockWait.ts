@@ -7,6 +7,7 @@ import type {
   Transaction,
   TransactionMode,
 } from "@libsql/client";
+import type { EmbeddedConnection, UnitOutcome, WriteUnit } from "./embedded.ts";
 
 /**
  * SQLite's own busy handler, kept to a few ms: it sleeps inside the driver call, and the embedded
@@ -23,6 +24,15 @@ const CONNECTION_PRAGMAS =
 const BACKOFF_MS = [2, 5, 10, 25, 50, 100];
 
 const READ_ONLY = /^\s*(select|explain)\b/i;
+/** Statements a group commit may hold (not PRAGMA, VACUUM, BEGIN … which must run alone). */
+const GROUPABLE = /^\s*(insert|update|delete|replace|with)\b/i;
+
+/** Units waiting for the next group commit, and how to answer each. */
+interface Pending {
+  units: WriteUnit[];
+  settle: ((outcome: UnitOutcome) => void)[];
+  fail: ((err: unknown) => void)[];
+}
 
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -33,12 +43,17 @@ function sqlOf(stmt: InStatement): string {
   return typeof stmt === "string" ? stmt : stmt.sql;
 }
 
+/** Resolves after the event loop's pending I/O callbacks (requests arriving together) have run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function lockTimeout(): Error {
   return Object.assign(new Error("SQLITE_BUSY: database is locked"), { code: "SQLITE_BUSY" });
 }
 
 interface Connection {
-  client: Client;
+  client: EmbeddedConnection;
   /** Settles once the per-connection pragmas are set. */
   ready: Promise<void>;
   inFlight: number;
@@ -60,10 +75,11 @@ interface Connection {
 export class LockWaitingClient implements Client {
   private conn: Connection;
   private closedForGood = false;
+  private pending: Pending | null = null;
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private connect: () => Client,
+    private connect: () => EmbeddedConnection,
     readonly limitMs: number,
   ) {
     this.conn = this.open();
@@ -90,7 +106,7 @@ export class LockWaitingClient implements Client {
     if (old.inFlight === 0) old.client.close();
   }
 
-  private async onConnection<T>(op: (client: Client) => Promise<T>): Promise<T> {
+  private async onConnection<T>(op: (client: EmbeddedConnection) => Promise<T>): Promise<T> {
     const conn = this.conn;
     conn.inFlight++;
     try {
@@ -105,7 +121,10 @@ export class LockWaitingClient implements Client {
   }
 
   /** Runs `op` until it does not find the database locked, waiting on timers, until `deadline`. */
-  private async retryWhileBusy<T>(op: (client: Client) => Promise<T>, deadline: number) {
+  private async retryWhileBusy<T>(
+    op: (client: EmbeddedConnection) => Promise<T>,
+    deadline: number,
+  ) {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.onConnection(op);
@@ -118,10 +137,15 @@ export class LockWaitingClient implements Client {
     }
   }
 
-  private run<T>(write: boolean, op: (client: Client) => Promise<T>): Promise<T> {
+  private run<T>(
+    write: boolean,
+    op: (client: EmbeddedConnection) => Promise<T>,
+    gather = false,
+  ): Promise<T> {
     const deadline = performance.now() + this.limitMs;
     if (!write) return this.retryWhileBusy(op, deadline);
-    const turn = this.writes.then(() => {
+    const before = gather ? this.writes.then(nextTurn) : this.writes;
+    const turn = before.then(() => {
       // Waited its whole limit behind another write: the lock is still held, so fail untried.
       if (this.limitMs > 0 && performance.now() >= deadline) throw lockTimeout();
       return this.retryWhileBusy(op, deadline);
@@ -133,17 +157,61 @@ export class LockWaitingClient implements Client {
   execute(stmt: InStatement): Promise<ResultSet>;
   execute(sql: string, args?: InArgs): Promise<ResultSet>;
   execute(stmt: InStatement, args?: InArgs): Promise<ResultSet> {
-    const write = !READ_ONLY.test(sqlOf(stmt));
-    return this.run(write, (client) =>
-      typeof stmt === "string" ? client.execute(stmt, args) : client.execute(stmt),
-    );
+    const full: InStatement = typeof stmt === "string" ? { sql: stmt, args: args ?? [] } : stmt;
+    const text = sqlOf(full);
+    if (READ_ONLY.test(text)) return this.run(false, (client) => client.execute(full));
+    if (GROUPABLE.test(text)) return this.inGroup([full]).then((results) => results[0]!);
+    return this.run(true, (client) => client.execute(full));
   }
 
+  /** A write batch joins the next group commit (atomic on its own, one commit with the others). */
   batch(
     stmts: Array<InStatement | [string, InArgs?]>,
     mode?: TransactionMode,
   ): Promise<Array<ResultSet>> {
-    return this.run(mode !== "read", (client) => client.batch(stmts, mode));
+    const unit = stmts.map(
+      (s): InStatement => (Array.isArray(s) ? { sql: s[0], args: s[1] ?? [] } : s),
+    );
+    if (mode === "write") return this.inGroup(unit);
+    return this.run(mode !== "read", (client) => client.batch(unit, mode));
+  }
+
+  /**
+   * Queues `unit` for the next group commit. A group closes when its turn to write comes (after
+   * the write before it, and at least one turn of the event loop, so requests arriving together
+   * share it) and is written as one transaction, each unit in its own savepoint (embedded.ts).
+   * While a group waits for another process's lock, new units gather in the next one.
+   */
+  private inGroup(unit: WriteUnit): Promise<ResultSet[]> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: UnitOutcome) =>
+        outcome.ok ? resolve(outcome.results) : reject(outcome.error);
+      if (this.pending) {
+        this.pending.units.push(unit);
+        this.pending.settle.push(settle);
+        this.pending.fail.push(reject);
+        return;
+      }
+      const group: Pending = { units: [unit], settle: [settle], fail: [reject] };
+      this.pending = group;
+      const written = this.run(
+        true,
+        async (client) => {
+          if (this.pending === group) this.pending = null;
+          return client.writeGroup(group.units);
+        },
+        true,
+      );
+      written.then(
+        (outcomes) => {
+          for (const [i, outcome] of outcomes.entries()) group.settle[i]!(outcome);
+        },
+        (err) => {
+          if (this.pending === group) this.pending = null;
+          for (const f of group.fail) f(err);
+        },
+      );
+    });
   }
 
   migrate(stmts: Array<InStatement>): Promise<Array<ResultSet>> {
@@ -151,8 +219,8 @@ export class LockWaitingClient implements Client {
   }
 
   /** Not used by the appliance (an interactive transaction would hold the lock across awaits). */
-  transaction(mode?: TransactionMode): Promise<Transaction> {
-    return this.conn.client.transaction(mode);
+  transaction(): Promise<Transaction> {
+    return this.conn.client.transaction();
   }
 
   executeMultiple(sql: string): Promise<void> {
