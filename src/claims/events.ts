@@ -1,5 +1,6 @@
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
+import { compile } from "../db/compiled.ts";
 import { type ClaimRow, events } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { newId } from "../ids.ts";
@@ -24,6 +25,27 @@ export function eventPayload(id: string, type: EventName, claim: ClaimRow, at: n
   return { id, event: type, timestamp: toIso(at), data };
 }
 
+type EventParam = "id" | "serviceId" | "claimId" | "type" | "payload" | "createdAt";
+
+function eventStatement(guarded: boolean) {
+  return compile<EventParam>((p) =>
+    insertWhere(
+      events,
+      {
+        id: p("id"),
+        serviceId: p("serviceId"),
+        claimId: p("claimId"),
+        type: p("type"),
+        payload: p("payload"),
+        createdAt: p("createdAt"),
+      },
+      guarded ? onlyIfPreviousChanged() : undefined,
+    ),
+  );
+}
+
+const EVENT = { guarded: eventStatement(true), always: eventStatement(false) };
+
 /**
  * The outbox rows for `claim` entering its current status: the event and one delivery per
  * subscribed webhook. With `onlyIfChanged`, the event is written only when the statement before
@@ -40,11 +62,14 @@ export async function outboxStatements(
 ) {
   const id = newId.event();
   const payload = JSON.stringify(eventPayload(id, type, claim, at));
-  const event = insertWhere(
-    events,
-    { id, serviceId: claim.serviceId, claimId: claim.id, type, payload, createdAt: at },
-    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
-  );
+  const event = (onlyIfChanged ? EVENT.guarded : EVENT.always).bind({
+    id,
+    serviceId: claim.serviceId,
+    claimId: claim.id,
+    type,
+    payload,
+    createdAt: at,
+  });
   const deliveries = deliveryInserts(id, type, await subscribers(ctx, claim.serviceId, type), at);
   return { statements: [event, ...deliveries], deliveries: deliveries.length };
 }

@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { type Db, writeBatch } from "../db/client.ts";
+import { compile, compileWithDb } from "../db/compiled.ts";
 import {
   type ClaimRow,
   type ClaimStatus,
@@ -26,6 +27,9 @@ export function bumpChangeSeq(db: Db, by: SQL | number = 1) {
     .set({ value: sql`${sequences.value} + ${by}` })
     .where(eq(sequences.name, CLAIM_CHANGES));
 }
+/** bumpChangeSeq(db) compiled: the claim paths bump by one on every write. */
+export const bumpChangeSeqByOne = compileWithDb((_p, db) => bumpChangeSeq(db));
+
 export const currentChangeSeq = sql<number>`(SELECT ${sequences.value} FROM ${sequences} WHERE ${sequences.name} = ${CLAIM_CHANGES})`;
 
 /** The latest change number handed out (0 before the first): where a fresh event stream starts. */
@@ -106,6 +110,27 @@ export const TRANSITIONS: Record<Action, Transition> = {
 };
 
 /** A history row for `claim`'s latest change, optionally only if the previous statement changed a row. */
+type HistoryParam = "claimId" | "from" | "to" | "at" | "actor" | "reason";
+
+function historyStatement(guarded: boolean) {
+  return compile<HistoryParam>((p) =>
+    insertWhere(
+      claimTransitions,
+      {
+        claimId: p("claimId"),
+        fromStatus: p("from"),
+        toStatus: p("to"),
+        at: p("at"),
+        actor: p("actor"),
+        reason: p("reason"),
+      },
+      guarded ? onlyIfPreviousChanged() : undefined,
+    ),
+  );
+}
+
+const HISTORY = { guarded: historyStatement(true), always: historyStatement(false) };
+
 export function historyInsert(
   claimId: string,
   from: ClaimStatus | null,
@@ -115,11 +140,14 @@ export function historyInsert(
   reason: string | null,
   onlyIfChanged: boolean,
 ) {
-  return insertWhere(
-    claimTransitions,
-    { claimId, fromStatus: from, toStatus: to, at, actor, reason },
-    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
-  );
+  return (onlyIfChanged ? HISTORY.guarded : HISTORY.always).bind({
+    claimId,
+    from,
+    to,
+    at,
+    actor,
+    reason,
+  });
 }
 
 export async function findClaim(ctx: AppContext, claimId: string): Promise<ClaimRow | null> {
@@ -152,7 +180,7 @@ export async function transitionClaim(
   const db = ctx.database.db;
   const outbox = await outboxStatements(ctx, edge.event, after, now, true);
   const [, updated] = await writeBatch(ctx.database, [
-    bumpChangeSeq(db),
+    bumpChangeSeqByOne(db).bind({}),
     db
       .update(claims)
       .set({

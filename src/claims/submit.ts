@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { findOwnerByNamespace } from "../auth/index.ts";
 import type { AppContext } from "../context.ts";
 import { isUniqueViolation, writeBatch } from "../db/client.ts";
+import { compile, compileWithDb, readRows } from "../db/compiled.ts";
 import {
   type ClaimRow,
   type ClaimStatus,
@@ -16,7 +17,7 @@ import { normalizeAgentKey } from "../signing/index.ts";
 import type { EventName } from "../webhooks/index.ts";
 import { parseAgentIp } from "./agentIp.ts";
 import { outboxStatements } from "./events.ts";
-import { bumpChangeSeq, currentChangeSeq, historyInsert } from "./lifecycle.ts";
+import { bumpChangeSeqByOne, currentChangeSeq, historyInsert } from "./lifecycle.ts";
 import type { SubmitClaimBody } from "./model.ts";
 
 const CLAIM_NONCE_TTL_MS = 24 * 3_600_000;
@@ -87,22 +88,37 @@ async function activeClaim(
   return row ?? null;
 }
 
-/**
- * Pending claims of this service in the namespace. The per-service cap can only bind below the
- * namespace brake (the service's claims are among the namespace's), so above it this is skipped.
- */
-function servicePendingCount(ctx: AppContext, namespace: string, serviceId: string) {
-  if (ctx.config.maxPendingClaims >= ctx.config.maxPendingClaimsPerNamespace) return sql`0`;
-  return sql`(SELECT count(*) FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId}
-    AND status = 'pending')`;
-}
+type FactsParam = "namespace" | "serviceId" | "publicKey" | "ownerId";
 
 /**
  * What the decision needs, in one round trip: an active claim?, the pending counts, the policy
  * entry. Counts read the partial index claims_pending_idx (pending rows only) and stay bounded:
  * the caps keep pending rows from piling up. Claims of deleted (orphaned) and blocked services do
  * not count against the namespace brake, so blocking a flooder frees the namespace at once.
+ * The per-service count can only bind below the namespace brake (the service's claims are among
+ * the namespace's), so above it the variant without it is used.
  */
+function factsQuery(withServiceCount: boolean) {
+  return compile<FactsParam>(
+    (p) => sql`SELECT
+    (SELECT id FROM claims WHERE namespace = ${p("namespace")} AND service_id = ${p("serviceId")} AND public_key = ${p("publicKey")}
+       AND status IN ('pending', 'approved') LIMIT 1) AS active,
+    ${
+      withServiceCount
+        ? sql`(SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND service_id = ${p("serviceId")}
+    AND status = 'pending')`
+        : sql`0`
+    } AS servicePending,
+    (SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND status = 'pending' AND service_id IS NOT NULL)
+      - (SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND status = 'pending' AND service_id IN
+          (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${p("ownerId")} AND kind = 'blocked'))
+      AS namespacePending,
+    (SELECT kind FROM namespace_policy_services WHERE owner_id = ${p("ownerId")} AND service_id = ${p("serviceId")}) AS policy`,
+  );
+}
+
+const FACTS = { withServiceCount: factsQuery(true), namespaceOnly: factsQuery(false) };
+
 async function submissionFacts(
   ctx: AppContext,
   ownerId: string,
@@ -110,20 +126,16 @@ async function submissionFacts(
   serviceId: string,
   publicKey: string,
 ) {
-  const [row] = await ctx.database.db.all<{
+  const query =
+    ctx.config.maxPendingClaims >= ctx.config.maxPendingClaimsPerNamespace
+      ? FACTS.namespaceOnly
+      : FACTS.withServiceCount;
+  const [row] = await readRows<{
     active: string | null;
     servicePending: number;
     namespacePending: number;
     policy: PolicyKind | null;
-  }>(sql`SELECT
-    (SELECT id FROM claims WHERE namespace = ${namespace} AND service_id = ${serviceId} AND public_key = ${publicKey}
-       AND status IN ('pending', 'approved') LIMIT 1) AS active,
-    ${servicePendingCount(ctx, namespace, serviceId)} AS servicePending,
-    (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IS NOT NULL)
-      - (SELECT count(*) FROM claims WHERE namespace = ${namespace} AND status = 'pending' AND service_id IN
-          (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${ownerId} AND kind = 'blocked'))
-      AS namespacePending,
-    (SELECT kind FROM namespace_policy_services WHERE owner_id = ${ownerId} AND service_id = ${serviceId}) AS policy`);
+  }>(ctx.database, query.bind({ namespace, serviceId, publicKey, ownerId }));
   return {
     hasActive: row?.active != null,
     policy: row?.policy ?? null,
@@ -133,10 +145,18 @@ async function submissionFacts(
   };
 }
 
-function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
-  return ctx.database.db
+const NONCE_INSERT = compileWithDb<"serviceId" | "nonce" | "expiresAt">((p, db) =>
+  db
     .insert(claimNonces)
-    .values({ serviceId, nonce, expiresAt: ctx.clock.now() + CLAIM_NONCE_TTL_MS });
+    .values({ serviceId: p("serviceId"), nonce: p("nonce"), expiresAt: p("expiresAt") }),
+);
+
+function nonceInsert(ctx: AppContext, serviceId: string, nonce: string) {
+  return NONCE_INSERT(ctx.database.db).bind({
+    serviceId,
+    nonce,
+    expiresAt: ctx.clock.now() + CLAIM_NONCE_TTL_MS,
+  });
 }
 
 function replay(): ApiError {
@@ -224,6 +244,17 @@ function decide(facts: Awaited<ReturnType<typeof submissionFacts>>): Decision {
   return facts.overCap ? "rejected-max-pending" : "pending";
 }
 
+type ClaimParam = Exclude<keyof ClaimRow, "changeSeq">;
+
+/** A new claim's row, stamped with the change number its batch bumped. */
+const CLAIM_INSERT = compileWithDb<ClaimParam>((p, db) => {
+  const columns = Object.keys(getTableColumns(claims)) as (keyof ClaimRow)[];
+  const row = Object.fromEntries(
+    columns.map((key) => [key, key === "changeSeq" ? currentChangeSeq : p(key)]),
+  );
+  return db.insert(claims).values(row as never);
+});
+
 /** The claim row, then per step its history row and outbox rows, for one batch. */
 async function creationStatements(
   ctx: AppContext,
@@ -234,8 +265,8 @@ async function creationStatements(
   const { final, steps } = creationSteps(pending, decision, actor);
   let deliveries = 0;
   const stmts: Parameters<typeof writeBatch>[1] = [
-    bumpChangeSeq(ctx.database.db),
-    ctx.database.db.insert(claims).values({ ...final, changeSeq: currentChangeSeq }),
+    bumpChangeSeqByOne(ctx.database.db).bind({}),
+    CLAIM_INSERT(ctx.database.db).bind(final),
   ];
   for (const step of steps) {
     stmts.push(
@@ -280,7 +311,7 @@ export async function submitClaim(ctx: AppContext, input: SubmitInput): Promise<
       ? await activeClaim(ctx, namespace, service.id, publicKey)
       : null;
     if (existing) {
-      await nonceInsert(ctx, service.id, input.body.nonce);
+      await writeBatch(ctx.database, [nonceInsert(ctx, service.id, input.body.nonce)]);
       return { created: false, claim: existing, message: MESSAGES.existing };
     }
     const now = ctx.clock.now();
