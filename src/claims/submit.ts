@@ -9,6 +9,7 @@ import {
   claimNonces,
   claims,
   type PolicyKind,
+  pendingClaimCounts,
 } from "../db/schema.ts";
 import { ApiError, conflict, validationError } from "../http/errors.ts";
 import { newId } from "../ids.ts";
@@ -92,32 +93,24 @@ type FactsParam = "namespace" | "serviceId" | "publicKey" | "ownerId";
 
 /**
  * What the decision needs, in one round trip: an active claim?, the pending counts, the policy
- * entry. Counts read the partial index claims_pending_idx (pending rows only) and stay bounded:
- * the caps keep pending rows from piling up. Claims of deleted (orphaned) and blocked services do
- * not count against the namespace brake, so blocking a flooder frees the namespace at once.
- * The per-service count can only bind below the namespace brake (the service's claims are among
- * the namespace's), so above it the variant without it is used.
+ * entry. The counts are kept by triggers per (namespace, service) (pending_claim_counts), so this
+ * reads one row for the service and the namespace's few for the brake, however many claims are
+ * pending. Claims of deleted (orphaned) and blocked services do not count against the namespace
+ * brake, so blocking a flooder frees the namespace at once.
  */
-function factsQuery(withServiceCount: boolean) {
-  return compile<FactsParam>(
-    (p) => sql`SELECT
+const FACTS = compile<FactsParam>(
+  (p) => sql`SELECT
     (SELECT id FROM claims WHERE namespace = ${p("namespace")} AND service_id = ${p("serviceId")} AND public_key = ${p("publicKey")}
        AND status IN ('pending', 'approved') LIMIT 1) AS active,
-    ${
-      withServiceCount
-        ? sql`(SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND service_id = ${p("serviceId")}
-    AND status = 'pending')`
-        : sql`0`
-    } AS servicePending,
-    (SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND status = 'pending' AND service_id IS NOT NULL)
-      - (SELECT count(*) FROM claims WHERE namespace = ${p("namespace")} AND status = 'pending' AND service_id IN
-          (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${p("ownerId")} AND kind = 'blocked'))
+    coalesce((SELECT ${pendingClaimCounts.n} FROM ${pendingClaimCounts}
+       WHERE ${pendingClaimCounts.namespace} = ${p("namespace")} AND ${pendingClaimCounts.serviceId} = ${p("serviceId")}), 0)
+      AS servicePending,
+    coalesce((SELECT sum(${pendingClaimCounts.n}) FROM ${pendingClaimCounts}
+       WHERE ${pendingClaimCounts.namespace} = ${p("namespace")} AND ${pendingClaimCounts.serviceId} NOT IN
+         (SELECT service_id FROM namespace_policy_services WHERE owner_id = ${p("ownerId")} AND kind = 'blocked')), 0)
       AS namespacePending,
     (SELECT kind FROM namespace_policy_services WHERE owner_id = ${p("ownerId")} AND service_id = ${p("serviceId")}) AS policy`,
-  );
-}
-
-const FACTS = { withServiceCount: factsQuery(true), namespaceOnly: factsQuery(false) };
+);
 
 async function submissionFacts(
   ctx: AppContext,
@@ -126,16 +119,12 @@ async function submissionFacts(
   serviceId: string,
   publicKey: string,
 ) {
-  const query =
-    ctx.config.maxPendingClaims >= ctx.config.maxPendingClaimsPerNamespace
-      ? FACTS.namespaceOnly
-      : FACTS.withServiceCount;
   const [row] = await readRows<{
     active: string | null;
     servicePending: number;
     namespacePending: number;
     policy: PolicyKind | null;
-  }>(ctx.database, query.bind({ namespace, serviceId, publicKey, ownerId }));
+  }>(ctx.database, FACTS.bind({ namespace, serviceId, publicKey, ownerId }));
   return {
     hasActive: row?.active != null,
     policy: row?.policy ?? null,

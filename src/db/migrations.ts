@@ -12,6 +12,7 @@ import m0008 from "../../migrations/0008_change_log.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_policy_service_ids.sql" with { type: "text" };
 import m0010 from "../../migrations/0010_claims_owner_seq.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_passkeys.sql" with { type: "text" };
+import m0012 from "../../migrations/0012_pending_claim_counts.sql" with { type: "text" };
 import journal from "../../migrations/meta/_journal.json";
 
 export interface Migration {
@@ -32,6 +33,7 @@ const SQL_BY_TAG: Record<string, string> = {
   "0009_policy_service_ids": m0009,
   "0010_claims_owner_seq": m0010,
   "0011_passkeys": m0011,
+  "0012_pending_claim_counts": m0012,
 };
 
 export const MIGRATIONS: Migration[] = journal.entries.map((entry) => {

@@ -497,3 +497,19 @@ export type EventRow = typeof events.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 export type UsageEventRow = typeof usageEvents.$inferSelect;
+
+/**
+ * Pending claims per (namespace, service), kept by triggers on `claims` in the transaction that
+ * changes them (migrations/0012_pending_claim_counts.sql): the pending caps read one row (or the
+ * namespace's few) instead of counting pending claims, which grew with every pending claim.
+ * Claims without a service (orphaned) are not counted, as the caps never counted them.
+ */
+export const pendingClaimCounts = sqliteTable(
+  "pending_claim_counts",
+  {
+    namespace: text("namespace").notNull(),
+    serviceId: text("service_id").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.serviceId] })],
+);

@@ -87,6 +87,41 @@ describe("migrations", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("the pending-count migration counts the claims already pending (with a service)", async () => {
+    const { dir, config } = tempDatabase();
+    const database = await openDatabase(config);
+    const at = MIGRATIONS.findIndex((m) => m.tag.endsWith("_pending_claim_counts"));
+    expect(at).toBeGreaterThan(0);
+    await migrate(database, MIGRATIONS.slice(0, at));
+    const run = (sql: string, args: (string | number | null)[] = []) =>
+      database.client.execute({ sql, args });
+    await run(
+      "INSERT INTO owners (id, namespace, email, email_normalized, created_at, updated_at) VALUES ('o', 'ns', 'a@example.com', 'a@example.com', 0, 0)",
+    );
+    await run(
+      "INSERT INTO services (id, owner_id, slug, name, created_at, updated_at) VALUES ('s', 'o', 'svc', 'S', 0, 0)",
+    );
+    const claim = (id: string, serviceId: string | null, status: string) =>
+      run(
+        `INSERT INTO claims (id, owner_id, namespace, service_id, service_slug, public_key, agent_ip,
+          status, auto_approved, created_at, updated_at, change_seq)
+         VALUES (?, 'o', 'ns', ?, 'svc', ?, '203.0.113.7', ?, 0, 0, 0, 0)`,
+        [id, serviceId, `key-${id}`, status],
+      );
+    await claim("c1", "s", "pending");
+    await claim("c2", "s", "pending");
+    await claim("c3", "s", "approved");
+    await claim("c4", null, "pending");
+
+    await migrate(database);
+    const rows = await run("SELECT namespace, service_id, n FROM pending_claim_counts");
+    expect(rows.rows.map((r) => ({ ...r }) as Record<string, unknown>)).toEqual([
+      { namespace: "ns", service_id: "s", n: 2 },
+    ]);
+    database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   // The namespace policy used to hold slugs; it now holds service ids (http-api.md §5). A slug is
   // converted only if its service existed before the policy was last written: a service
   // registered later may be someone who took the slug over, and trusting it is the bug fixed.
