@@ -269,6 +269,15 @@ export class EmbeddedConnection implements Client {
   }
 
   private savepoint(unit: WriteUnit): UnitOutcome {
+    // One statement is atomic on its own: a failing statement undoes only its own changes.
+    if (unit.length === 1) {
+      try {
+        return { ok: true, results: [this.run(unit[0]!)] };
+      } catch (error) {
+        if (isGroupFatal(error)) throw error;
+        return { ok: false, error };
+      }
+    }
     this.exec("SAVEPOINT unit");
     try {
       const results = unit.map((s) => this.run(s));
