@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
-import type { BatchStatement } from "../db/client.ts";
 import { type WebhookRow, webhooks } from "../db/schema.ts";
 import { liveSecrets } from "./service.ts";
 
@@ -44,9 +43,11 @@ function leaseSqlFor(n: number): string {
   let text = leaseSql.get(n);
   if (text) return text;
   const oneWebhook = `SELECT id FROM (SELECT d.id FROM deliveries d WHERE d.webhook_id = ? AND ${DUE("d")} ORDER BY d.next_attempt_at LIMIT ?)`;
+  // The guard's columns are written `+col` so SQLite finds the rows by id (the IN list): it
+  // would otherwise walk (status, next_attempt_at) over the whole due backlog.
   text = `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ?
 WHERE id IN (${Array.from({ length: n }, () => oneWebhook).join(" UNION ALL ")})
-  AND ${DUE("deliveries")}
+  AND ${DUE("deliveries").replace(/deliveries\./g, "+deliveries.")}
 RETURNING id, webhook_id, event_id, event_type, attempt_count,
   (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id) AS payload`;
   leaseSql.set(n, text);
@@ -63,7 +64,7 @@ export function leaseStatement(
   owner: string,
   expiresAt: number,
   now: number,
-): BatchStatement {
+): { toSQL(): { sql: string; params: unknown[] } } {
   const params: unknown[] = [owner, expiresAt];
   for (const [webhookId, limit] of plan) params.push(webhookId, now, now, limit);
   params.push(now, now);
