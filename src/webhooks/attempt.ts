@@ -2,15 +2,10 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
-import {
-  type DeliveryRow,
-  deliveries,
-  deliveryAttempts,
-  type WebhookRow,
-  webhooks,
-} from "../db/schema.ts";
+import { type DeliveryRow, deliveries, deliveryAttempts, webhooks } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
+import type { SendingWebhook } from "./lease.ts";
 import { cancelled } from "./outbox.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
@@ -21,14 +16,14 @@ import { template } from "./statements.ts";
 /** What one attempt needs, all read by the round that leased it (worker.ts): no query per attempt. */
 export interface DeliveryJob {
   delivery: Pick<DeliveryRow, "id" | "eventId" | "eventType" | "attemptCount">;
-  webhook: WebhookRow | null;
+  webhook: SendingWebhook | null;
   payload: string;
 }
 
 /** The exact request of webhooks.md §3; `t` is fresh for every attempt. */
 export function buildRequest(
   ctx: AppContext,
-  job: DeliveryJob & { webhook: WebhookRow },
+  job: DeliveryJob & { webhook: SendingWebhook },
   attempt: number,
   secrets: () => string[] = () => liveSecrets(ctx, job.webhook),
 ) {
@@ -215,7 +210,7 @@ function deliveryUpdate(
  * Each statement runs only if the one before changed a row: nothing is counted for an attempt
  * whose lease was lost (its delivery update, first in the batch, then changes nothing).
  */
-function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) {
+function webhookUpdates(ctx: AppContext, webhook: SendingWebhook, outcome: Outcome) {
   const now = ctx.clock.now();
   if (outcome.kind === "succeeded") return [succeededOn(ctx, { now, id: webhook.id })];
   const failingSince = webhook.failingSince ?? now;

@@ -1,12 +1,19 @@
 import { and, eq, gt, min } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { writeBatch } from "../db/client.ts";
-import { deliveries, type WebhookRow } from "../db/schema.ts";
+import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
 import { attemptDelivery } from "./attempt.ts";
-import { dueWebhooks, type LeasedRow, leaseStatement, RoundWebhook } from "./lease.ts";
+import {
+  dueWebhooks,
+  type LeasedRow,
+  leaseStatement,
+  RoundWebhook,
+  type SendingWebhook,
+} from "./lease.ts";
 
-const REFILL_AT = 0.75;
+// A round costs two statements however many it leases: refill when half the capacity is free.
+const REFILL_AT = 0.5;
 
 /**
  * Sends due deliveries: claim (lease) → attempt → record → schedule next (see attempt.ts).
@@ -113,7 +120,7 @@ export class DeliveryWorker {
    * within the process's free capacity, starting at a different webhook each round. One webhook's
    * backlog therefore neither hides the others' work nor makes a round scan it.
    */
-  private plan(due: { webhook: WebhookRow; due: number }[], share: number): [string, number][] {
+  private plan(due: { webhook: SendingWebhook; due: number }[], share: number): [string, number][] {
     let capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
     const start = due.length > 0 ? this.rounds++ % due.length : 0;
     const plan: [string, number][] = [];
