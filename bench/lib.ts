@@ -108,7 +108,7 @@ function machineBusyMs(): number {
 }
 
 /** CPU time (ms) a live process has used, from /proc/<pid>/stat. */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const path = `/proc/${pid}/stat`;
   if (!existsSync(path)) return Number.NaN;
   const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");

@@ -2,45 +2,30 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
-import {
-  type DeliveryRow,
-  deliveries,
-  deliveryAttempts,
-  events,
-  type WebhookRow,
-  webhooks,
-} from "../db/schema.ts";
+import { type DeliveryRow, deliveries, deliveryAttempts, webhooks } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
+import type { SendingWebhook } from "./lease.ts";
 import { cancelled } from "./outbox.ts";
 import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
 import { liveSecrets } from "./service.ts";
 import { signatureHeaders } from "./signature.ts";
+import { template } from "./statements.ts";
 
+/** What one attempt needs, all read by the round that leased it (worker.ts): no query per attempt. */
 export interface DeliveryJob {
-  delivery: DeliveryRow;
-  webhook: WebhookRow | null;
+  delivery: Pick<DeliveryRow, "id" | "eventId" | "eventType" | "attemptCount">;
+  webhook: SendingWebhook | null;
   payload: string;
-}
-
-/** Loads what one attempt needs: the delivery, its webhook and the event's payload. */
-export async function loadJob(ctx: AppContext, deliveryId: string): Promise<DeliveryJob | null> {
-  const [row] = await ctx.database.db
-    .select({ delivery: deliveries, webhook: webhooks, payload: events.payload })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
-    .leftJoin(webhooks, eq(webhooks.id, deliveries.webhookId))
-    .where(eq(deliveries.id, deliveryId))
-    .limit(1);
-  return row ?? null;
 }
 
 /** The exact request of webhooks.md §3; `t` is fresh for every attempt. */
 export function buildRequest(
   ctx: AppContext,
-  job: DeliveryJob & { webhook: WebhookRow },
+  job: DeliveryJob & { webhook: SendingWebhook },
   attempt: number,
+  secrets: () => string[] = () => liveSecrets(ctx, job.webhook),
 ) {
   const t = Math.floor(ctx.clock.now() / 1000);
   const { delivery } = job;
@@ -54,7 +39,7 @@ export function buildRequest(
       "x-sigilum-event-id": delivery.eventId,
       "x-sigilum-delivery-id": delivery.id,
       "x-sigilum-attempt": String(attempt),
-      ...signatureHeaders(liveSecrets(ctx, job.webhook), delivery.eventId, t, job.payload),
+      ...signatureHeaders(secrets(), delivery.eventId, t, job.payload),
     },
   };
 }
@@ -107,6 +92,90 @@ function describeFailure(result: SendResult): string {
   return result.error ?? `http_${result.statusCode}`;
 }
 
+/** A value filled in per use (see template()); bound as given, so pass the column's driver form. */
+const p = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** The delivery row after an attempt, guarded on still holding the lease. */
+const deliveryAfterAttempt = template((db) =>
+  db
+    .update(deliveries)
+    .set({
+      status: p("status"),
+      attemptCount: p("attempt"),
+      nextAttemptAt: p("nextAttemptAt"),
+      completedAt: p("completedAt"),
+      lastStatusCode: p("statusCode"),
+      lastError: p("lastError"),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    })
+    .where(and(eq(deliveries.id, p("id")), eq(deliveries.leaseOwner, p("owner")))),
+);
+
+/** The attempt's row, only if the delivery update before it won (the lease was still held). */
+const attemptRow = template(() =>
+  insertWhere(
+    deliveryAttempts,
+    {
+      deliveryId: p("deliveryId"),
+      attempt: p("attempt"),
+      startedAt: p("startedAt"),
+      durationMs: p("durationMs"),
+      statusCode: p("statusCode"),
+      error: p("error"),
+      responseExcerpt: p("responseExcerpt"),
+    },
+    onlyIfPreviousChanged(),
+  ),
+);
+
+const succeededOn = template((db) =>
+  db
+    .update(webhooks)
+    .set({ lastSuccessAt: p("now"), consecutiveFailures: 0, failingSince: null })
+    .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
+);
+
+const failureStats = {
+  lastFailureAt: p("now"),
+  consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
+  failingSince: sql`coalesce(${webhooks.failingSince}, ${p("now")})`,
+};
+
+const failedOn = template((db) =>
+  db
+    .update(webhooks)
+    .set(failureStats)
+    .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
+);
+
+const disabledAfterFailure = template((db) =>
+  db
+    .update(webhooks)
+    .set({ ...failureStats, enabled: false, disabledReason: p("reason") })
+    .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
+);
+
+const pendingCancelled = template((db) =>
+  db
+    .update(deliveries)
+    .set({ ...cancelled(0), completedAt: p("now") })
+    .where(
+      and(
+        eq(deliveries.webhookId, p("webhookId")),
+        eq(deliveries.status, "pending"),
+        onlyIfPreviousChanged(),
+      ),
+    ),
+);
+
+const leasedCancelled = template((db) =>
+  db
+    .update(deliveries)
+    .set({ ...cancelled(0, "webhook_disabled"), completedAt: p("now") })
+    .where(and(eq(deliveries.id, p("id")), eq(deliveries.leaseOwner, p("owner")))),
+);
+
 /** The delivery row after this attempt, guarded on still holding the lease. */
 function deliveryUpdate(
   ctx: AppContext,
@@ -118,26 +187,22 @@ function deliveryUpdate(
 ) {
   const now = ctx.clock.now();
   const done = outcome.kind !== "retry";
-  const status =
-    outcome.kind === "succeeded" ? "succeeded" : outcome.kind === "retry" ? "pending" : "failed";
-  return ctx.database.db
-    .update(deliveries)
-    .set({
-      status,
-      attemptCount: attempt,
-      nextAttemptAt: outcome.kind === "retry" ? now + outcome.delayMs : null,
-      completedAt: done ? now : null,
-      lastStatusCode: result.statusCode,
-      lastError:
-        outcome.kind === "succeeded"
-          ? null
-          : outcome.kind === "gone"
-            ? "gone"
-            : describeFailure(result),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    })
-    .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
+  return deliveryAfterAttempt(ctx, {
+    status:
+      outcome.kind === "succeeded" ? "succeeded" : outcome.kind === "retry" ? "pending" : "failed",
+    attempt,
+    nextAttemptAt: outcome.kind === "retry" ? now + outcome.delayMs : null,
+    completedAt: done ? now : null,
+    statusCode: result.statusCode,
+    lastError:
+      outcome.kind === "succeeded"
+        ? null
+        : outcome.kind === "gone"
+          ? "gone"
+          : describeFailure(result),
+    id: job.delivery.id,
+    owner,
+  });
 }
 
 /**
@@ -145,18 +210,9 @@ function deliveryUpdate(
  * Each statement runs only if the one before changed a row: nothing is counted for an attempt
  * whose lease was lost (its delivery update, first in the batch, then changes nothing).
  */
-function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) {
+function webhookUpdates(ctx: AppContext, webhook: SendingWebhook, outcome: Outcome) {
   const now = ctx.clock.now();
-  const db = ctx.database.db;
-  const mine = and(eq(webhooks.id, webhook.id), onlyIfPreviousChanged());
-  if (outcome.kind === "succeeded") {
-    return [
-      db
-        .update(webhooks)
-        .set({ lastSuccessAt: now, consecutiveFailures: 0, failingSince: null })
-        .where(mine),
-    ];
-  }
+  if (outcome.kind === "succeeded") return [succeededOn(ctx, { now, id: webhook.id })];
   const failingSince = webhook.failingSince ?? now;
   const reason =
     outcome.kind === "gone"
@@ -164,78 +220,65 @@ function webhookUpdates(ctx: AppContext, webhook: WebhookRow, outcome: Outcome) 
       : now - failingSince >= ctx.config.webhookDisableAfter
         ? "failing"
         : null;
-  const stats = {
-    lastFailureAt: now,
-    consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
-    failingSince: sql`coalesce(${webhooks.failingSince}, ${now})`,
-  };
-  if (reason === null) return [db.update(webhooks).set(stats).where(mine)];
+  if (reason === null) return [failedOn(ctx, { now, id: webhook.id })];
   return [
-    db
-      .update(webhooks)
-      .set({ ...stats, enabled: false, disabledReason: reason })
-      .where(mine),
-    db
-      .update(deliveries)
-      .set(cancelled(now))
-      .where(
-        and(
-          eq(deliveries.webhookId, webhook.id),
-          eq(deliveries.status, "pending"),
-          onlyIfPreviousChanged(),
-        ),
-      ),
+    disabledAfterFailure(ctx, { now, id: webhook.id, reason }),
+    pendingCancelled(ctx, { now, webhookId: webhook.id }),
   ];
 }
 
-/** A delivery whose webhook is gone or disabled is cancelled instead of sent. */
-async function cancelJob(ctx: AppContext, job: DeliveryJob, owner: string) {
-  const now = ctx.clock.now();
-  await ctx.database.db
-    .update(deliveries)
-    .set(cancelled(now, "webhook_disabled"))
-    .where(and(eq(deliveries.id, job.delivery.id), eq(deliveries.leaseOwner, owner)));
-}
-
 /**
- * The pipeline for one leased delivery: build the signed request, send it, record the attempt,
- * and schedule the next one (or finish), all recorded in one transaction.
+ * The pipeline for one leased delivery: build the signed request (a fresh timestamp and
+ * signature per attempt), send it, and record the attempt with the delivery's next state (or its
+ * end) in one batch. A delivery whose webhook is gone or disabled is cancelled instead of sent.
+ * `secrets` opens the webhook's secrets (once per round, shared by its deliveries); it throws
+ * SecretUnavailableError when this server cannot.
  */
 export async function attemptDelivery(
   ctx: AppContext,
-  deliveryId: string,
+  job: DeliveryJob,
+  secrets: () => string[],
   owner: string,
   random: () => number,
 ): Promise<Outcome | null> {
-  const job = await loadJob(ctx, deliveryId);
-  if (!job || job.delivery.leaseOwner !== owner) return null;
-  if (!job.webhook?.enabled) {
-    await cancelJob(ctx, job, owner);
+  const { webhook, delivery } = job;
+  if (!webhook?.enabled) {
+    await writeBatch(ctx.database, [
+      leasedCancelled(ctx, { now: ctx.clock.now(), id: delivery.id, owner }),
+    ]);
     return null;
   }
-  const attempt = job.delivery.attemptCount + 1;
+  const attempt = delivery.attemptCount + 1;
   const startedAt = ctx.clock.now();
   let result: SendResult;
   let outcome: Outcome;
   try {
-    const request = buildRequest(ctx, { ...job, webhook: job.webhook }, attempt);
+    const request = buildRequest(ctx, { ...job, webhook }, attempt, secrets);
     result = await sendWebhook(ctx, request.url, request.headers, request.body);
     outcome = decideOutcome(result, attempt, ctx.config.webhookRetrySchedule, random);
   } catch (err) {
     // Retrying cannot help until the server holds the right key: fail now, visibly.
-    result = unsealFailure(ctx, job.webhook.id, err);
+    result = unsealFailure(ctx, webhook.id, err);
     outcome = { kind: "failed", reason: "secret_unavailable" };
   }
   // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
-    attemptInsert(deliveryId, attempt, startedAt, result, true),
-    ...webhookUpdates(ctx, job.webhook, outcome),
+    attemptRow(ctx, {
+      deliveryId: delivery.id,
+      attempt,
+      startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      error: result.error,
+      responseExcerpt: result.responseExcerpt,
+    }),
+    ...webhookUpdates(ctx, webhook, outcome),
   ]);
   ctx.metrics.deliveries.inc({ outcome: outcome.kind });
   ctx.logger.info("webhook attempt", {
-    delivery_id: deliveryId,
-    webhook_id: job.webhook.id,
+    delivery_id: delivery.id,
+    webhook_id: webhook.id,
     attempt,
     status_code: result.statusCode,
     error: result.error,

@@ -75,8 +75,18 @@ async function trustedCas(file: string | null): Promise<string[] | undefined> {
   return extraCa.pem;
 }
 
+/** The first KiB as text; a character cut at the limit is dropped, not mangled. */
+function excerptOf(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes.subarray(0, EXCERPT_LIMIT), { stream: true });
+}
+
 async function readExcerpt(response: Response): Promise<string> {
   if (!response.body) return "";
+  // A small body of declared length (the usual "ok") is read in one call: the stream reader's
+  // per-chunk promises cost more than the read itself. The deadline still applies to it.
+  const declared = response.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= RESPONSE_READ_LIMIT)
+    return excerptOf(new Uint8Array(await response.arrayBuffer()));
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -88,10 +98,7 @@ async function readExcerpt(response: Response): Promise<string> {
       break;
     }
   }
-  // Decode in streaming mode so a character cut at the limit is dropped, not mangled.
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, EXCERPT_LIMIT), {
-    stream: true,
-  });
+  return excerptOf(Buffer.concat(chunks));
 }
 
 function classifyError(err: unknown): string {

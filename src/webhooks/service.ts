@@ -219,7 +219,17 @@ export async function rotateWebhookSecret(
 }
 
 /** The secrets that sign a delivery made now: the current one, plus the previous one during its grace. */
-export function liveSecrets(ctx: AppContext, row: WebhookRow): string[] {
+export function liveSecrets(
+  ctx: AppContext,
+  row: Pick<
+    WebhookRow,
+    | "secretCiphertext"
+    | "secretKeyId"
+    | "previousSecretCiphertext"
+    | "previousSecretKeyId"
+    | "previousSecretExpiresAt"
+  >,
+): string[] {
   const secrets = [ctx.secretBox.open(row.secretCiphertext, row.secretKeyId)];
   const {
     previousSecretCiphertext: prev,

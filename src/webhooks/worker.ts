@@ -1,10 +1,19 @@
-import { and, asc, eq, gt, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
+import { and, eq, gt, min } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
+import { writeBatch } from "../db/client.ts";
 import { deliveries } from "../db/schema.ts";
 import { randomBase62 } from "../ids.ts";
 import { attemptDelivery } from "./attempt.ts";
+import {
+  dueWebhooks,
+  type LeasedRow,
+  leaseStatement,
+  RoundWebhook,
+  type SendingWebhook,
+} from "./lease.ts";
 
-const REFILL_AT = 0.75;
+// A round costs two statements however many it leases: refill when half the capacity is free.
+const REFILL_AT = 0.5;
 
 /**
  * Sends due deliveries: claim (lease) → attempt → record → schedule next (see attempt.ts).
@@ -15,6 +24,8 @@ const REFILL_AT = 0.75;
 export class DeliveryWorker {
   readonly owner = `wrk_${randomBase62(16)}`;
   private inFlight = new Map<string, { webhookId: string; done: Promise<void> }>();
+  /** In-flight attempts per webhook (the per-webhook share is checked against it each round). */
+  private perWebhook = new Map<string, number>();
   private sweep: ReturnType<typeof setInterval> | null = null;
   private pumping: Promise<void> | null = null;
   private wakeAgain = false;
@@ -38,33 +49,42 @@ export class DeliveryWorker {
     this.wake();
   }
 
-  /** Ask for a claim round now; cheap to call often (rounds never overlap). */
+  /**
+   * Ask for a round; cheap to call often (rounds never overlap). The round starts after the
+   * current batch of I/O callbacks, so attempts finishing together share one round.
+   */
   wake(): void {
     if (this.stopped) return;
     if (this.pumping) {
       this.wakeAgain = true;
       return;
     }
-    this.pumping = this.pump().finally(() => {
-      this.pumping = null;
-    });
+    this.pumping = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.pump())
+      .finally(() => {
+        this.pumping = null;
+      });
   }
 
   private async pump(): Promise<void> {
+    let idle = false;
     do {
       this.wakeAgain = false;
+      if (this.stopped) break;
       try {
-        // Keep claiming while rounds find work and capacity is left (a round skips webhooks
-        // that filled their share, so the next one reaches the others' deliveries).
-        while (
-          (await this.claimAndStart()) > 0 &&
-          this.inFlight.size < this.ctx.config.webhookConcurrency
-        ) {}
+        // One round takes every due webhook's share at once, so it needs no second round;
+        // completions and new events wake the next one.
+        const leased = await this.round();
+        idle = leased === null || (leased === 0 && this.inFlight.size === 0);
       } catch (err) {
         this.ctx.logger.warn("delivery claim failed", { error: (err as Error).message });
       }
     } while (this.wakeAgain && !this.stopped);
-    await this.wakeAtNextDue();
+    // While attempts are in flight their completions wake rounds (and retries set their own
+    // timers), so the schedule is looked up only when the worker runs out of due work.
+    if (idle) await this.wakeAtNextDue();
+    // A wake that arrived during the lookup must not be lost.
+    if (this.wakeAgain && !this.stopped) return this.pump();
   }
 
   /** Sets the wake-up timer for the earliest future retry, if it is due before the next sweep. */
@@ -95,109 +115,88 @@ export class DeliveryWorker {
     this.timer = { handle, at };
   }
 
-  private perWebhook(webhookId: string): number {
-    let n = 0;
-    for (const job of this.inFlight.values()) if (job.webhookId === webhookId) n++;
-    return n;
-  }
-
-  /** Due candidates within this process's concurrency caps (overall and per webhook). */
-  /** Webhooks with at least one due, unleased delivery (one index probe per webhook). */
-  private async webhooksWithDueWork(now: number): Promise<string[]> {
-    const rows = await this.ctx.database.db.all<{ id: string }>(sql`
-      SELECT w.id FROM webhooks w WHERE EXISTS (
-        SELECT 1 FROM deliveries d
-        WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= ${now}
-          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now}))`);
-    return rows.map((r) => r.id);
-  }
-
-  /** Up to `room` due, unleased deliveries of one webhook, oldest first. */
-  private dueOf(webhookId: string, now: number, room: number) {
-    return this.ctx.database.db
-      .select({ id: deliveries.id, webhookId: deliveries.webhookId })
-      .from(deliveries)
-      .where(
-        and(
-          eq(deliveries.webhookId, webhookId),
-          eq(deliveries.status, "pending"),
-          lte(deliveries.nextAttemptAt, now),
-          or(isNull(deliveries.leaseExpiresAt), lte(deliveries.leaseExpiresAt, now)),
-        ),
-      )
-      .orderBy(asc(deliveries.nextAttemptAt))
-      .limit(room);
+  /**
+   * This round's share per webhook: up to SIGILUM_WEBHOOK_PER_WEBHOOK_CONCURRENCY in flight each,
+   * within the process's free capacity, starting at a different webhook each round. One webhook's
+   * backlog therefore neither hides the others' work nor makes a round scan it.
+   */
+  private plan(due: { webhook: SendingWebhook; due: number }[], share: number): [string, number][] {
+    let capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
+    const start = due.length > 0 ? this.rounds++ % due.length : 0;
+    const plan: [string, number][] = [];
+    for (let i = 0; i < due.length && capacity > 0; i++) {
+      const { webhook, due: n } = due[(start + i) % due.length]!;
+      const room = Math.min(share - (this.perWebhook.get(webhook.id) ?? 0), n, capacity);
+      if (room <= 0) continue;
+      plan.push([webhook.id, room]);
+      capacity -= room;
+    }
+    return plan;
   }
 
   /**
-   * Due candidates within this process's caps, taken webhook by webhook (each up to its share),
-   * starting at a different webhook each round. One webhook's backlog therefore neither hides
-   * the others' work nor makes a round scan it.
+   * One round: which webhooks have due work, then ONE guarded UPDATE … RETURNING that leases each
+   * one's share (oldest first) and returns what the attempts need, payloads included. Rows
+   * another process leased meanwhile drop out of the UPDATE. Returns how many were leased, or
+   * null when nothing at all was due.
    */
-  private async candidates(now: number) {
-    let capacity = this.ctx.config.webhookConcurrency - this.inFlight.size;
-    if (capacity <= 0) return [];
-    const webhooks = await this.webhooksWithDueWork(now);
-    const start = webhooks.length > 0 ? this.rounds++ % webhooks.length : 0;
-    const picked: { id: string; webhookId: string }[] = [];
-    for (let i = 0; i < webhooks.length && capacity > 0; i++) {
-      const webhookId = webhooks[(start + i) % webhooks.length]!;
-      const room = Math.min(
-        this.ctx.config.webhookPerWebhookConcurrency - this.perWebhook(webhookId),
-        capacity,
-      );
-      if (room <= 0) continue;
-      const due = await this.dueOf(webhookId, now, room);
-      picked.push(...due);
-      capacity -= due.length;
-    }
-    return picked;
-  }
-
-  /** Leases the picked rows in one guarded UPDATE; rows another process took meanwhile drop out. */
-  private async claimAndStart(): Promise<number> {
+  private async round(): Promise<number | null> {
+    if (this.inFlight.size >= this.ctx.config.webhookConcurrency) return 0;
     const now = this.ctx.clock.now();
-    const picked = await this.candidates(now);
-    if (picked.length === 0) return 0;
-    const leased = await this.ctx.database.db
-      .update(deliveries)
-      .set({
-        leaseOwner: this.owner,
-        // The lease outlives the attempt's own timeout, so only a crashed worker's lease expires.
-        leaseExpiresAt: now + this.ctx.config.webhookTimeoutMs + this.ctx.config.webhookLeaseMargin,
-      })
-      .where(
-        and(
-          inArray(
-            deliveries.id,
-            picked.map((p) => p.id),
-          ),
-          eq(deliveries.status, "pending"),
-          or(isNull(deliveries.leaseExpiresAt), lte(deliveries.leaseExpiresAt, now)),
-        ),
-      )
-      .returning({ id: deliveries.id, webhookId: deliveries.webhookId });
-    for (const row of leased) this.launch(row.id, row.webhookId);
-    return leased.length;
+    const share = this.ctx.config.webhookPerWebhookConcurrency;
+    const due = await dueWebhooks(this.ctx, now, share);
+    if (due.length === 0) return null;
+    const plan = this.plan(due, share);
+    if (plan.length === 0) return 0;
+    const expires = now + this.ctx.config.webhookTimeoutMs + this.ctx.config.webhookLeaseMargin;
+    // The lease outlives the attempt's own timeout, so only a crashed worker's lease expires.
+    const [result] = await writeBatch(this.ctx.database, [
+      leaseStatement(plan, this.owner, expires, now),
+    ]);
+    const byId = new Map(due.map((d) => [d.webhook.id, new RoundWebhook(this.ctx, d.webhook)]));
+    const rows = (result?.rows ?? []) as unknown as LeasedRow[];
+    for (const row of rows) this.launch(row, byId.get(row.webhook_id)!);
+    return rows.length;
   }
 
-  private launch(deliveryId: string, webhookId: string): void {
-    const done = attemptDelivery(this.ctx, deliveryId, this.owner, this.random)
+  private launch(row: LeasedRow, webhook: RoundWebhook): void {
+    const job = {
+      delivery: {
+        id: row.id,
+        eventId: row.event_id,
+        eventType: row.event_type,
+        attemptCount: Number(row.attempt_count),
+      },
+      webhook: webhook.row,
+      payload: row.payload,
+    };
+    const webhookId = webhook.row.id;
+    const done = attemptDelivery(this.ctx, job, webhook.secrets, this.owner, this.random)
       .then((outcome) => {
         if (outcome?.kind === "retry") this.wakeIn(outcome.delayMs);
       })
       .catch((err) =>
         this.ctx.logger.error("delivery attempt failed", {
-          delivery_id: deliveryId,
+          delivery_id: row.id,
           error: (err as Error).message,
         }),
       )
       .finally(() => {
-        this.inFlight.delete(deliveryId);
-        // Refill in batches (a claim round per completion would cost two queries per delivery).
-        if (this.inFlight.size <= this.ctx.config.webhookConcurrency * REFILL_AT) this.wake();
+        this.inFlight.delete(row.id);
+        const left = (this.perWebhook.get(webhookId) ?? 1) - 1;
+        if (left > 0) this.perWebhook.set(webhookId, left);
+        else this.perWebhook.delete(webhookId);
+        // Refill in batches (a round per completion would cost two statements per delivery):
+        // when a quarter of the process's capacity or half of this webhook's share is free.
+        const { webhookConcurrency, webhookPerWebhookConcurrency } = this.ctx.config;
+        if (
+          this.inFlight.size <= webhookConcurrency * REFILL_AT ||
+          left <= webhookPerWebhookConcurrency / 2
+        )
+          this.wake();
       });
-    this.inFlight.set(deliveryId, { webhookId, done });
+    this.inFlight.set(row.id, { webhookId, done });
+    this.perWebhook.set(webhookId, (this.perWebhook.get(webhookId) ?? 0) + 1);
   }
 
   /** Runs rounds until nothing is due and nothing is in flight (tests and shutdown use it). */
@@ -206,7 +205,8 @@ export class DeliveryWorker {
       this.wake();
       await this.pumping;
       if (this.inFlight.size === 0) {
-        const due = await this.candidates(this.ctx.clock.now());
+        const share = this.ctx.config.webhookPerWebhookConcurrency;
+        const due = await dueWebhooks(this.ctx, this.ctx.clock.now(), share);
         if (due.length === 0) return;
         continue;
       }

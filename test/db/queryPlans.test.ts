@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { countsByDay } from "../../src/claims/stats.ts";
 import { changesAfter } from "../../src/claims/stream.ts";
+import { dueWebhooks, leaseStatement } from "../../src/webhooks/lease.ts";
 import { countsByHour, ownerWebhooks } from "../../src/webhooks/stats.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -60,5 +61,37 @@ describe("query plans of the stats and stream statements", () => {
     expect(plan.some((l) => /^SEARCH webhooks USING INDEX webhooks_service_idx/.test(l))).toBe(
       true,
     );
+  });
+
+  // The delivery worker runs these once per round while a backlog may hold millions of rows.
+  test("a delivery round's lease: each webhook's share by index, the rows by id", async () => {
+    const plan = await planOf(
+      leaseStatement(
+        [
+          ["wh_a", 4],
+          ["wh_b", 2],
+        ],
+        "wrk_x",
+        2,
+        1,
+      ),
+    );
+    expectNoScanOf(plan, ["deliveries", "d", "events", "e"]);
+    // The updated rows are found by id (the IN list), never by walking (status, next_attempt_at).
+    expect(plan[0]).toMatch(
+      /^SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 \(id=\?\)/,
+    );
+    expect(plan.some((l) => /deliveries_due_idx/.test(l))).toBe(false);
+    const perWebhook = plan.filter((l) =>
+      /^SEARCH d USING INDEX deliveries_webhook_due_idx/.test(l),
+    );
+    expect(perWebhook).toHaveLength(2);
+    expect(plan.some((l) => /TEMP B-TREE FOR ORDER BY/.test(l))).toBe(false);
+  });
+
+  test("a delivery round's due webhooks: one bounded index probe per webhook", async () => {
+    const plan = await planOf(dueWebhooks(t.server.ctx, 1, 4));
+    expectNoScanOf(plan, ["deliveries", "d"]);
+    expect(plan.some((l) => /deliveries_due_idx/.test(l))).toBe(false);
   });
 });

@@ -508,6 +508,32 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
     }
   });
 
+  test("the timeout is total for a body of declared length that never arrives, too", async () => {
+    // Raw TCP, so the Content-Length really is a promise the body does not keep.
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          socket.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial");
+        },
+      },
+    });
+    try {
+      const { base, svc } = await h.hook(`http://127.0.0.1:${listener.port}/declared-body`);
+      await h.submit(svc);
+      const started = performance.now();
+      await h.drain();
+      expect(performance.now() - started).toBeLessThan(2_000);
+      const [d] = await h.deliveries(base);
+      const detail = await h.delivery(base, d!.id);
+      expect(detail).toMatchObject({ status: "pending", last_error: "timeout" });
+      await h.retire(base);
+    } finally {
+      listener.stop(true);
+    }
+  });
+
   test("429/503 with Retry-After: 60 s floor for 429, at least Retry-After, capped at 2× the step", async () => {
     const responses = [
       // attempt 1 (step 5 s): Retry-After 120 s is capped at 10 s, the 429 floor makes it 60 s
