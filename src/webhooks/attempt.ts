@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
+import { compile, compileWithDb } from "../db/compiled.ts";
 import { type DeliveryRow, deliveries, deliveryAttempts, webhooks } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
@@ -11,7 +12,6 @@ import { decideOutcome, type Outcome } from "./retryPolicy.ts";
 import { type SendResult, sendWebhook } from "./send.ts";
 import { liveSecrets } from "./service.ts";
 import { signatureHeaders } from "./signature.ts";
-import { template } from "./statements.ts";
 
 /** What one attempt needs, all read by the round that leased it (worker.ts): no query per attempt. */
 export interface DeliveryJob {
@@ -92,11 +92,11 @@ function describeFailure(result: SendResult): string {
   return result.error ?? `http_${result.statusCode}`;
 }
 
-/** A value filled in per use (see template()); bound as given, so pass the column's driver form. */
+/** A value filled in per use (src/db/compiled.ts); bound as given, so pass the column's driver form. */
 const p = (name: string) => sql`${sql.placeholder(name)}`;
 
 /** The delivery row after an attempt, guarded on still holding the lease. */
-const deliveryAfterAttempt = template((db) =>
+const deliveryAfterAttempt = compileWithDb((_p, db) =>
   db
     .update(deliveries)
     .set({
@@ -113,7 +113,7 @@ const deliveryAfterAttempt = template((db) =>
 );
 
 /** The attempt's row, only if the delivery update before it won (the lease was still held). */
-const attemptRow = template(() =>
+const attemptRow = compile(() =>
   insertWhere(
     deliveryAttempts,
     {
@@ -129,7 +129,7 @@ const attemptRow = template(() =>
   ),
 );
 
-const succeededOn = template((db) =>
+const succeededOn = compileWithDb((_p, db) =>
   db
     .update(webhooks)
     .set({ lastSuccessAt: p("now"), consecutiveFailures: 0, failingSince: null })
@@ -142,21 +142,21 @@ const failureStats = {
   failingSince: sql`coalesce(${webhooks.failingSince}, ${p("now")})`,
 };
 
-const failedOn = template((db) =>
+const failedOn = compileWithDb((_p, db) =>
   db
     .update(webhooks)
     .set(failureStats)
     .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
 );
 
-const disabledAfterFailure = template((db) =>
+const disabledAfterFailure = compileWithDb((_p, db) =>
   db
     .update(webhooks)
     .set({ ...failureStats, enabled: false, disabledReason: p("reason") })
     .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
 );
 
-const pendingCancelled = template((db) =>
+const pendingCancelled = compileWithDb((_p, db) =>
   db
     .update(deliveries)
     .set({ ...cancelled(0), completedAt: p("now") })
@@ -169,7 +169,7 @@ const pendingCancelled = template((db) =>
     ),
 );
 
-const leasedCancelled = template((db) =>
+const leasedCancelled = compileWithDb((_p, db) =>
   db
     .update(deliveries)
     .set({ ...cancelled(0, "webhook_disabled"), completedAt: p("now") })
@@ -187,7 +187,7 @@ function deliveryUpdate(
 ) {
   const now = ctx.clock.now();
   const done = outcome.kind !== "retry";
-  return deliveryAfterAttempt(ctx, {
+  return deliveryAfterAttempt(ctx.database.db).bind({
     status:
       outcome.kind === "succeeded" ? "succeeded" : outcome.kind === "retry" ? "pending" : "failed",
     attempt,
@@ -212,7 +212,8 @@ function deliveryUpdate(
  */
 function webhookUpdates(ctx: AppContext, webhook: SendingWebhook, outcome: Outcome) {
   const now = ctx.clock.now();
-  if (outcome.kind === "succeeded") return [succeededOn(ctx, { now, id: webhook.id })];
+  if (outcome.kind === "succeeded")
+    return [succeededOn(ctx.database.db).bind({ now, id: webhook.id })];
   const failingSince = webhook.failingSince ?? now;
   const reason =
     outcome.kind === "gone"
@@ -220,10 +221,10 @@ function webhookUpdates(ctx: AppContext, webhook: SendingWebhook, outcome: Outco
       : now - failingSince >= ctx.config.webhookDisableAfter
         ? "failing"
         : null;
-  if (reason === null) return [failedOn(ctx, { now, id: webhook.id })];
+  if (reason === null) return [failedOn(ctx.database.db).bind({ now, id: webhook.id })];
   return [
-    disabledAfterFailure(ctx, { now, id: webhook.id, reason }),
-    pendingCancelled(ctx, { now, webhookId: webhook.id }),
+    disabledAfterFailure(ctx.database.db).bind({ now, id: webhook.id, reason }),
+    pendingCancelled(ctx.database.db).bind({ now, webhookId: webhook.id }),
   ];
 }
 
@@ -244,7 +245,7 @@ export async function attemptDelivery(
   const { webhook, delivery } = job;
   if (!webhook?.enabled) {
     await writeBatch(ctx.database, [
-      leasedCancelled(ctx, { now: ctx.clock.now(), id: delivery.id, owner }),
+      leasedCancelled(ctx.database.db).bind({ now: ctx.clock.now(), id: delivery.id, owner }),
     ]);
     return null;
   }
@@ -264,7 +265,7 @@ export async function attemptDelivery(
   // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
-    attemptRow(ctx, {
+    attemptRow.bind({
       deliveryId: delivery.id,
       attempt,
       startedAt,
