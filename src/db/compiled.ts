@@ -31,18 +31,18 @@ type Builder = SQL | { toSQL(): { sql: string; params: unknown[] } } | { getSQL(
 /** `p("name")` in the builder marks a parameter bound by name later. */
 export type Bind<K extends string> = (name: K) => Placeholder<K>;
 
-export function compile<K extends string>(build: (p: Bind<K>) => Builder): Compiled<K> {
-  const built = build((name) => sql.placeholder(name));
-  const query = is(built, SQL)
-    ? dialect.sqlToQuery(built)
-    : "toSQL" in built
-      ? built.toSQL()
-      : dialect.sqlToQuery(built.getSQL());
-  const text = query.sql;
-  type Slot =
-    | { name: K; encode?: (value: unknown) => unknown; value?: undefined }
-    | { name?: undefined; encode?: undefined; value: unknown };
-  const slots = query.params.map((param): Slot => {
+type Slot<K extends string> =
+  | { name: K; encode?: (value: unknown) => unknown; value?: undefined }
+  | { name?: undefined; encode?: undefined; value: unknown };
+
+/** The SQL text and where each parameter comes from (a named value, or a constant). */
+function build<K extends string>(builder: Builder): { text: string; slots: Slot<K>[] } {
+  const query = is(builder, SQL)
+    ? dialect.sqlToQuery(builder)
+    : "toSQL" in builder
+      ? builder.toSQL()
+      : dialect.sqlToQuery(builder.getSQL());
+  const slots = query.params.map((param): Slot<K> => {
     if (is(param, Placeholder)) return { name: (param as Placeholder<K>).name as K };
     // A placeholder drizzle placed for a column keeps that column's encoder (booleans, JSON).
     if (is(param, Param) && is(param.value, Placeholder)) {
@@ -54,9 +54,22 @@ export function compile<K extends string>(build: (p: Bind<K>) => Builder): Compi
     }
     return { value: param };
   });
+  return { text: query.sql, slots };
+}
+
+/** Built on first use, so start-up does not pay for statements a run may never need. */
+export function compile<K extends string>(builder: (p: Bind<K>) => Builder): Compiled<K> {
+  let built: { text: string; slots: Slot<K>[] } | undefined;
+  const get = () => {
+    built ??= build<K>(builder((name) => sql.placeholder(name)));
+    return built;
+  };
   return {
-    sql: text,
+    get sql() {
+      return get().text;
+    },
     bind(values) {
+      const { text, slots } = get();
       const params = slots.map((slot) => {
         if (slot.name === undefined) return slot.value;
         const value = values[slot.name];
