@@ -5,26 +5,38 @@ const DIGIT_OF: ReadonlyMap<string, number> = new Map(
   [...ALPHABET].map((char, index) => [char, index]),
 );
 
+/** Five base-58 digits per limb: a limb × 256 + carry stays an exact integer in a double. */
+const LIMB = 58 ** 5;
+
+/** One did:key per new agent in a claim's answer and event: limbs of five digits, 5× fewer steps. */
 export function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // Little-endian base-58 digits of the big-endian number, grown as needed.
-  const digits: number[] = [];
+  // Little-endian base-58⁵ limbs of the big-endian number, grown as needed.
+  const limbs: number[] = [];
   for (let i = zeros; i < bytes.length; i++) {
     let carry = bytes[i]!;
-    for (let j = 0; j < digits.length; j++) {
-      carry += digits[j]! << 8;
-      digits[j] = carry % 58;
-      carry = Math.floor(carry / 58);
+    for (let j = 0; j < limbs.length; j++) {
+      carry += limbs[j]! * 256;
+      limbs[j] = carry % LIMB;
+      carry = Math.floor(carry / LIMB);
     }
     while (carry > 0) {
-      digits.push(carry % 58);
-      carry = Math.floor(carry / 58);
+      limbs.push(carry % LIMB);
+      carry = Math.floor(carry / LIMB);
     }
   }
-  let out = "1".repeat(zeros);
-  for (let i = digits.length - 1; i >= 0; i--) out += ALPHABET[digits[i]!];
-  return out;
+  const digits: string[] = [];
+  for (const limb of limbs) {
+    let rest = limb;
+    for (let k = 0; k < 5; k++) {
+      digits.push(ALPHABET[rest % 58]!);
+      rest = Math.floor(rest / 58);
+    }
+  }
+  // The top limb's unused digits are zeros ("1"); leading zero bytes are written as "1" each.
+  while (digits.length > 0 && digits[digits.length - 1] === "1") digits.pop();
+  return "1".repeat(zeros) + digits.reverse().join("");
 }
 
 /** Decodes base58btc; `null` on any character outside the alphabet. */
