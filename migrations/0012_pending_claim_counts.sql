@@ -5,6 +5,9 @@ CREATE TABLE `pending_claim_counts` (
 	PRIMARY KEY(`namespace`, `service_id`)
 );
 --> statement-breakpoint
+-- The pending caps now read pending_claim_counts; nothing else used this index.
+DROP INDEX `claims_pending_idx`;
+--> statement-breakpoint
 -- Hand-written below (drizzle-kit does not model triggers): the counts follow every claim that
 -- enters or leaves `pending` (or changes namespace or service) in the same transaction; rows that
 -- reach zero are removed.

@@ -237,8 +237,6 @@ export const claims = sqliteTable(
     uniqueIndex("claims_active_uq")
       .on(t.namespace, t.serviceId, t.publicKey)
       .where(sql`status IN ('pending', 'approved')`),
-    // The pending caps count these: per (namespace, service) and per namespace, pending rows only.
-    index("claims_pending_idx").on(t.namespace, t.serviceId).where(sql`status = 'pending'`),
     index("claims_lookup_idx").on(t.serviceId, t.namespace, t.publicKey, t.createdAt),
     index("claims_owner_idx").on(t.ownerId, t.createdAt),
     index("claims_service_seq_idx").on(t.serviceId, t.changeSeq),
