@@ -7,7 +7,7 @@
  * so replay protection holds across processes, and it must run only after this returns ok.
  */
 import { buildSignatureBase, SIGNATURE_HEADERS as H, isExpectedComponentList } from "./base.ts";
-import { decodeCertificate, verifyCertificate } from "./certificate.ts";
+import { verifyCertificateHeader } from "./certificate.ts";
 import { contentDigest } from "./digest.ts";
 import { verifyEd25519 } from "./ed25519.ts";
 import { utf8Bytes } from "./encoding.ts";
@@ -161,10 +161,9 @@ async function checkCertificate(
   signatureInput: SignatureInput,
   now: number,
 ): Promise<SignatureFailure | null> {
-  const cert = decodeCertificate(headers[H.agentCert]);
-  if (cert === null) return failure(401, "SIGNATURE_INVALID", "agent certificate is undecodable");
-  const check = await verifyCertificate(cert, now);
+  const check = await verifyCertificateHeader(headers[H.agentCert], now);
   if (!check.ok) return failure(401, "SIGNATURE_INVALID", check.reason);
+  const { cert } = check;
   if (cert.publicKey !== headers[H.agentKey])
     return failure(
       401,
