@@ -118,7 +118,8 @@ export async function verifySignedRequest(input: VerifyRequestInput): Promise<Ve
 function requiredHeaders(
   headers: Headers,
 ): { ok: true; value: RequiredHeaders } | SignatureFailure {
-  const value = {} as RequiredHeaders;
+  // No prototype: step 9 looks component names up here, and none may resolve to an inherited key.
+  const value = Object.create(null) as RequiredHeaders;
   for (const name of REQUIRED_HEADERS) {
     const text = headers.get(name)?.trim();
     if (!text) return failure(401, "SIGNATURE_MISSING", `missing ${name} header`);
@@ -232,7 +233,9 @@ async function checkSignature(
       method: input.method,
       targetUri,
       components: signatureInput.components,
-      header: (name) => input.headers.get(name),
+      // Step 1 already read (and trimmed) the required headers; the base trims values too.
+      header: (name) =>
+        (headers as Partial<Record<string, string>>)[name] ?? input.headers.get(name),
       params: signatureInput.params,
     });
     return base !== null && verifyEd25519(publicKey, signature, utf8Bytes(base));
