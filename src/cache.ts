@@ -1,13 +1,18 @@
 import type { Clock } from "./clock.ts";
 
 /**
- * The one cache: at most `maxEntries` (the least recently used goes first), each for `ttlMs`.
+ * The one cache: at most `maxEntries` (the least recently used goes first — approximately: a hit
+ * moves an entry to the back only once a quarter of `maxEntries` insertions have passed it, so
+ * the hot entries of a hot path are not re-inserted on every hit; an entry used within the last
+ * `maxEntries / 2` insertions is never the one evicted), each for `ttlMs`.
  * App-state caches (verify answers, API keys) take SIGILUM_CACHE_TTL: local writes invalidate at
  * once, other instances see a change within the TTL, and TTL 0 disables them. Memos of pure
  * functions (key parsing, signature proofs) take an infinite TTL.
  */
 export class BoundedCache<V> {
-  private entries = new Map<string, { value: V; expiresAt: number }>();
+  private entries = new Map<string, { value: V; expiresAt: number; seq: number }>();
+  /** Insertions so far; an entry's `seq` is the count at its last (re-)insertion. */
+  private inserted = 0;
   /** Lookups in flight by key; delete/clear drop them, so only an untouched lookup may fill. */
   private inFlight = new Map<string, Promise<V | undefined>>();
   /** Answers that needed no lookup of their own (stored, or joined one in flight). */
@@ -69,7 +74,9 @@ export class BoundedCache<V> {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries)
       this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, expiresAt: this.clock.now() + this.ttlMs });
+    const expiresAt =
+      this.ttlMs === Number.POSITIVE_INFINITY ? this.ttlMs : this.clock.now() + this.ttlMs;
+    this.entries.set(key, { value, expiresAt, seq: ++this.inserted });
   }
 
   delete(key: string): void {
@@ -89,16 +96,21 @@ export class BoundedCache<V> {
     return true;
   }
 
-  /** The unexpired value without counting; marks it most recently used. */
+  /** The unexpired value without counting; marks it recently used (see the class comment). */
   private fresh(key: string): V | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > this.clock.now()) {
-      // Map iterates in insertion order: re-inserting makes this the most recently used.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+    if (entry === undefined) return undefined;
+    // Memos never expire: no clock read for them.
+    if (entry.expiresAt === Number.POSITIVE_INFINITY || entry.expiresAt > this.clock.now()) {
+      if (this.inserted - entry.seq > this.maxEntries >> 2) {
+        // Map iterates in insertion order: re-inserting moves it to the back of the eviction queue.
+        this.entries.delete(key);
+        entry.seq = ++this.inserted;
+        this.entries.set(key, entry);
+      }
       return entry.value;
     }
-    if (entry) this.entries.delete(key);
+    this.entries.delete(key);
     return undefined;
   }
 }

@@ -3,7 +3,8 @@ import { randomBytes } from "./ids.ts";
 
 /** SHA-256 hex: how API keys, tokens and session tokens are stored. */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  // Bun's one-shot hash: a third of createHash's cost, and it runs for every API key presented.
+  return Bun.SHA256.hash(text, "hex") as string;
 }
 
 /** Constant-time string comparison (length leak only). */

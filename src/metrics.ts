@@ -29,42 +29,75 @@ function renderLabels(labels: Labels): string {
     .join(",");
 }
 
+/** One labelled series of a counter; callers on hot paths keep it and add to it directly. */
+interface CounterCell {
+  value: number;
+}
+
 class Counter {
-  private values = new Map<string, number>();
+  private values = new Map<string, CounterCell>();
   constructor(
     readonly name: string,
     readonly help: string,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.cell(labels).value += by;
+  }
+  /** The series for `labels`, created at zero. */
+  cell(labels: Labels): CounterCell {
     const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    let cell = this.values.get(key);
+    if (!cell) {
+      cell = { value: 0 };
+      this.values.set(key, cell);
+    }
+    return cell;
   }
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [key, v] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ""} ${v}`);
+    for (const [key, c] of this.values)
+      lines.push(`${this.name}${key ? `{${key}}` : ""} ${c.value}`);
     return lines;
   }
 }
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** One labelled series of a histogram: counts per bucket (cumulative, as exported). */
+class Series {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(private buckets: number[]) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(value: number): void {
+    const { buckets, counts } = this;
+    for (let i = buckets.length - 1; i >= 0 && value <= buckets[i]!; i--) counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
 class Histogram {
-  private series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  private series = new Map<string, Series>();
   constructor(
     readonly name: string,
     readonly help: string,
     private buckets = DURATION_BUCKETS,
   ) {}
   observe(labels: Labels, value: number): void {
+    this.seriesFor(labels).observe(value);
+  }
+  /** The series for `labels`, created empty. */
+  seriesFor(labels: Labels): Series {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) {
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      s = new Series(this.buckets);
       this.series.set(key, s);
     }
-    for (const [i, b] of this.buckets.entries()) if (value <= b) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    return s;
   }
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
@@ -117,8 +150,26 @@ export class Metrics {
     "Log lines dropped because the log stream was broken or full",
   );
 
+  /** Per route, method and status: the two series a request updates, found with one lookup. */
+  private requestSeries = new Map<string, { requests: CounterCell; duration: Series }>();
+
   constructor() {
     this.logLinesDropped.inc({}, 0);
+  }
+
+  /** One served request (route pattern, not path): counted and timed. Runs for every request. */
+  recordRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${status} ${method} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = {
+        requests: this.httpRequests.cell({ route, method, status }),
+        duration: this.httpDuration.seriesFor({ route, method }),
+      };
+      this.requestSeries.set(key, series);
+    }
+    series.requests.value++;
+    series.duration.observe(seconds);
   }
 
   /** Renders the recorded metrics plus values read at scrape time (gauges, or counters kept elsewhere). */

@@ -50,6 +50,7 @@ import {
   canonicalKeyParam,
   feedEtag,
   feedVersion,
+  NO_AUTHORIZATION,
   namespaceInfo,
   verifyAuthorization,
 } from "./runtime.ts";
@@ -301,12 +302,7 @@ function runtimeRoutes(ctx: AppContext) {
     const publicKey = query.public_key
       ? canonicalKeyParam(ctx, "public_key", query.public_key)
       : agent.publicKey;
-    if (!service)
-      return {
-        authorized: false as const,
-        status: "none" as const,
-        reason: "No approved authorization found",
-      };
+    if (!service) return NO_AUTHORIZATION;
     return verifyAuthorization(ctx, service.id, namespace, publicKey);
   };
 

@@ -3,7 +3,7 @@ import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import { sha256Hex } from "../crypto.ts";
 import { countRows } from "../db/client.ts";
-import { type ClaimRow, claims, feedTombstones } from "../db/schema.ts";
+import { type ClaimRow, type ClaimStatus, claims, feedTombstones } from "../db/schema.ts";
 import { validationError } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
 import { didFor, normalizeAgentKey } from "../signing/index.ts";
@@ -11,14 +11,20 @@ import { agentClaims, existingNamespace } from "./submit.ts";
 import { type VerifyAnswer, VerifyCache } from "./verifyCache.ts";
 import { agentKeyOf } from "./view.ts";
 
-const REASONS: Record<VerifyAnswer["status"], string | null> = {
-  approved: null,
+const REASONS: Record<Exclude<ClaimStatus, "approved"> | "none", string> = {
   pending: "Authorization pending approval",
   rejected: "Authorization rejected",
   revoked: "Authorization revoked",
   expired: "Authorization request expired",
   none: "No approved authorization found",
 };
+
+/** The answer when the agent holds no claim for the service at all. */
+export const NO_AUTHORIZATION: VerifyAnswer = Object.freeze({
+  authorized: false as const,
+  status: "none" as const,
+  reason: REASONS.none,
+});
 
 export function canonicalKeyParam(ctx: AppContext, field: string, value: string): string {
   const { canonicalKeys } = ctx.verifyCache;
@@ -30,6 +36,23 @@ export function canonicalKeyParam(ctx: AppContext, field: string, value: string)
   if (!key)
     throw validationError(field, "must be ed25519:<base64 of 32 bytes>, did:key:z6Mk… or z6Mk…");
   return key;
+}
+
+/** The answer for the claim verify reports (approved first, else the newest), ready to send. */
+function answerFor(row: Pick<ClaimRow, "id" | "status" | "approvedAt"> | undefined): VerifyAnswer {
+  if (!row) return NO_AUTHORIZATION;
+  if (row.status === "approved")
+    return Object.freeze({
+      authorized: true as const,
+      claim_id: row.id,
+      approved_at: toIso(row.approvedAt),
+      status: "approved" as const,
+    });
+  return Object.freeze({
+    authorized: false as const,
+    status: row.status,
+    reason: REASONS[row.status],
+  });
 }
 
 async function lookupAnswer(
@@ -44,34 +67,21 @@ async function lookupAnswer(
     .where(agentClaims(serviceId, namespace, publicKey))
     .orderBy(sql`${claims.status} = 'approved' DESC`, desc(claims.createdAt))
     .limit(1);
-  if (!row) return { authorized: false, status: "none", claimId: null, approvedAt: null };
-  return {
-    authorized: row.status === "approved",
-    status: row.status,
-    claimId: row.id,
-    approvedAt: row.approvedAt,
-  };
+  return answerFor(row);
 }
 
-/** The verify answer, from memory when possible (claim changes in this process evict it at once). */
-export async function verifyAuthorization(
+/**
+ * The verify answer, from memory when possible (claim changes in this process evict it at once).
+ * Cached in its final form, so a hit costs one lookup and no formatting.
+ */
+export function verifyAuthorization(
   ctx: AppContext,
   serviceId: string,
   namespace: string,
   publicKey: string,
-) {
+): Promise<VerifyAnswer> {
   const key = VerifyCache.key(serviceId, namespace, publicKey);
-  const answer = await ctx.verifyCache.load(key, () =>
-    lookupAnswer(ctx, serviceId, namespace, publicKey),
-  );
-  return answer.authorized
-    ? {
-        authorized: true as const,
-        claim_id: answer.claimId as string,
-        approved_at: toIso(answer.approvedAt),
-        status: "approved" as const,
-      }
-    : { authorized: false as const, status: answer.status, reason: REASONS[answer.status] };
+  return ctx.verifyCache.load(key, () => lookupAnswer(ctx, serviceId, namespace, publicKey));
 }
 
 // ---- the approved-claims feed ----

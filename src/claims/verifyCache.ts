@@ -1,13 +1,10 @@
 import { BoundedCache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
-import type { ClaimRow, ClaimStatus } from "../db/schema.ts";
+import type { ClaimRow } from "../db/schema.ts";
+import type { VerifyAnswerModel } from "./model.ts";
 
-export interface VerifyAnswer {
-  authorized: boolean;
-  status: ClaimStatus | "none";
-  claimId: string | null;
-  approvedAt: number | null;
-}
+/** The answer as sent (http-api.md): built once per lookup, then served as is. */
+export type VerifyAnswer = Readonly<typeof VerifyAnswerModel.static>;
 
 /** Verify answers by (service id, namespace, key); every local claim change forgets its entry. */
 export class VerifyCache {

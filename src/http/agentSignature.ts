@@ -1,3 +1,5 @@
+import { BoundedCache } from "../cache.ts";
+import { systemClock } from "../clock.ts";
 import type { AppContext } from "../context.ts";
 import {
   rebuildReceivedTargetUri,
@@ -30,6 +32,34 @@ function hasAgentSignature(request: Request): boolean {
   return PRESENTED_SIGNATURE_HEADERS.some((name) => request.headers.has(name));
 }
 
+/** The URL a signature is checked against, in the WHATWG form and (§4's fallback) as received. */
+interface TargetUris {
+  targetUri: string;
+  receivedTargetUri: string | null;
+}
+
+// Rebuilding both spellings parses the URL four times; they are a pure function of the request
+// URL, the headers read below and the two settings, and agents call the same URLs over and over.
+const targetUriMemo = new BoundedCache<TargetUris>(systemClock, Number.POSITIVE_INFINITY, 1024);
+
+function targetUrisOf(ctx: AppContext, request: Request): TargetUris {
+  const { publicUrl, trustProxy } = ctx.config;
+  const { headers } = request;
+  // Everything rebuildTargetUri / rebuildReceivedTargetUri read; the forwarded headers only count
+  // behind a trusted proxy.
+  const forwarded = trustProxy
+    ? `\n${headers.get("x-forwarded-host") ?? ""}\n${headers.get("x-forwarded-proto") ?? ""}`
+    : "";
+  const key = `${publicUrl?.href ?? ""}\n${request.url}\n${headers.get("host") ?? ""}${forwarded}`;
+  const known = targetUriMemo.get(key);
+  if (known) return known;
+  const source: TargetUriSource = { requestUrl: request.url, publicUrl, trustProxy, headers };
+  const targetUri = rebuildTargetUri(source);
+  const uris = { targetUri, receivedTargetUri: rebuildReceivedTargetUri(source, targetUri) };
+  targetUriMemo.set(key, uris);
+  return uris;
+}
+
 /** Step 10 of signing.md §5: a replay is 409; a store that cannot be written fails closed (503). */
 async function recordNonce(ctx: AppContext, agent: VerifiedAgent): Promise<void> {
   let fresh: boolean;
@@ -52,17 +82,11 @@ export async function verifyAgentRequest(
   request: Request,
   binding: SignatureBinding = {},
 ): Promise<VerifiedAgent> {
-  const source: TargetUriSource = {
-    requestUrl: request.url,
-    publicUrl: ctx.config.publicUrl,
-    trustProxy: ctx.config.trustProxy,
-    headers: request.headers,
-  };
-  const targetUri = rebuildTargetUri(source);
+  const { targetUri, receivedTargetUri } = targetUrisOf(ctx, request);
   const result = await verifySignedRequest({
     method: request.method,
     targetUri,
-    receivedTargetUri: rebuildReceivedTargetUri(source, targetUri),
+    receivedTargetUri,
     headers: request.headers,
     body: metaOf(request).rawBody ?? new Uint8Array(),
     now: ctx.clock.now(),

@@ -79,6 +79,18 @@ function bodyNamespace(body: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** What a runtime read is about: the path's namespace, else the query's. */
+interface NamedBy {
+  params: unknown;
+  query: unknown;
+}
+function askedNamespace(params: unknown, query: unknown): string | undefined {
+  return (
+    namedNamespace(params, undefined) ??
+    (query as { namespace?: string }).namespace?.trim().toLowerCase()
+  );
+}
+
 interface RequestParts {
   request: Request;
   cookie: Record<string, Cookie<unknown>>;
@@ -174,19 +186,13 @@ export function authPlugin(ctx: AppContext) {
     }),
     auth: (accepted: AnyOf) => ({
       detail: declared({ anyOf: accepted }),
-      resolve: ({
-        request,
-        cookie,
-        params,
-        query,
-      }: RequestParts & { params: unknown; query: unknown }) =>
-        anyOf(
-          ctx,
-          accepted,
-          { request, cookie },
-          namedNamespace(params, undefined) ??
-            (query as { namespace?: string }).namespace?.trim().toLowerCase(),
-        ),
+      // Elysia parses the cookie header only for routes whose hooks name `cookie`, so the
+      // service-and-agent routes (verify: the hottest path) get a resolver that never does.
+      resolve: (accepted as readonly Credential[]).includes("owner")
+        ? ({ request, cookie, params, query }: RequestParts & NamedBy) =>
+            anyOf(ctx, accepted, { request, cookie }, askedNamespace(params, query))
+        : ({ request, params, query }: Omit<RequestParts, "cookie"> & NamedBy) =>
+            anyOf(ctx, accepted, { request, cookie: {} }, askedNamespace(params, query)),
     }),
   });
 }

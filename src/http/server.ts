@@ -77,8 +77,7 @@ function logRequest(logger: Logger, metrics: Metrics, request: Request, response
   const meta = metaOf(request);
   const seconds = (performance.now() - meta.startedAt) / 1000;
   const route = meta.route ?? "(unmatched)";
-  metrics.httpRequests.inc({ route, method: request.method, status: response.status });
-  metrics.httpDuration.observe({ route, method: request.method }, seconds);
+  metrics.recordRequest(route, request.method, response.status, seconds);
   if (!logger.enabled("info")) return;
   logger.info("request", {
     request_id: meta.id,

@@ -140,7 +140,49 @@ async function proofVerifies(cert: AgentCertificate, raw: Uint8Array): Promise<b
   return true;
 }
 
-function fail(reason: string): CertificateCheck {
+/** A certificate header that passed every check of §3, and when it stops being valid. */
+interface ProvenCertificate {
+  cert: AgentCertificate;
+  expiresAtMs: number | null;
+}
+
+// An agent sends the same header on every request, and every check but expiry is a pure function
+// of it: a header that passed them all is remembered, so a repeat costs one lookup and a clock
+// comparison instead of base64url, JSON, shape checks and the proof's memo key.
+const provenHeaders = new BoundedCache<ProvenCertificate>(
+  systemClock,
+  Number.POSITIVE_INFINITY,
+  4096,
+);
+
+export type CertificateHeaderCheck =
+  | { ok: true; cert: AgentCertificate }
+  | { ok: false; reason: string };
+
+/**
+ * The `sigilum-agent-cert` header decoded and checked (`decodeCertificate` + `verifyCertificate`,
+ * same reasons in the same order). The certificate returned may be shared: do not modify it.
+ */
+export async function verifyCertificateHeader(
+  header: string,
+  nowMs: number,
+): Promise<CertificateHeaderCheck> {
+  const proven = provenHeaders.get(header);
+  if (proven) {
+    if (proven.expiresAtMs !== null && proven.expiresAtMs <= nowMs)
+      return fail("certificate has expired");
+    return { ok: true, cert: proven.cert };
+  }
+  const cert = decodeCertificate(header);
+  if (cert === null) return fail("agent certificate is undecodable");
+  const check = await verifyCertificate(cert, nowMs);
+  if (!check.ok) return check;
+  const expiresAtMs = cert.expiresAt === null ? null : Date.parse(cert.expiresAt);
+  provenHeaders.set(header, { cert: Object.freeze(cert), expiresAtMs });
+  return { ok: true, cert };
+}
+
+function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
 }
 

@@ -17,6 +17,7 @@ export {
   encodeCertificate,
   signCertificate,
   verifyCertificate,
+  verifyCertificateHeader,
 } from "./certificate.ts";
 export { contentDigest, parseContentDigest } from "./digest.ts";
 export { publicKeyFromSeed, randomSeed, signEd25519, verifyEd25519 } from "./ed25519.ts";

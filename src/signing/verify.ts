@@ -7,7 +7,7 @@
  * so replay protection holds across processes, and it must run only after this returns ok.
  */
 import { buildSignatureBase, SIGNATURE_HEADERS as H, isExpectedComponentList } from "./base.ts";
-import { decodeCertificate, verifyCertificate } from "./certificate.ts";
+import { verifyCertificateHeader } from "./certificate.ts";
 import { contentDigest } from "./digest.ts";
 import { verifyEd25519 } from "./ed25519.ts";
 import { utf8Bytes } from "./encoding.ts";
@@ -118,7 +118,8 @@ export async function verifySignedRequest(input: VerifyRequestInput): Promise<Ve
 function requiredHeaders(
   headers: Headers,
 ): { ok: true; value: RequiredHeaders } | SignatureFailure {
-  const value = {} as RequiredHeaders;
+  // No prototype: step 9 looks component names up here, and none may resolve to an inherited key.
+  const value = Object.create(null) as RequiredHeaders;
   for (const name of REQUIRED_HEADERS) {
     const text = headers.get(name)?.trim();
     if (!text) return failure(401, "SIGNATURE_MISSING", `missing ${name} header`);
@@ -161,10 +162,9 @@ async function checkCertificate(
   signatureInput: SignatureInput,
   now: number,
 ): Promise<SignatureFailure | null> {
-  const cert = decodeCertificate(headers[H.agentCert]);
-  if (cert === null) return failure(401, "SIGNATURE_INVALID", "agent certificate is undecodable");
-  const check = await verifyCertificate(cert, now);
+  const check = await verifyCertificateHeader(headers[H.agentCert], now);
   if (!check.ok) return failure(401, "SIGNATURE_INVALID", check.reason);
+  const { cert } = check;
   if (cert.publicKey !== headers[H.agentKey])
     return failure(
       401,
@@ -233,7 +233,9 @@ async function checkSignature(
       method: input.method,
       targetUri,
       components: signatureInput.components,
-      header: (name) => input.headers.get(name),
+      // Step 1 already read (and trimmed) the required headers; the base trims values too.
+      header: (name) =>
+        (headers as Partial<Record<string, string>>)[name] ?? input.headers.get(name),
       params: signatureInput.params,
     });
     return base !== null && verifyEd25519(publicKey, signature, utf8Bytes(base));

@@ -983,6 +983,17 @@ describe("behind a proxy", () => {
     expect(res.status).toBe(201);
   });
 
+  test("SIGILUM_TRUST_PROXY=true: the same URL with, then without X-Forwarded-* → 201, then 401", async () => {
+    // The rebuilt URL is remembered per request URL and the headers it was built from.
+    const withProxy = await proxied(trusting, trustingSetup, {
+      signedUrl: httpsClaims,
+      headers: forwarded,
+    });
+    expect(withProxy.status).toBe(201);
+    const without = await proxied(trusting, trustingSetup, { signedUrl: httpsClaims });
+    expectError(without, 401, "SIGNATURE_INVALID");
+  });
+
   test("SIGILUM_TRUST_PROXY=true without forwarded headers: the https-signed one → 401", async () => {
     const res = await proxied(trusting, trustingSetup, { signedUrl: httpsClaims });
     expectError(res, 401, "SIGNATURE_INVALID");

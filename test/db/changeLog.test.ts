@@ -97,7 +97,12 @@ describe("cache_changes triggers", () => {
     let lookups = 0;
     const lookup = async () => {
       lookups++;
-      return { authorized: true, status: "approved" as const, claimId: "claim_x", approvedAt: 1 };
+      return {
+        authorized: true as const,
+        claim_id: "claim_x",
+        approved_at: null,
+        status: "approved" as const,
+      };
     };
     await ctx.verifyCache.load("some-key", lookup);
     await ctx.verifyCache.load("some-key", lookup);

@@ -7,6 +7,7 @@ import {
   decodeCertificate,
   encodeCertificate,
   verifyCertificate,
+  verifyCertificateHeader,
 } from "../../src/signing/index.ts";
 import { NOW_MS, SEED } from "./support.ts";
 
@@ -117,5 +118,36 @@ describe("certificates", () => {
       reason: expect.stringMatching(/expired/),
     });
     expect(await verifyCertificate(expiring, NOW_MS - 1)).toEqual({ ok: true });
+  });
+
+  test("a header that verified is remembered, yet still expires on time", async () => {
+    const header = encodeCertificate(await ourCertificate("2023-11-14T22:13:20.000Z"));
+    expect(await verifyCertificateHeader(header, NOW_MS - 1)).toMatchObject({ ok: true });
+    expect(await verifyCertificateHeader(header, NOW_MS - 1)).toMatchObject({ ok: true });
+    expect(await verifyCertificateHeader(header, NOW_MS)).toEqual({
+      ok: false,
+      reason: "certificate has expired",
+    });
+  });
+
+  test("a remembered header vouches for no other: a changed proof or field is checked afresh", async () => {
+    const cert = await ourCertificate();
+    expect(await verifyCertificateHeader(encodeCertificate(cert), NOW_MS)).toMatchObject({
+      ok: true,
+    });
+    const sig = cert.proof.sig;
+    const otherSig = `${sig.slice(0, -2)}${sig.endsWith("AA") ? "BA" : "AA"}`;
+    const forged = [
+      { ...cert, proof: { alg: "ed25519" as const, sig: otherSig } },
+      { ...cert, issuedAt: "2024-01-01T00:00:00.000Z" },
+    ];
+    for (const changed of forged)
+      expect(await verifyCertificateHeader(encodeCertificate(changed), NOW_MS)).toMatchObject({
+        ok: false,
+      });
+    expect(await verifyCertificateHeader("not base64url!", NOW_MS)).toEqual({
+      ok: false,
+      reason: "agent certificate is undecodable",
+    });
   });
 });
