@@ -67,6 +67,7 @@ function goneWhere(): Record<string, string> {
     claims: "owner_id = :o",
     claim_transitions: "claim_id IN (SELECT id FROM claims WHERE owner_id = :o)",
     claim_nonces: "service_id = :s",
+    pending_claim_counts: "service_id = :s",
     namespace_policies: "owner_id = :o",
     namespace_policy_services: "owner_id = :o OR service_id = :s",
     usage_events: "owner_id = :o",
@@ -179,6 +180,9 @@ async function populate() {
   const onOther = await submitted(e, d.namespace); // d's namespace, e's service
   const foreign = await submitted(d, e.namespace); // e's namespace, d's service
   const theirs = await submitted(e, e.namespace); // e's namespace, e's service
+  // Left pending, so the pending counts have rows naming d's service in both namespaces.
+  await submitted(d, d.namespace);
+  await submitted(d, e.namespace);
   for (const c of [own, onOther]) {
     expect((await d.client.post<Claim>(`/v1/claims/${c.id}/approve`)).status).toBe(200);
   }
@@ -317,6 +321,8 @@ describe("deletion with foreign keys off: each feature's explicit statements suf
         deliveries: `webhook_id IN (${ownHooks})`,
         delivery_attempts: `delivery_id IN (SELECT id FROM deliveries WHERE webhook_id IN (${ownHooks}))`,
         claim_nonces: "service_id = :s",
+        // Orphaned claims do not count against the caps: their counts go, not orphaned.
+        pending_claim_counts: "service_id = :s",
         namespace_policy_services: "service_id = :s",
       },
       async () => {
