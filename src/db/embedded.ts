@@ -28,7 +28,7 @@ export type WriteUnit = InStatement[];
 /** Per unit of a group: its statements' results, or the error that undid it (and only it). */
 export type UnitOutcome = { ok: true; results: ResultSet[] } | { ok: false; error: unknown };
 
-const STATEMENT_CACHE = 256;
+const STATEMENT_CACHE = 64;
 
 const VALUES = Symbol("values");
 

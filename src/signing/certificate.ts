@@ -128,7 +128,7 @@ export async function verifyCertificate(
 
 // Agents send the same certificate on every request: remember proofs that verified (the check
 // is a pure function of key, payload and signature, so a hit is as good as a verify).
-const verifiedProofs = new BoundedCache<true>(systemClock, Number.POSITIVE_INFINITY, 4096);
+const verifiedProofs = new BoundedCache<true>(systemClock, Number.POSITIVE_INFINITY, 1024);
 
 async function proofVerifies(cert: AgentCertificate, raw: Uint8Array): Promise<boolean> {
   const payload = certificateProofPayload(cert);
@@ -152,7 +152,7 @@ interface ProvenCertificate {
 const provenHeaders = new BoundedCache<ProvenCertificate>(
   systemClock,
   Number.POSITIVE_INFINITY,
-  4096,
+  1024,
 );
 
 export type CertificateHeaderCheck =
