@@ -65,29 +65,6 @@ export function unsealFailure(ctx: AppContext, webhookId: string, err: unknown):
   };
 }
 
-/** The attempt's row; with `onlyIfChanged`, only if the statement before it changed a row. */
-export function attemptInsert(
-  deliveryId: string,
-  attempt: number,
-  startedAt: number,
-  result: SendResult,
-  onlyIfChanged: boolean,
-) {
-  return insertWhere(
-    deliveryAttempts,
-    {
-      deliveryId,
-      attempt,
-      startedAt,
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      error: result.error,
-      responseExcerpt: result.responseExcerpt,
-    },
-    onlyIfChanged ? onlyIfPreviousChanged() : undefined,
-  );
-}
-
 function describeFailure(result: SendResult): string {
   return result.error ?? `http_${result.statusCode}`;
 }
@@ -112,22 +89,45 @@ const deliveryAfterAttempt = compileWithDb((_p, db) =>
     .where(and(eq(deliveries.id, p("id")), eq(deliveries.leaseOwner, p("owner")))),
 );
 
-/** The attempt's row, only if the delivery update before it won (the lease was still held). */
-const attemptRow = compile(() =>
-  insertWhere(
-    deliveryAttempts,
-    {
-      deliveryId: p("deliveryId"),
-      attempt: p("attempt"),
-      startedAt: p("startedAt"),
-      durationMs: p("durationMs"),
-      statusCode: p("statusCode"),
-      error: p("error"),
-      responseExcerpt: p("responseExcerpt"),
-    },
-    onlyIfPreviousChanged(),
-  ),
-);
+/** The attempt's row; guarded, only if the delivery update before it won (the lease was held). */
+function attemptStatement(guarded: boolean) {
+  return compile(() =>
+    insertWhere(
+      deliveryAttempts,
+      {
+        deliveryId: p("deliveryId"),
+        attempt: p("attempt"),
+        startedAt: p("startedAt"),
+        durationMs: p("durationMs"),
+        statusCode: p("statusCode"),
+        error: p("error"),
+        responseExcerpt: p("responseExcerpt"),
+      },
+      guarded ? onlyIfPreviousChanged() : undefined,
+    ),
+  );
+}
+
+const ATTEMPT_ROW = { guarded: attemptStatement(true), always: attemptStatement(false) };
+
+/** The attempt's row; with `onlyIfChanged`, only if the statement before it changed a row. */
+export function attemptInsert(
+  deliveryId: string,
+  attempt: number,
+  startedAt: number,
+  result: SendResult,
+  onlyIfChanged: boolean,
+) {
+  return (onlyIfChanged ? ATTEMPT_ROW.guarded : ATTEMPT_ROW.always).bind({
+    deliveryId,
+    attempt,
+    startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    error: result.error,
+    responseExcerpt: result.responseExcerpt,
+  });
+}
 
 const succeededOn = compileWithDb((_p, db) =>
   db
@@ -265,15 +265,7 @@ export async function attemptDelivery(
   // The delivery update is guarded on still holding the lease; the rest follow it.
   await writeBatch(ctx.database, [
     deliveryUpdate(ctx, job, attempt, result, outcome, owner),
-    attemptRow.bind({
-      deliveryId: delivery.id,
-      attempt,
-      startedAt,
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      error: result.error,
-      responseExcerpt: result.responseExcerpt,
-    }),
+    attemptInsert(delivery.id, attempt, startedAt, result, true),
     ...webhookUpdates(ctx, webhook, outcome),
   ]);
   ctx.metrics.deliveries.inc({ outcome: outcome.kind });
