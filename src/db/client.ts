@@ -1,12 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { type Client, createClient } from "@libsql/client";
-import { count, getTableColumns, is, SQL } from "drizzle-orm";
+import { count, getTableColumns, type SQL } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import type { SelectResultFields } from "drizzle-orm/query-builders/select.types";
-import { type SelectedFields, SQLiteAsyncDialect, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { SelectedFields, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
 import { type ApiError, notFound, serviceUnavailable } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
+import { queryOf } from "./compiled.ts";
 import { EmbeddedConnection } from "./embedded.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
@@ -56,9 +57,6 @@ export async function openDatabase(
 /** A statement for writeBatch: a drizzle query builder, or raw SQL built with column objects. */
 export type BatchStatement = { toSQL(): { sql: string; params: unknown[] } } | SQL;
 
-// Renders raw SQL fragments through drizzle's public dialect (the same rendering `db` uses).
-const dialect = new SQLiteAsyncDialect();
-
 /**
  * Runs statements atomically in one write transaction. A batch executes synchronously inside the
  * driver, so no other request of this process can interleave with it (interactive transactions
@@ -69,7 +67,7 @@ const dialect = new SQLiteAsyncDialect();
  */
 export async function writeBatch(database: Database, statements: BatchStatement[]) {
   const stmts = statements.map((s) => {
-    const q = is(s, SQL) ? dialect.sqlToQuery(s) : s.toSQL();
+    const q = queryOf(s);
     return { sql: q.sql, args: q.params as never[] };
   });
   return database.client.batch(stmts, "write");

@@ -1,15 +1,13 @@
-import { is, Param, Placeholder, SQL, sql } from "drizzle-orm";
+import { is, Placeholder, SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database, Db } from "./client.ts";
 
 /**
  * Statements on hot paths, built by drizzle ONCE with named placeholders and bound per use.
- * Building a query (drizzle's builders, `sql` templates, `toSQL()`) cost ~40 % of a claim's CPU
- * (bench/RESULTS.md, issue 11); a compiled statement costs a parameter array. The SQL text is the
- * same every time, so the embedded connection's prepared-statement cache always hits.
- *
- * A placeholder in a column's place keeps that column's encoder (booleans, JSON), as drizzle's own
- * prepared queries do; a bare one in a `sql` template binds the value as it is.
+ * Building the claim path's queries per request (drizzle's builders, `sql` templates, `toSQL()`)
+ * cost about a fifth of a claim's CPU (bench/RESULTS.md, issue 11); a compiled statement costs a
+ * parameter array. The SQL text is the same every time, so the embedded connection's
+ * prepared-statement cache always hits.
  */
 
 const dialect = new SQLiteAsyncDialect();
@@ -28,32 +26,28 @@ export interface Compiled<K extends string> {
 
 type Builder = SQL | { toSQL(): { sql: string; params: unknown[] } } | { getSQL(): SQL };
 
-/** `p("name")` in the builder marks a parameter bound by name later. */
-export type Bind<K extends string> = (name: K) => Placeholder<K>;
+/**
+ * `p("name")` in the builder marks a parameter bound by name later. It is an `SQL` fragment, so it
+ * goes wherever drizzle takes a value (insert values, update sets, conditions); the value is bound
+ * as given — pass it in its column's stored form (booleans are stored 0/1 by the drivers).
+ */
+export type Bind<K extends string> = (name: K) => SQL;
 
-type Slot<K extends string> =
-  | { name: K; encode?: (value: unknown) => unknown; value?: undefined }
-  | { name?: undefined; encode?: undefined; value: unknown };
+type Slot<K extends string> = { name: K; value?: undefined } | { name?: undefined; value: unknown };
+
+/** A drizzle query builder or raw `sql` rendered to its text and parameters (drizzle's dialect). */
+export function queryOf(builder: Builder): { sql: string; params: unknown[] } {
+  if (is(builder, SQL)) return dialect.sqlToQuery(builder);
+  return "toSQL" in builder ? builder.toSQL() : dialect.sqlToQuery(builder.getSQL());
+}
 
 /** The SQL text and where each parameter comes from (a named value, or a constant). */
 function build<K extends string>(builder: Builder): { text: string; slots: Slot<K>[] } {
-  const query = is(builder, SQL)
-    ? dialect.sqlToQuery(builder)
-    : "toSQL" in builder
-      ? builder.toSQL()
-      : dialect.sqlToQuery(builder.getSQL());
-  const slots = query.params.map((param): Slot<K> => {
-    if (is(param, Placeholder)) return { name: (param as Placeholder<K>).name as K };
-    // A placeholder drizzle placed for a column keeps that column's encoder (booleans, JSON).
-    if (is(param, Param) && is(param.value, Placeholder)) {
-      const encoder = param.encoder as { mapToDriverValue(v: unknown): unknown } | undefined;
-      return {
-        name: (param.value as Placeholder<K>).name as K,
-        encode: encoder ? (v) => encoder.mapToDriverValue(v) : undefined,
-      };
-    }
-    return { value: param };
-  });
+  const query = queryOf(builder);
+  const slots = query.params.map(
+    (param): Slot<K> =>
+      is(param, Placeholder) ? { name: (param as Placeholder<K>).name as K } : { value: param },
+  );
   return { text: query.sql, slots };
 }
 
@@ -61,7 +55,7 @@ function build<K extends string>(builder: Builder): { text: string; slots: Slot<
 export function compile<K extends string>(builder: (p: Bind<K>) => Builder): Compiled<K> {
   let built: { text: string; slots: Slot<K>[] } | undefined;
   const get = () => {
-    built ??= build<K>(builder((name) => sql.placeholder(name)));
+    built ??= build<K>(builder((name) => sql`${sql.placeholder(name)}`));
     return built;
   };
   return {
@@ -74,7 +68,7 @@ export function compile<K extends string>(builder: (p: Bind<K>) => Builder): Com
         if (slot.name === undefined) return slot.value;
         const value = values[slot.name];
         if (value === undefined) throw new Error(`No value for placeholder "${slot.name}"`);
-        return slot.encode && value !== null ? slot.encode(value) : value;
+        return value;
       });
       return { sql: text, params, toSQL: () => ({ sql: text, params }) };
     },

@@ -1,4 +1,4 @@
-import { getTableColumns, is, type Placeholder, SQL, sql } from "drizzle-orm";
+import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /**
@@ -10,9 +10,7 @@ export function onlyIfPreviousChanged(): SQL {
   return sql`changes() = 1`;
 }
 
-type RowOf<T extends SQLiteTable> = {
-  [K in keyof T["$inferInsert"]]?: T["$inferInsert"][K] | SQL | Placeholder;
-};
+type RowOf<T extends SQLiteTable> = { [K in keyof T["$inferInsert"]]?: T["$inferInsert"][K] | SQL };
 
 /**
  * `INSERT INTO table (columns) SELECT values WHERE condition`: one row, written only if the

@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
-import { compile, compileWithDb } from "../db/compiled.ts";
+import { type Bind, compile, compileWithDb } from "../db/compiled.ts";
 import { type DeliveryRow, deliveries, deliveryAttempts, webhooks } from "../db/schema.ts";
 import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
@@ -69,11 +69,8 @@ function describeFailure(result: SendResult): string {
   return result.error ?? `http_${result.statusCode}`;
 }
 
-/** A value filled in per use (src/db/compiled.ts); bound as given, so pass the column's driver form. */
-const p = (name: string) => sql`${sql.placeholder(name)}`;
-
 /** The delivery row after an attempt, guarded on still holding the lease. */
-const deliveryAfterAttempt = compileWithDb((_p, db) =>
+const deliveryAfterAttempt = compileWithDb((p, db) =>
   db
     .update(deliveries)
     .set({
@@ -91,7 +88,7 @@ const deliveryAfterAttempt = compileWithDb((_p, db) =>
 
 /** The attempt's row; guarded, only if the delivery update before it won (the lease was held). */
 function attemptStatement(guarded: boolean) {
-  return compile(() =>
+  return compile((p) =>
     insertWhere(
       deliveryAttempts,
       {
@@ -129,34 +126,34 @@ export function attemptInsert(
   });
 }
 
-const succeededOn = compileWithDb((_p, db) =>
+const succeededOn = compileWithDb((p, db) =>
   db
     .update(webhooks)
     .set({ lastSuccessAt: p("now"), consecutiveFailures: 0, failingSince: null })
     .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
 );
 
-const failureStats = {
+const failureStats = (p: Bind<string>) => ({
   lastFailureAt: p("now"),
   consecutiveFailures: sql`${webhooks.consecutiveFailures} + 1`,
   failingSince: sql`coalesce(${webhooks.failingSince}, ${p("now")})`,
-};
+});
 
-const failedOn = compileWithDb((_p, db) =>
+const failedOn = compileWithDb((p, db) =>
   db
     .update(webhooks)
-    .set(failureStats)
+    .set(failureStats(p))
     .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
 );
 
-const disabledAfterFailure = compileWithDb((_p, db) =>
+const disabledAfterFailure = compileWithDb((p, db) =>
   db
     .update(webhooks)
-    .set({ ...failureStats, enabled: false, disabledReason: p("reason") })
+    .set({ ...failureStats(p), enabled: false, disabledReason: p("reason") })
     .where(and(eq(webhooks.id, p("id")), onlyIfPreviousChanged())),
 );
 
-const pendingCancelled = compileWithDb((_p, db) =>
+const pendingCancelled = compileWithDb((p, db) =>
   db
     .update(deliveries)
     .set({ ...cancelled(0), completedAt: p("now") })
@@ -169,7 +166,7 @@ const pendingCancelled = compileWithDb((_p, db) =>
     ),
 );
 
-const leasedCancelled = compileWithDb((_p, db) =>
+const leasedCancelled = compileWithDb((p, db) =>
   db
     .update(deliveries)
     .set({ ...cancelled(0, "webhook_disabled"), completedAt: p("now") })
