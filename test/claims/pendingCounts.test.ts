@@ -108,7 +108,7 @@ describe("pending claim counts", () => {
     expect(Object.keys(kept).filter((k) => k.startsWith(`${s.namespace}/`))).toEqual([]);
   });
 
-  test("the brake holds under concurrent submissions (counts kept in the same commit)", async () => {
+  test("counts stay exact under concurrent submissions (kept in the commit that writes each claim)", async () => {
     const s = await ownerWithKey(t);
     const agents = await Promise.all(Array.from({ length: 8 }, () => newAgent(s.namespace)));
     const results = await Promise.all(agents.map((agent) => submit(s, s.slug, s.apiKey, agent)));
