@@ -76,7 +76,7 @@ function summarise(file: string): string {
     ...top(bySelf, total, 30),
     "",
     "## inclusive time of src/ functions",
-    ...top(inclusive, total, 30),
+    ...top(inclusive, total, Number(process.env.PROFILE_TOP ?? 30)),
   ].join("\n");
 }
 

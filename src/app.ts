@@ -80,7 +80,7 @@ export async function startServer(
       stderrLines(() => metrics.logLinesDropped.inc()),
     );
   const clock = options.clock ?? systemClock;
-  const database = await openStorage(config);
+  const database = await openStorage(config, { create: true, warn: logger.warn });
   let secretBox: AppContext["secretBox"];
   try {
     const applied = await migrate(database);

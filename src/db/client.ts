@@ -7,8 +7,9 @@ import type { SelectedFields, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config } from "../config.ts";
 import { type ApiError, notFound, serviceUnavailable } from "../http/errors.ts";
 import type { Page } from "../http/pagination.ts";
+import { BackgroundCheckpointer } from "./checkpoint.ts";
 import { queryOf } from "./compiled.ts";
-import { EmbeddedConnection } from "./embedded.ts";
+import { EmbeddedConnection, filePath } from "./embedded.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, LockWaitingClient } from "./lockWait.ts";
 import * as schema from "./schema.ts";
 
@@ -16,6 +17,15 @@ import * as schema from "./schema.ts";
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export type Db = LibSQLDatabase<typeof schema>;
+
+/** Where the database reports trouble that no request sees (a logger's warn). */
+export type Warn = (msg: string, fields: Record<string, unknown>) => void;
+
+export interface OpenOptions {
+  warn?: Warn;
+  /** Copy the WAL back off the event loop (checkpoint.ts); off only where a test counts WAL bytes. */
+  backgroundCheckpoints?: boolean;
+}
 
 export interface Database {
   client: Client;
@@ -30,6 +40,7 @@ export interface Database {
 export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded"> &
     Partial<Pick<Config, "databaseBusyTimeout">>,
+  options: OpenOptions = {},
 ): Promise<Database> {
   if (config.embedded) mkdirSync(config.dataDir, { recursive: true });
   if (!config.embedded) {
@@ -44,14 +55,34 @@ export async function openDatabase(
   }
   // An embedded database gets ONE connection: writes are group commits of synchronous batches (see
   // writeBatch), so a pool buys nothing, and per-connection pragmas then hold for every statement.
-  // The driver's busy timeout is tiny; lock waits happen in LockWaitingClient.
+  // The driver's busy timeout is tiny; lock waits happen in LockWaitingClient. The WAL is copied
+  // back into the database file off the event loop (checkpoint.ts).
+  let checkpointer: BackgroundCheckpointer | undefined;
   const client = new LockWaitingClient(
     () => new EmbeddedConnection(config.databaseUrl, DRIVER_BUSY_TIMEOUT_MS),
     config.databaseBusyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+    () => checkpointer?.noteCommit(),
   );
+  if (options.backgroundCheckpoints !== false) {
+    checkpointer = new BackgroundCheckpointer(
+      filePath(config.databaseUrl),
+      (op) => client.betweenWrites(op),
+      (err) =>
+        options.warn?.(
+          "background WAL checkpoint failed; SQLite checkpoints during commits instead",
+          {
+            error: String((err as Error)?.message ?? err),
+          },
+        ),
+    );
+  }
   await client.ready;
   await client.execute("PRAGMA journal_mode=WAL");
-  return { client, db: drizzle(client, { schema }), close: () => client.close() };
+  const close = () => {
+    checkpointer?.close();
+    client.close();
+  };
+  return { client, db: drizzle(client, { schema }), close };
 }
 
 /** A statement for writeBatch: a drizzle query builder, or raw SQL built with column objects. */

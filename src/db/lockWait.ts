@@ -82,9 +82,11 @@ export class LockWaitingClient implements Client {
   private pending: Pending | null = null;
   private writes: Promise<unknown> = Promise.resolve();
 
+  /** `afterWrite`: told after each write that committed (the background checkpointer). */
   constructor(
     private connect: () => EmbeddedConnection,
     readonly limitMs: number,
+    private afterWrite: () => void = () => undefined,
   ) {
     this.conn = this.open();
   }
@@ -154,6 +156,16 @@ export class LockWaitingClient implements Client {
       if (this.limitMs > 0 && performance.now() >= deadline) throw lockTimeout();
       return this.retryWhileBusy(op, deadline);
     });
+    this.writes = turn.then(this.afterWrite, () => undefined);
+    return turn;
+  }
+
+  /**
+   * Runs `op` (which does not use this connection) when no write is in progress, holding the
+   * writes that come meanwhile until it settles: the checkpointer's catch-up (checkpoint.ts).
+   */
+  betweenWrites<T>(op: () => Promise<T>): Promise<T> {
+    const turn = this.writes.then(op);
     this.writes = turn.catch(() => undefined);
     return turn;
   }

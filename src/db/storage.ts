@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Config, ConfigError } from "../config.ts";
-import { type Database, openDatabase } from "./client.ts";
+import { type Database, openDatabase, type Warn } from "./client.ts";
 
 type StorageConfig = Pick<Config, "databaseUrl" | "databaseAuthToken" | "dataDir" | "embedded">;
 
@@ -52,13 +52,13 @@ function prepareDataDir(dataDir: string) {
  */
 export async function openStorage(
   config: StorageConfig,
-  options: { create: boolean } = { create: true },
+  options: { create: boolean; warn?: Warn } = { create: true },
 ): Promise<Database> {
   if (config.embedded && options.create) prepareDataDir(config.dataDir);
   const where = embeddedDatabasePath(config) ?? config.databaseUrl.replace(/\?.*$/, "");
   let database: Database | undefined;
   try {
-    database = await openDatabase(config);
+    database = await openDatabase(config, { warn: options.warn });
     if (!config.embedded) await database.client.execute("SELECT 1");
     return database;
   } catch (err) {

@@ -15,12 +15,16 @@ let database: Database;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "sigilum-group-"));
-  database = await openDatabase({
-    databaseUrl: `file:${join(dir, "g.db")}`,
-    databaseAuthToken: "",
-    dataDir: dir,
-    embedded: true,
-  });
+  database = await openDatabase(
+    {
+      databaseUrl: `file:${join(dir, "g.db")}`,
+      databaseAuthToken: "",
+      dataDir: dir,
+      embedded: true,
+    },
+    // These tests count WAL bytes; a background checkpoint would start the WAL over meanwhile.
+    { backgroundCheckpoints: false },
+  );
   await database.client.execute(
     "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER NOT NULL)",
   );
