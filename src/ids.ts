@@ -22,6 +22,17 @@ export function encodeBase62(value: number, width: number): string {
   return out;
 }
 
+/**
+ * A row id that sorts by creation: 8 base62 digits of the millisecond clock (base62's digits are in
+ * ASCII order, so the text sorts like the number; enough until the year 8888), then `random` CSPRNG
+ * characters. New rows then land at the end of their primary-key index instead of on a random page
+ * of it: a commit of many claims, events or deliveries dirties one page there, not one per row
+ * (bench/RESULTS.md, issue 11). Same format as any other id of its kind (http-api.md §1.3).
+ */
+function timeOrderedBase62(random: number): string {
+  return encodeBase62(Date.now(), 8) + randomBase62(random);
+}
+
 export function randomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }
@@ -43,9 +54,9 @@ export const newId = {
   apiKey: () => `key_${randomBase62(20)}`,
   webhook: () => `wh_${randomBase62(20)}`,
   token: () => `pat_${randomBase62(20)}`,
-  claim: () => `claim_${randomBase62(24)}`,
-  event: () => `evt_${randomBase62(24)}`,
-  delivery: () => `dlv_${randomBase62(24)}`,
+  claim: () => `claim_${timeOrderedBase62(16)}`,
+  event: () => `evt_${timeOrderedBase62(16)}`,
+  delivery: () => `dlv_${timeOrderedBase62(16)}`,
   request: nextRequestId,
 };
 

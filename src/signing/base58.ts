@@ -5,38 +5,42 @@ const DIGIT_OF: ReadonlyMap<string, number> = new Map(
   [...ALPHABET].map((char, index) => [char, index]),
 );
 
-/** Five base-58 digits per limb: a limb × 256 + carry stays an exact integer in a double. */
-const LIMB = 58 ** 5;
+/** Three base-58 digits per limb: a limb × 256 + carry stays a small integer (int32 arithmetic). */
+const LIMB = 58 ** 3;
 
-/** One did:key per new agent in a claim's answer and event: limbs of five digits, 5× fewer steps. */
+/** The limb's three digits, or fewer for the most significant limb (no leading "1"s). */
+function limbDigits(limb: number, top: boolean): string {
+  const d0 = ALPHABET[limb % 58]!;
+  const rest = (limb / 58) | 0;
+  const d1 = ALPHABET[rest % 58]!;
+  const d2 = (rest / 58) | 0;
+  if (!top || d2 > 0) return ALPHABET[d2]! + d1 + d0;
+  return rest > 0 ? d1 + d0 : d0;
+}
+
+/** One did:key per new agent in a claim's answer and event: int32 limbs, ~1 µs for a key. */
 export function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // Little-endian base-58⁵ limbs of the big-endian number, grown as needed.
-  const limbs: number[] = [];
+  // Little-endian base-58³ limbs of the big-endian number (each limb holds > 17 bits).
+  const limbs = new Int32Array(Math.ceil(((bytes.length - zeros) * 8) / 17) + 1);
+  let used = 0;
   for (let i = zeros; i < bytes.length; i++) {
     let carry = bytes[i]!;
-    for (let j = 0; j < limbs.length; j++) {
+    for (let j = 0; j < used; j++) {
       carry += limbs[j]! * 256;
       limbs[j] = carry % LIMB;
-      carry = Math.floor(carry / LIMB);
+      carry = (carry / LIMB) | 0;
     }
     while (carry > 0) {
-      limbs.push(carry % LIMB);
-      carry = Math.floor(carry / LIMB);
+      limbs[used++] = carry % LIMB;
+      carry = (carry / LIMB) | 0;
     }
   }
-  const digits: string[] = [];
-  for (const limb of limbs) {
-    let rest = limb;
-    for (let k = 0; k < 5; k++) {
-      digits.push(ALPHABET[rest % 58]!);
-      rest = Math.floor(rest / 58);
-    }
-  }
-  // The top limb's unused digits are zeros ("1"); leading zero bytes are written as "1" each.
-  while (digits.length > 0 && digits[digits.length - 1] === "1") digits.pop();
-  return "1".repeat(zeros) + digits.reverse().join("");
+  // Leading zero bytes are written as "1" each.
+  let out = "1".repeat(zeros);
+  for (let j = used - 1; j >= 0; j--) out += limbDigits(limbs[j]!, j === used - 1);
+  return out;
 }
 
 /** Decodes base58btc; `null` on any character outside the alphabet. */
