@@ -116,7 +116,7 @@ export function processCpuMs(pid: number): number {
  * CPU time (ms) of a process's main thread — the JavaScript thread, which bounds the throughput
  * of a Bun server (crypto, the WAL checkpointer and Bun's helpers run on other threads).
  */
-function mainThreadCpuMs(pid: number): number {
+export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
