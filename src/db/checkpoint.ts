@@ -56,15 +56,6 @@ export class BackgroundCheckpointer {
     this.timer.unref?.();
   }
 
-  /** Runs a round now and resolves once it has finished (tests). */
-  async checkpointNow(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-    if (!this.closed) this.start();
-    await this.running;
-  }
-
   private start(): void {
     this.timer = null;
     this.dirty = false;

@@ -156,7 +156,7 @@ export class LockWaitingClient implements Client {
       if (this.limitMs > 0 && performance.now() >= deadline) throw lockTimeout();
       return this.retryWhileBusy(op, deadline);
     });
-    this.writes = turn.then(this.afterWrite, () => undefined);
+    this.writes = turn.then(() => this.afterWrite()).catch(() => undefined);
     return turn;
   }
 
