@@ -68,10 +68,11 @@ describe("decisions around disabled webhooks and reasons", () => {
     receiver.respondWith(() => new Response("ok"));
     expect((await s.client.patch<Webhook>(hookPath, { enabled: true })).status).toBe(200);
     const since = new Date(clock.now() - 60_000).toISOString();
+    // Counted before the recover: its wake-up may deliver before the 202 reaches this client.
+    const before = receiver.received.length;
     const recovered = await s.client.post<Requeued>(`${hookPath}/recover`, { since });
     expect(recovered.status).toBe(202);
     expect(recovered.body.requeued).toBeGreaterThanOrEqual(1);
-    const before = receiver.received.length;
     await t.server.ctx.deliveryWorker.drain();
     const redelivered = receiver.received
       .slice(before)
