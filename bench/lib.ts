@@ -113,8 +113,8 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * CPU time (ms) of a process's main thread — the JavaScript thread, which bounds the throughput
- * of a Bun server (crypto, the WAL checkpointer and Bun's helpers run on other threads).
+ * CPU time (ms) of a process's main thread: in a Bun server, the thread that runs all JavaScript
+ * and the synchronous database driver (the WAL checkpointer, the JIT and the GC run on others).
  */
 export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
