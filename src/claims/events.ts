@@ -1,8 +1,7 @@
 import { toIso } from "../clock.ts";
 import type { AppContext } from "../context.ts";
-import { compile } from "../db/compiled.ts";
 import { type ClaimRow, events } from "../db/schema.ts";
-import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
+import { compiledRowInsert } from "../db/writes.ts";
 import { newId } from "../ids.ts";
 import { deliveryInserts, type EventName, subscribers } from "../webhooks/index.ts";
 import { agentKeyOf } from "./view.ts";
@@ -25,26 +24,14 @@ export function eventPayload(id: string, type: EventName, claim: ClaimRow, at: n
   return { id, event: type, timestamp: toIso(at), data };
 }
 
-type EventParam = "id" | "serviceId" | "claimId" | "type" | "payload" | "createdAt";
-
-function eventStatement(guarded: boolean) {
-  return compile<EventParam>((p) =>
-    insertWhere(
-      events,
-      {
-        id: p("id"),
-        serviceId: p("serviceId"),
-        claimId: p("claimId"),
-        type: p("type"),
-        payload: p("payload"),
-        createdAt: p("createdAt"),
-      },
-      guarded ? onlyIfPreviousChanged() : undefined,
-    ),
-  );
-}
-
-const EVENT = { guarded: eventStatement(true), always: eventStatement(false) };
+const EVENT = compiledRowInsert(events, {
+  id: "id",
+  serviceId: "serviceId",
+  claimId: "claimId",
+  type: "type",
+  payload: "payload",
+  createdAt: "createdAt",
+});
 
 /**
  * The outbox rows for `claim` entering its current status: the event and one delivery per
@@ -62,7 +49,7 @@ export async function outboxStatements(
 ) {
   const id = newId.event();
   const payload = JSON.stringify(eventPayload(id, type, claim, at));
-  const event = (onlyIfChanged ? EVENT.guarded : EVENT.always).bind({
+  const event = EVENT(onlyIfChanged).bind({
     id,
     serviceId: claim.serviceId,
     claimId: claim.id,

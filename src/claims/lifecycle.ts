@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, lte, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { type Db, writeBatch } from "../db/client.ts";
-import { compile, compileWithDb } from "../db/compiled.ts";
+import { compileWithDb } from "../db/compiled.ts";
 import {
   type ClaimRow,
   type ClaimStatus,
@@ -10,7 +10,7 @@ import {
   feedTombstones,
   sequences,
 } from "../db/schema.ts";
-import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
+import { compiledRowInsert } from "../db/writes.ts";
 import { ApiError, conflict, notFound } from "../http/errors.ts";
 import type { EventName } from "../webhooks/index.ts";
 import { outboxStatements } from "./events.ts";
@@ -110,26 +110,14 @@ export const TRANSITIONS: Record<Action, Transition> = {
 };
 
 /** A history row for `claim`'s latest change, optionally only if the previous statement changed a row. */
-type HistoryParam = "claimId" | "from" | "to" | "at" | "actor" | "reason";
-
-function historyStatement(guarded: boolean) {
-  return compile<HistoryParam>((p) =>
-    insertWhere(
-      claimTransitions,
-      {
-        claimId: p("claimId"),
-        fromStatus: p("from"),
-        toStatus: p("to"),
-        at: p("at"),
-        actor: p("actor"),
-        reason: p("reason"),
-      },
-      guarded ? onlyIfPreviousChanged() : undefined,
-    ),
-  );
-}
-
-const HISTORY = { guarded: historyStatement(true), always: historyStatement(false) };
+const HISTORY = compiledRowInsert(claimTransitions, {
+  claimId: "claimId",
+  fromStatus: "from",
+  toStatus: "to",
+  at: "at",
+  actor: "actor",
+  reason: "reason",
+});
 
 export function historyInsert(
   claimId: string,
@@ -140,7 +128,7 @@ export function historyInsert(
   reason: string | null,
   onlyIfChanged: boolean,
 ) {
-  return (onlyIfChanged ? HISTORY.guarded : HISTORY.always).bind({
+  return HISTORY(onlyIfChanged).bind({
     claimId,
     from,
     to,

@@ -1,5 +1,6 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { type Compiled, compile } from "./compiled.ts";
 
 /**
  * True only when the statement just before this one in the same batch changed exactly one row
@@ -28,4 +29,25 @@ export function insertWhere<T extends SQLiteTable>(table: T, row: RowOf<T>, cond
   );
   const where = condition ? sql` WHERE ${condition}` : sql``;
   return sql`INSERT INTO ${table} (${sql.join(names, sql`, `)}) SELECT ${sql.join(values, sql`, `)}${where}`;
+}
+
+/**
+ * A compiled one-row insert whose values are named parameters (`{ column: "param" }`), in both
+ * forms: unconditional, and only if the statement before it changed a row (`onlyIfPreviousChanged`).
+ * Pick one per use: `insert(onlyIfChanged).bind({ param: value, … })`.
+ */
+export function compiledRowInsert<T extends SQLiteTable, K extends string>(
+  table: T,
+  params: { [C in keyof T["$inferInsert"]]?: K },
+): (onlyIfChanged: boolean) => Compiled<K> {
+  const form = (guarded: boolean) =>
+    compile<K>((p) => {
+      const row = Object.fromEntries(
+        Object.entries(params).map(([column, name]) => [column, p(name as K)]),
+      );
+      return insertWhere(table, row as RowOf<T>, guarded ? onlyIfPreviousChanged() : undefined);
+    });
+  const guarded = form(true);
+  const always = form(false);
+  return (onlyIfChanged) => (onlyIfChanged ? guarded : always);
 }

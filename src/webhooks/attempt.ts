@@ -2,9 +2,9 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../context.ts";
 import { SecretUnavailableError } from "../crypto.ts";
 import { writeBatch } from "../db/client.ts";
-import { type Bind, compile, compileWithDb } from "../db/compiled.ts";
+import { type Bind, compileWithDb } from "../db/compiled.ts";
 import { type DeliveryRow, deliveries, deliveryAttempts, webhooks } from "../db/schema.ts";
-import { insertWhere, onlyIfPreviousChanged } from "../db/writes.ts";
+import { compiledRowInsert, onlyIfPreviousChanged } from "../db/writes.ts";
 import { VERSION } from "../version.ts";
 import type { SendingWebhook } from "./lease.ts";
 import { cancelled } from "./outbox.ts";
@@ -87,25 +87,15 @@ const deliveryAfterAttempt = compileWithDb((p, db) =>
 );
 
 /** The attempt's row; guarded, only if the delivery update before it won (the lease was held). */
-function attemptStatement(guarded: boolean) {
-  return compile((p) =>
-    insertWhere(
-      deliveryAttempts,
-      {
-        deliveryId: p("deliveryId"),
-        attempt: p("attempt"),
-        startedAt: p("startedAt"),
-        durationMs: p("durationMs"),
-        statusCode: p("statusCode"),
-        error: p("error"),
-        responseExcerpt: p("responseExcerpt"),
-      },
-      guarded ? onlyIfPreviousChanged() : undefined,
-    ),
-  );
-}
-
-const ATTEMPT_ROW = { guarded: attemptStatement(true), always: attemptStatement(false) };
+const ATTEMPT_ROW = compiledRowInsert(deliveryAttempts, {
+  deliveryId: "deliveryId",
+  attempt: "attempt",
+  startedAt: "startedAt",
+  durationMs: "durationMs",
+  statusCode: "statusCode",
+  error: "error",
+  responseExcerpt: "responseExcerpt",
+});
 
 /** The attempt's row; with `onlyIfChanged`, only if the statement before it changed a row. */
 export function attemptInsert(
@@ -115,7 +105,7 @@ export function attemptInsert(
   result: SendResult,
   onlyIfChanged: boolean,
 ) {
-  return (onlyIfChanged ? ATTEMPT_ROW.guarded : ATTEMPT_ROW.always).bind({
+  return ATTEMPT_ROW(onlyIfChanged).bind({
     deliveryId,
     attempt,
     startedAt,
