@@ -480,6 +480,20 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
     }
   });
 
+  /** One delivery to `url`, drained: it must end its attempt as a timeout within 2 s (still pending). */
+  async function timedOutWithin2s(url: string) {
+    const { base, svc } = await h.hook(url);
+    await h.submit(svc);
+    const started = performance.now();
+    await h.drain();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const [d] = await h.deliveries(base);
+    const detail = await h.delivery(base, d!.id);
+    expect(detail).toMatchObject({ status: "pending", last_error: "timeout" });
+    await h.retire(base);
+    return detail;
+  }
+
   test("the timeout is total: headers at once but a body that never ends → timeout too", async () => {
     const rx = startReceiver(
       () =>
@@ -493,16 +507,8 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
         ),
     );
     try {
-      const { base, svc } = await h.hook(`${rx.url}/stalled-body`);
-      await h.submit(svc);
-      const started = performance.now();
-      await h.drain();
-      expect(performance.now() - started).toBeLessThan(2_000);
-      const [d] = await h.deliveries(base);
-      const detail = await h.delivery(base, d!.id);
-      expect(detail).toMatchObject({ status: "pending", last_error: "timeout" });
+      const detail = await timedOutWithin2s(`${rx.url}/stalled-body`);
       expect(Date.parse(detail.next_attempt_at!) - h.clock.now()).toBe(60 * SECOND);
-      await h.retire(base);
     } finally {
       rx.stop();
     }
@@ -520,15 +526,7 @@ describe("default schedule (5s,5m,30m,2h,5h,10h,10h)", () => {
       },
     });
     try {
-      const { base, svc } = await h.hook(`http://127.0.0.1:${listener.port}/declared-body`);
-      await h.submit(svc);
-      const started = performance.now();
-      await h.drain();
-      expect(performance.now() - started).toBeLessThan(2_000);
-      const [d] = await h.deliveries(base);
-      const detail = await h.delivery(base, d!.id);
-      expect(detail).toMatchObject({ status: "pending", last_error: "timeout" });
-      await h.retire(base);
+      await timedOutWithin2s(`http://127.0.0.1:${listener.port}/declared-body`);
     } finally {
       listener.stop(true);
     }
