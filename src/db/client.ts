@@ -68,12 +68,9 @@ export async function openDatabase(
       filePath(config.databaseUrl),
       (op) => client.betweenWrites(op),
       (err) =>
-        options.warn?.(
-          "background WAL checkpoint failed; SQLite checkpoints during commits instead",
-          {
-            error: String((err as Error)?.message ?? err),
-          },
-        ),
+        options.warn?.("background WAL checkpoint failed; SQLite checkpoints in commits instead", {
+          error: String((err as Error)?.message ?? err),
+        }),
     );
   }
   await client.ready;
