@@ -19,6 +19,18 @@ describe("id formats", () => {
     expect(isId("namespace", "acme-co")).toBe(true);
   });
 
+  test("claim, event and delivery ids sort by creation (README: time-ordered ids), and still differ within a millisecond", async () => {
+    for (const make of [newId.claim, newId.event, newId.delivery]) {
+      const first = make();
+      const sameMs = make();
+      await Bun.sleep(2);
+      const later = make();
+      expect(later > first).toBe(true);
+      expect(later > sameMs).toBe(true);
+      expect(sameMs).not.toBe(first);
+    }
+  });
+
   test("near misses are refused", () => {
     expect(isId("apiKey", `key_${"a".repeat(19)}`)).toBe(false);
     expect(isId("apiKey", `key_${"a".repeat(21)}`)).toBe(false);
